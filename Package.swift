@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tnx",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tnx", targets: ["tnx"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // text → tokens → AST → diagnostics. Pure: no I/O, no dependencies.
+        .target(name: "TnxLanguage"),
+        // The one shared async client of the Telnyx recordings API.
+        .target(
+            name: "TelnyxRecordings",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // AST → effects: settings, bulk engine, outcomes, journal, reporting.
+        .target(name: "TnxInterpreter", dependencies: ["TnxLanguage", "TelnyxRecordings"]),
+        // libedit, from the system (`libedit-dev`).
+        .systemLibrary(
+            name: "CLibEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // Fixed-argument wrappers of libedit's variadic calls, which Swift cannot call.
+        .target(name: "CEditLineShim", dependencies: ["CLibEdit"]),
+        .target(name: "LineEditor", dependencies: ["CEditLineShim"]),
+        // A local fake of the recordings API, for `tnx --sandbox` and the tests.
+        .target(
+            name: "TnxSandbox",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "tnx",
+            dependencies: [
+                "TnxLanguage", "TelnyxRecordings", "TnxInterpreter", "LineEditor", "TnxSandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TnxLanguageTests", dependencies: ["TnxLanguage"]),
+        .testTarget(name: "TelnyxRecordingsTests", dependencies: ["TelnyxRecordings", "TnxSandbox"]),
+        .testTarget(name: "TnxInterpreterTests", dependencies: ["TnxInterpreter", "TnxSandbox", "TelnyxRecordings"]),
+        .testTarget(name: "TnxEndToEndTests", dependencies: ["tnx", "TnxSandbox"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
