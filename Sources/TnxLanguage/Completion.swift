@@ -1,0 +1,167 @@
+/// What TAB completion should offer at a cursor, worked out from the `Language` table.
+public struct CompletionResult: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// Complete with one of these words (already filtered by what is typed).
+        case words([String])
+        /// A file path is expected here (after `foreach NAME in`): the caller completes
+        /// `prefix` against the file system. `prefix` is the path typed so far (for a quoted
+        /// path: its text after the opening quote, escapes resolved).
+        case filePath(prefix: String)
+        /// Nothing sensible to offer (inside a comment, an id, a new loop variable name, …).
+        case none
+    }
+
+    /// UTF-8 offset in the line where the text to replace starts (the cursor when nothing is
+    /// typed yet). The candidate replaces the line's bytes from here to the cursor.
+    public var replaceFrom: Int
+    public var kind: Kind
+
+    public init(replaceFrom: Int, kind: Kind) {
+        self.replaceFrom = replaceFrom
+        self.kind = kind
+    }
+
+    /// The words of `.words`, else empty.
+    public var candidates: [String] {
+        if case .words(let words) = kind { return words }
+        return []
+    }
+}
+
+public enum Completion {
+    /// Completion at `cursor` (a UTF-8 offset into `line`, clamped to it).
+    ///
+    /// `previousLines` are the lines already entered for the same REPL entry (an open `{`
+    /// block), so that loop variables bound there are offered after `$`.
+    ///
+    /// Offers statement keywords at the start of a statement (also as a foreach body),
+    /// setting names after `set`, values after `set KEY`, topics after `show` and `help`,
+    /// `in` after `foreach NAME`, `$name` of the loop variables in scope after `$` (or at an
+    /// empty `delete` argument), and `.filePath` after `foreach NAME in`.
+    public static func candidates(line: String, cursor: Int, previousLines: [String] = []) -> CompletionResult {
+        let lineBytes = Array(line.utf8)
+        let cut = max(0, min(cursor, lineBytes.count))
+        var bytes: [UInt8] = []
+        for previous in previousLines {
+            bytes.append(contentsOf: previous.utf8)
+            bytes.append(0x0A)
+        }
+        let base = bytes.count
+        bytes.append(contentsOf: lineBytes[0..<cut])
+
+        var lexer = Lexer(source: SourceFile(name: "<completion>", bytes: bytes))
+        var tokens: [Token] = []
+        while true {
+            let t = lexer.next()
+            if t.kind == .endOfFile { break }
+            tokens.append(t)
+        }
+        if lexer.endedInComment { return CompletionResult(replaceFrom: cut, kind: .none) }
+
+        var partial: Token?
+        if let last = tokens.last, last.location.offset + last.byteLength == bytes.count,
+           last.kind == .word || last.kind == .variable || (last.kind == .string && lexer.endedInsideString) {
+            partial = last
+            tokens.removeLast()
+        }
+        var state = State.start
+        var scopes: [(name: String, braced: Bool)] = []
+        for t in tokens { step(&state, &scopes, t) }
+
+        let typed: String
+        var replaceFrom = cut
+        if let partial {
+            replaceFrom = max(0, partial.location.offset - base)
+            switch partial.kind {
+            case .variable: typed = "$" + partial.text
+            case .string:
+                typed = partial.text
+                replaceFrom += 1
+            default: typed = partial.text
+            }
+        } else {
+            typed = ""
+        }
+        let isString = partial?.kind == .string
+        func words(_ list: [String]) -> CompletionResult {
+            if isString { return CompletionResult(replaceFrom: replaceFrom, kind: .none) }
+            return CompletionResult(replaceFrom: replaceFrom, kind: .words(list.filter { $0.hasPrefix(typed) }))
+        }
+        func variables() -> CompletionResult {
+            var seen: [String] = []
+            for s in scopes.reversed() where !seen.contains("$" + s.name) { seen.append("$" + s.name) }
+            return words(seen)
+        }
+        switch state {
+        case .start, .body:
+            return typed.hasPrefix("$") ? CompletionResult(replaceFrom: replaceFrom, kind: .none) : words(Language.keywords)
+        case .delete:
+            return typed.isEmpty || typed.hasPrefix("$") ? variables() : CompletionResult(replaceFrom: replaceFrom, kind: .none)
+        case .foreachIn:
+            return words(["in"])
+        case .foreachSource:
+            if typed.hasPrefix("$") && !isString { return variables() }
+            return CompletionResult(replaceFrom: replaceFrom, kind: .filePath(prefix: typed))
+        case .setKey:
+            return words(Language.settings.map(\.key.rawValue))
+        case .setValue(let key):
+            return words(Language.setting(key.rawValue)?.values.completions ?? [])
+        case .showTopic:
+            return words(Language.showTopics.map(\.topic.rawValue))
+        case .helpTopic:
+            return words(Help.topics)
+        case .foreachName, .rest:
+            return CompletionResult(replaceFrom: replaceFrom, kind: .none)
+        }
+    }
+
+    private enum State {
+        case start, body, delete, foreachName, foreachIn(String), foreachSource(String)
+        case setKey, setValue(SettingKey), showTopic, helpTopic, rest
+    }
+
+    private static func step(_ state: inout State, _ scopes: inout [(name: String, braced: Bool)], _ t: Token) {
+        switch t.kind {
+        case .newline, .semicolon:
+            while let last = scopes.last, !last.braced { scopes.removeLast() }
+            state = .start
+        case .leftBrace:
+            if case .body = state, !scopes.isEmpty {
+                scopes[scopes.count - 1].braced = true
+                state = .start
+            } else {
+                state = .rest
+            }
+        case .rightBrace:
+            while let last = scopes.last, !last.braced { scopes.removeLast() }
+            if !scopes.isEmpty { scopes.removeLast() }
+            state = .rest
+        case .word, .string, .variable:
+            switch state {
+            case .start, .body:
+                guard t.kind == .word else { state = .rest; return }
+                switch t.text {
+                case "delete": state = .delete
+                case "foreach": state = .foreachName
+                case "show": state = .showTopic
+                case "set": state = .setKey
+                case "help": state = .helpTopic
+                default: state = .rest
+                }
+            case .foreachName:
+                state = t.kind == .word ? .foreachIn(t.text) : .rest
+            case .foreachIn(let name):
+                state = t.kind == .word && t.text == "in" ? .foreachSource(name) : .rest
+            case .foreachSource(let name):
+                scopes.append((name, false))
+                state = .body
+            case .setKey:
+                if t.kind == .word, let spec = Language.setting(t.text) { state = .setValue(spec.key) } else { state = .rest }
+            case .delete, .setValue, .showTopic, .helpTopic, .rest:
+                state = .rest
+            }
+        case .endOfFile:
+            break
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// A problem found in a source, as a value: the printer draws it, the caller decides what
+/// it means for the exit code. Modelled on swift-syntax's diagnostics.
+public struct Diagnostic: Hashable, Sendable, Error, CustomStringConvertible {
+    public enum Severity: String, Hashable, Sendable {
+        case error, warning, note
+    }
+
+    /// A stable identifier (`expected-in`, `unknown-setting`, …) that tests and tools can
+    /// match on while the wording of `message` improves.
+    public var id: String
+    public var severity: Severity
+    /// One sentence, lower case start, no trailing period: `expected 'in' after loop variable 'id'`.
+    public var message: String
+    public var location: SourceLocation
+    /// How many columns the caret marks (at least 1).
+    public var length: Int
+
+    public init(id: String, severity: Severity = .error, message: String, location: SourceLocation, length: Int = 1) {
+        self.id = id
+        self.severity = severity
+        self.message = message
+        self.location = location
+        self.length = max(1, length)
+    }
+
+    /// `cleanup.tnx:3:14: error: expected 'in' after loop variable 'id'`
+    public var description: String { "\(location): \(severity.rawValue): \(message)" }
+}

@@ -1,0 +1,39 @@
+/// The entry point of the language front end: source text in, checked script and
+/// diagnostics out. Nothing here does I/O.
+public enum Frontend {
+    /// Lexes, parses and checks a whole source. Never traps, whatever the bytes.
+    public static func parse(_ source: SourceFile) -> ParseResult {
+        Parser(source: source).parse()
+    }
+
+    /// `parse(SourceFile(name: name, text: text))`
+    public static func parse(_ text: String, name: String = "<input>") -> ParseResult {
+        parse(SourceFile(name: name, text: text))
+    }
+
+    /// Deepest foreach nesting accepted.
+    public static var maxNestingDepth: Int { Parser.maxDepth }
+    /// Errors reported before the parser gives up with `too-many-errors`.
+    public static var maxErrors: Int { Parser.maxErrors }
+}
+
+/// What `Frontend.parse` found.
+public struct ParseResult: Sendable {
+    /// The statements that parsed. Run it only when `hasErrors` is false.
+    public var script: Script
+    /// Every problem, in source order (a final `too-many-errors` comes last).
+    public var diagnostics: [Diagnostic]
+    /// The input ends inside a `{` block that is still open, and nothing else is wrong: the
+    /// REPL should show its continuation prompt and read more lines, not report an error.
+    /// (A string cannot span lines, so an open string is an error at once, never incomplete.)
+    public var isIncomplete: Bool
+
+    public init(script: Script, diagnostics: [Diagnostic], isIncomplete: Bool) {
+        self.script = script
+        self.diagnostics = diagnostics
+        self.isIncomplete = isIncomplete
+    }
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+}

@@ -1,0 +1,521 @@
+// The grammar this parser implements (tokens: see Lexer.swift):
+//
+//   script    := { [statement] (NEWLINE | ';') } [statement] EOF
+//                                    -- blank lines and empty statements are allowed
+//   statement := 'delete' value
+//              | 'foreach' NAME 'in' value body
+//              | 'show' SHOW-TOPIC                 -- last | settings (Language.showTopics)
+//              | 'set' KEY [setting-value]        -- api-key takes no value, every other key one
+//              | 'help' [WORD | STRING]
+//              | 'exit'
+//   body      := statement | block                -- must start on the line of the source
+//   block     := '{' { [statement] (NEWLINE | ';') } [statement] '}'
+//                                    -- at least one statement; '}' may follow a statement
+//                                       on the same line: `{ delete $id }`
+//   value     := WORD | STRING | VARIABLE
+//   setting-value := WORD | STRING                 -- checked against Language.settings
+//
+// Keywords, setting names/values and show topics come from the `Language` table.
+// Checks made here as well: every `$name` is bound by an enclosing foreach; a loop variable
+// does not shadow an outer one; a block is not empty; foreach nests at most 64 deep.
+// After an error the parser skips to the end of the statement (a newline or ';' outside any
+// braces, or the '}' closing the enclosing block) and goes on, up to 50 errors.
+
+/// Recursive-descent parser with error recovery. Use `Frontend.parse`.
+final class Parser {
+    static let maxErrors = 50
+    static let maxDepth = 64
+
+    private var lexer: Lexer
+    private let source: SourceFile
+    private var token: Token
+    private var diagnostics: [Diagnostic] = []
+    private var errorCount = 0
+    private var tooManyErrors: Diagnostic?
+    private var stopped = false
+    /// Loop variables bound by the enclosing foreach statements, innermost last.
+    private var scopes: [(name: String, location: SourceLocation)] = []
+    private var unclosedBlock = false
+
+    init(source: SourceFile) {
+        self.source = source
+        self.lexer = Lexer(source: source)
+        self.token = Token(kind: .endOfFile, text: "", location: SourceLocation(file: source.name, line: 1, column: 1, offset: 0),
+                           length: 1, byteLength: 0)
+        advance()
+    }
+
+    func parse() -> ParseResult {
+        let statements = parseStatements(inBlock: false)
+        var all = diagnostics
+        // Stable sort by place: lexer and parser diagnostics interleave in source order.
+        all = all.enumerated().sorted {
+            ($0.element.location.offset, $0.offset) < ($1.element.location.offset, $1.offset)
+        }.map(\.element)
+        if let tooManyErrors { all.append(tooManyErrors) }
+        let onlyUnclosed = all.allSatisfy { $0.severity != .error || $0.id == "unterminated-block" }
+        return ParseResult(script: Script(statements: statements, source: source), diagnostics: all,
+                           isIncomplete: unclosedBlock && onlyUnclosed)
+    }
+
+    // MARK: - Tokens and diagnostics
+
+    private func advance() {
+        token = lexer.next()
+        if !lexer.pending.isEmpty {
+            for d in lexer.takeDiagnostics() { report(d) }
+        }
+    }
+
+    private func report(_ d: Diagnostic) {
+        guard !stopped else { return }
+        if d.severity == .error {
+            if errorCount == Parser.maxErrors {
+                tooManyErrors = Diagnostic(id: "too-many-errors", message: "too many errors (more than \(Parser.maxErrors)); stopping",
+                                           location: d.location, length: d.length)
+                stopped = true
+                return
+            }
+            errorCount += 1
+        }
+        diagnostics.append(d)
+    }
+
+    /// Reports an error about `token`, unless the lexer already reported that token.
+    private func error(_ id: String, _ message: String, at t: Token) {
+        if t.isMalformed { return }
+        report(Diagnostic(id: id, message: message, location: t.location, length: t.length))
+    }
+
+    private func isEnd(_ t: Token) -> Bool { t.isStatementEnd || t.kind == .rightBrace }
+
+    /// Skips the rest of a statement: up to a newline or ';' outside braces, the end of the
+    /// input, or a '}' that closes an enclosing block (not consumed). Iterative, so any depth
+    /// of braces is fine.
+    private func skipStatement() {
+        var balance = 0
+        while !stopped {
+            switch token.kind {
+            case .endOfFile:
+                return
+            case .newline, .semicolon:
+                if balance == 0 { return }
+            case .leftBrace:
+                balance += 1
+            case .rightBrace:
+                if balance == 0 { return }
+                balance -= 1
+            default:
+                break
+            }
+            advance()
+        }
+    }
+
+    // MARK: - script, block
+
+    /// `{ [statement] (NEWLINE | ';') }` up to the end of the input, or (in a block) up to a
+    /// '}', which is left for the caller.
+    private func parseStatements(inBlock: Bool) -> [Statement] {
+        var statements: [Statement] = []
+        while !stopped {
+            switch token.kind {
+            case .endOfFile:
+                return statements
+            case .newline, .semicolon:
+                advance()
+            case .rightBrace:
+                if inBlock { return statements }
+                error("unexpected-brace", "unexpected '}' with no open block", at: token)
+                advance()
+            default:
+                if let statement = parseStatement() {
+                    statements.append(statement)
+                    finishStatement(inBlock: inBlock)
+                } else {
+                    skipStatement()
+                }
+            }
+        }
+        return statements
+    }
+
+    /// After a complete statement: the next token must end it.
+    private func finishStatement(inBlock: Bool) {
+        switch token.kind {
+        case .newline, .semicolon, .endOfFile:
+            return
+        case .rightBrace where inBlock:
+            return
+        default:
+            error("extra-tokens",
+                  "unexpected \(token.displayName) after the end of the statement; end a statement with a new line or ';'",
+                  at: token)
+            skipStatement()
+        }
+    }
+
+    /// `'{' statements '}'`, with `token` at the '{'.
+    private func parseBlock() -> [Statement] {
+        let open = token
+        let errorsBefore = errorCount
+        advance()
+        let statements = parseStatements(inBlock: true)
+        if stopped { return statements }
+        if token.kind == .rightBrace {
+            advance()
+        } else {
+            unclosedBlock = true
+            report(Diagnostic(id: "unterminated-block", message: "unterminated block; this '{' is never closed with '}'",
+                              location: open.location))
+            return statements
+        }
+        if statements.isEmpty && errorCount == errorsBefore {
+            report(Diagnostic(id: "empty-body", message: "empty foreach body; put at least one statement between '{' and '}'",
+                              location: open.location))
+        }
+        return statements
+    }
+
+    // MARK: - statement
+
+    private func parseStatement() -> Statement? {
+        let t = token
+        switch t.kind {
+        case .word:
+            guard let spec = Parser.statement(t.text) else {
+                var message = "unknown statement \(Quote.single(t.text))"
+                if let guess = Suggest.closest(to: t.text, in: Language.keywords) {
+                    message += "; did you mean '\(guess)'?"
+                } else {
+                    message += "; statements are: " + Language.keywords.joined(separator: ", ")
+                }
+                error("unknown-statement", message, at: t)
+                return nil
+            }
+            switch spec.keyword {
+            case "delete": return parseDelete()
+            case "foreach": return parseForeach()
+            case "show": return parseShow()
+            case "set": return parseSet()
+            case "help": return parseHelp()
+            case "exit": return parseExit()
+            default:
+                error("unknown-statement", "statement '\(spec.keyword)' is not implemented", at: t)
+                return nil
+            }
+        case .leftBrace:
+            error("unexpected-brace", "unexpected '{'; a block '{ … }' can only follow a foreach header", at: t)
+            return nil
+        default:
+            error("expected-statement",
+                  "expected a statement, found \(t.displayName); statements are: " + Language.keywords.joined(separator: ", "),
+                  at: t)
+            return nil
+        }
+    }
+
+    /// `'delete' value`
+    private func parseDelete() -> Statement? {
+        let keyword = token
+        advance()
+        guard let id = parseValue(expected: "an id after 'delete'") else { return nil }
+        return Statement(kind: .delete(id), location: keyword.location)
+    }
+
+    /// `'foreach' NAME 'in' value body`
+    private func parseForeach() -> Statement? {
+        let keyword = token
+        advance()
+        let nameToken = token
+        switch nameToken.kind {
+        case .word where Lexer.isName(nameToken.text):
+            break
+        case .word:
+            error("expected-variable-name",
+                  "invalid loop variable name \(Quote.single(nameToken.text)); a name is a letter or '_' followed by letters, digits, '_' or '-'",
+                  at: nameToken)
+            return nil
+        case .variable:
+            error("expected-variable-name",
+                  "write the loop variable without '$': foreach \(Quote.sanitize(nameToken.text)) in …", at: nameToken)
+            return nil
+        default:
+            error("expected-variable-name", "expected a loop variable name after 'foreach', found \(nameToken.displayName)",
+                  at: nameToken)
+            return nil
+        }
+        let name = nameToken.text
+        if let outer = scopes.last(where: { $0.name == name }) {
+            error("shadowed-variable",
+                  "loop variable '\(name)' is already bound by the foreach at line \(outer.location.line); choose another name",
+                  at: nameToken)
+        }
+        advance()
+        guard token.kind == .word, token.text == "in" else {
+            error("expected-in", "expected 'in' after loop variable '\(name)'", at: token)
+            return nil
+        }
+        advance()
+        guard let sourceExpr = parseValue(expected: "a file after 'in' (a path, a \"quoted path\", or - for stdin)") else {
+            return nil
+        }
+        if scopes.count >= Parser.maxDepth {
+            report(Diagnostic(id: "too-deep", message: "blocks nested too deeply (more than \(Parser.maxDepth))",
+                              location: keyword.location, length: keyword.length))
+            return nil
+        }
+        scopes.append((name, nameToken.location))
+        defer { scopes.removeLast() }
+        guard let body = parseBody() else { return nil }
+        return Statement(kind: .foreach(variable: name, variableLocation: nameToken.location, source: sourceExpr, body: body),
+                         location: keyword.location)
+    }
+
+    /// `statement | block`, starting on the line of the foreach source.
+    private func parseBody() -> [Statement]? {
+        switch token.kind {
+        case .leftBrace:
+            return parseBlock()
+        case .word:
+            guard let statement = parseStatement() else { return nil }
+            return [statement]
+        case .newline, .endOfFile:
+            error("expected-body",
+                  "expected a statement or '{' after the foreach source; the body starts on the same line", at: token)
+            return nil
+        default:
+            error("expected-body", "expected a statement or '{' after the foreach source, found \(token.displayName)",
+                  at: token)
+            return nil
+        }
+    }
+
+    /// `'show' SHOW-TOPIC`
+    private func parseShow() -> Statement? {
+        let keyword = token
+        advance()
+        var names: [String] { Language.showTopics.map(\.topic.rawValue) }
+        let t = token
+        guard t.kind == .word || t.kind == .string else {
+            error("missing-show-topic", "expected what to show after 'show': \(Suggest.orList(names))", at: t)
+            return nil
+        }
+        guard let topic = Parser.showTopic(t.text) else {
+            var message = "unknown show topic \(Quote.single(t.text)); topics are: " + names.joined(separator: ", ")
+            if let guess = Suggest.closest(to: t.text, in: names) { message += "; did you mean '\(guess)'?" }
+            error("unknown-show-topic", message, at: t)
+            return nil
+        }
+        advance()
+        return Statement(kind: .show(topic), location: keyword.location)
+    }
+
+    /// `'set' KEY [setting-value]`
+    private func parseSet() -> Statement? {
+        let keyword = token
+        advance()
+        var names: [String] { Language.settings.map(\.key.rawValue) }
+        let keyToken = token
+        guard keyToken.kind == .word else {
+            error("missing-setting",
+                  "expected a setting after 'set', found \(keyToken.displayName); settings are: " + names.joined(separator: ", "),
+                  at: keyToken)
+            return nil
+        }
+        guard let spec = Language.setting(keyToken.text) else {
+            var message = "unknown setting \(Quote.single(keyToken.text))"
+            if let guess = Suggest.closest(to: keyToken.text, in: names) {
+                message += "; did you mean '\(guess)'?"
+            } else {
+                message += "; settings are: " + names.joined(separator: ", ")
+            }
+            error("unknown-setting", message, at: keyToken)
+            return nil
+        }
+        let key = spec.key.rawValue
+        advance()
+        let v = token
+        if case .none = spec.values {
+            if isEnd(v) { return Statement(kind: .set(.apiKey), location: keyword.location) }
+            // Never quote the value: it may be the secret itself.
+            error("unexpected-value",
+                  "'set \(key)' takes no value; the key is asked for without echo, or read from TELNYX_API_KEY", at: v)
+            return nil
+        }
+        var expectation: String { Parser.expectation(spec.values) }
+        switch v.kind {
+        case .word, .string:
+            break
+        case .variable:
+            error("invalid-setting-value", "\(key) must be \(expectation); a variable cannot be used here", at: v)
+            return nil
+        default:
+            error("missing-value", "expected a value after 'set \(key)': \(expectation)", at: v)
+            return nil
+        }
+        guard let assignment = Parser.assignment(spec, v.text) else {
+            error("invalid-setting-value", "\(key) must be \(expectation), not \(Quote.single(v.text))", at: v)
+            return nil
+        }
+        advance()
+        return Statement(kind: .set(assignment), location: keyword.location)
+    }
+
+    /// The table's statement with this keyword (an index loop: fast in debug builds).
+    static func statement(_ keyword: String) -> StatementSpec? {
+        let all = Language.statements
+        var i = 0
+        while i < all.count {
+            if all[i].keyword == keyword { return all[i] }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The table's show topic with this name.
+    static func showTopic(_ name: String) -> ShowTopic? {
+        let all = Language.showTopics
+        var i = 0
+        while i < all.count {
+            if all[i].topic.rawValue == name { return all[i].topic }
+            i += 1
+        }
+        return nil
+    }
+
+    /// `on or off`, `text or json`, `a whole number from 1 to 256`.
+    static func expectation(_ values: SettingSpec.Values) -> String {
+        switch values {
+        case .choice(let words): Suggest.orList(words)
+        case .integer(let range): "a whole number from \(range.lowerBound) to \(range.upperBound)"
+        case .none: "nothing"
+        }
+    }
+
+    /// The typed assignment of `text` to the setting, or nil when the table does not allow it.
+    static func assignment(_ spec: SettingSpec, _ text: String) -> SettingAssignment? {
+        switch spec.values {
+        case .none:
+            return nil
+        case .choice(let words):
+            guard words.contains(text) else { return nil }
+        case .integer(let range):
+            guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let n = Int(text), range.contains(n) else { return nil }
+            return spec.key == .concurrency ? .concurrency(n) : nil
+        }
+        func flag(_ s: String) -> Bool? { s == "on" ? true : s == "off" ? false : nil }
+        switch spec.key {
+        case .dryRun: return flag(text).map { .dryRun($0) }
+        case .confirm: return flag(text).map { .confirm($0) }
+        case .output: return OutputFormat(rawValue: text).map { .output($0) }
+        case .onError: return ErrorPolicy(rawValue: text).map { .onError($0) }
+        case .concurrency: return Int(text).map { .concurrency($0) }
+        case .apiKey: return nil
+        }
+    }
+
+    /// `'help' [WORD | STRING]`
+    private func parseHelp() -> Statement? {
+        let keyword = token
+        advance()
+        switch token.kind {
+        case .word, .string:
+            let topic = token.text
+            advance()
+            return Statement(kind: .help(topic: topic), location: keyword.location)
+        case .variable, .leftBrace:
+            error("expected-help-topic", "expected a help topic after 'help', found \(token.displayName)", at: token)
+            return nil
+        default:
+            return Statement(kind: .help(topic: nil), location: keyword.location)
+        }
+    }
+
+    /// `'exit'`
+    private func parseExit() -> Statement? {
+        let keyword = token
+        advance()
+        return Statement(kind: .exit, location: keyword.location)
+    }
+
+    // MARK: - value
+
+    /// `WORD | STRING | VARIABLE`; a variable must be bound by an enclosing foreach.
+    private func parseValue(expected: String) -> Expr? {
+        let t = token
+        switch t.kind {
+        case .word, .string:
+            advance()
+            return Expr(kind: .literal(t.text), location: t.location, length: t.length)
+        case .variable:
+            if !t.isMalformed, !scopes.contains(where: { $0.name == t.text }) {
+                var message = "unknown variable \(Quote.single("$" + t.text))"
+                if scopes.isEmpty {
+                    message += "; no foreach binds a variable here"
+                } else {
+                    message += "; variables here: " + scopes.map { "$" + $0.name }.joined(separator: ", ")
+                }
+                error("unknown-variable", message, at: t)
+            }
+            advance()
+            return Expr(kind: .variable(t.text), location: t.location, length: t.length)
+        default:
+            error("missing-value", "expected \(expected), found \(t.displayName)", at: t)
+            return nil
+        }
+    }
+}
+
+/// "Did you mean" suggestions and word lists for messages.
+enum Suggest {
+    /// The candidate closest to `word` (case-insensitive edit distance at most 2, and less
+    /// than half the candidate's length), if any.
+    static func closest(to word: String, in candidates: [String]) -> String? {
+        guard !word.isEmpty, word.utf8.count <= 40 else { return nil }
+        let w = Array(word.lowercased().utf8)
+        var best: (String, Int)?
+        for c in candidates {
+            let b = Array(c.utf8)
+            if abs(b.count - w.count) > 2 { continue }
+            let d = distance(w, b)
+            if d <= 2, d * 2 < b.count, best == nil || d < best!.1 { best = (c, d) }
+        }
+        return best?.0
+    }
+
+    /// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), on bytes.
+    static func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        let n = b.count
+        var prev2 = [Int](repeating: 0, count: n + 1)
+        var prev = [Int](repeating: 0, count: n + 1)
+        var cur = [Int](repeating: 0, count: n + 1)
+        var j = 0
+        while j <= n { prev[j] = j; j += 1 }
+        var i = 1
+        while i <= a.count {
+            cur[0] = i
+            j = 1
+            while j <= n {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    cur[j] = min(cur[j], prev2[j - 2] + 1)
+                }
+                j += 1
+            }
+            (prev2, prev, cur) = (prev, cur, prev2)
+            i += 1
+        }
+        return prev[n]
+    }
+
+    /// `on or off`, `a, b or c`.
+    static func orList(_ words: [String]) -> String {
+        guard words.count > 1 else { return words.first ?? "" }
+        return words.dropLast().joined(separator: ", ") + " or " + words.last!
+    }
+}
