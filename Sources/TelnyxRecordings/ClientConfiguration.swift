@@ -1,0 +1,160 @@
+/// Everything a `RecordingsClient` needs to know before its first request.
+///
+/// The base URL is checked here, once: it must be `https://`, or `http://` to a loopback host
+/// (127.0.0.0/8, `::1`, `localhost`) such as the sandbox, since over plain HTTP anyone on the
+/// path would read the API key.
+public struct ClientConfiguration: Sendable, CustomStringConvertible {
+    /// `tnx/VERSION`, sent as `User-Agent`.
+    public static let version = "0.1.0"
+    public static let defaultUserAgent = "tnx/\(version)"
+    public static let defaultBaseURL = "https://api.telnyx.com/v2"
+    public static let apiKeyVariable = "TELNYX_API_KEY"
+    public static let baseURLVariable = "TELNYX_BASE_URL"
+
+    /// The API key; nil until one is given (dry-run needs none).
+    public var apiKey: String?
+    /// The validated base URL without a trailing slash, e.g. `https://api.telnyx.com/v2`.
+    public private(set) var baseURL: String
+    /// Time allowed to open a connection.
+    public var connectTimeout: Duration
+    /// Time allowed for one request, from sending to the last byte of the answer.
+    public var requestTimeout: Duration
+    public var retryPolicy: RetryPolicy
+    /// Connections the pool may open to the API host: at least the bulk concurrency, or the
+    /// pool becomes the limit of every bulk run. Connections open on demand only.
+    public var maximumConnections: Int
+    public var userAgent: String
+
+    /// - Throws: `ConfigurationError` when the base URL is malformed, or plain `http://` to a
+    ///   host that is not loopback.
+    public init(
+        apiKey: String? = nil,
+        baseURL: String = ClientConfiguration.defaultBaseURL,
+        connectTimeout: Duration = .seconds(10),
+        requestTimeout: Duration = .seconds(30),
+        retryPolicy: RetryPolicy = .default,
+        maximumConnections: Int = 16,
+        userAgent: String = ClientConfiguration.defaultUserAgent
+    ) throws(ConfigurationError) {
+        self.apiKey = Self.normalisedKey(apiKey)
+        self.baseURL = try Self.validatedBaseURL(baseURL)
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
+        self.retryPolicy = retryPolicy
+        self.maximumConnections = max(1, maximumConnections)
+        self.userAgent = userAgent
+    }
+
+    /// Reads `TELNYX_API_KEY` and `TELNYX_BASE_URL` from `environment`; an explicit `apiKey` or
+    /// `baseURL` (from the command line) wins over the environment. Empty values count as unset.
+    public static func fromEnvironment(
+        _ environment: [String: String], apiKey: String? = nil, baseURL: String? = nil
+    ) throws(ConfigurationError) -> ClientConfiguration {
+        let key = normalisedKey(apiKey) ?? normalisedKey(environment[apiKeyVariable])
+        let base = nonEmpty(baseURL) ?? nonEmpty(environment[baseURLVariable]) ?? defaultBaseURL
+        return try ClientConfiguration(apiKey: key, baseURL: base)
+    }
+
+    /// Replaces the base URL, with the same checks as `init`.
+    public mutating func setBaseURL(_ url: String) throws(ConfigurationError) {
+        baseURL = try Self.validatedBaseURL(url)
+    }
+
+    /// Shows the settings with the key redacted.
+    public var description: String {
+        "ClientConfiguration(baseURL: \(baseURL), apiKey: \(apiKey == nil ? "none" : "***"), connectTimeout: \(connectTimeout), requestTimeout: \(requestTimeout), maximumConnections: \(maximumConnections), userAgent: \(userAgent))"
+    }
+
+    static func nonEmpty(_ s: String?) -> String? {
+        guard let s else { return nil }
+        let trimmed = String(s.trimmingASCIISpaces())
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// Trims surrounding whitespace and newlines (a key pasted from a file often ends in one).
+    static func normalisedKey(_ key: String?) -> String? {
+        guard let key else { return nil }
+        let trimmed = key.unicodeScalars.drop(while: { $0.properties.isWhitespace })
+        let scalars = String.UnicodeScalarView(trimmed.reversed().drop(while: { $0.properties.isWhitespace }).reversed())
+        let result = String(scalars)
+        return result.isEmpty ? nil : result
+    }
+
+    /// Checks scheme, host and path; returns the URL without trailing slashes.
+    static func validatedBaseURL(_ raw: String) throws(ConfigurationError) -> String {
+        let text = String(raw.trimmingASCIISpaces())
+        func refuse(_ reason: String) -> ConfigurationError {
+            ConfigurationError(message: "invalid base URL \(InvalidRecordingID.quoted(text)): \(reason)")
+        }
+        for scalar in text.unicodeScalars where scalar.value <= 0x20 || scalar.value >= 0x7F {
+            throw refuse("it contains spaces, control or non-ASCII characters")
+        }
+        let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty else {
+            throw refuse("expected https://HOST[:PORT][/PATH], e.g. \(defaultBaseURL)")
+        }
+        let scheme = parts[0].lowercased()
+        guard scheme == "https" || scheme == "http" else {
+            throw refuse("the scheme must be https (or http for a local server), not \"\(scheme)\"")
+        }
+        let rest = parts[1]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        var path = rest[authorityEnd...]
+        guard !path.contains("?"), !path.contains("#") else {
+            throw refuse("a base URL has no query or fragment")
+        }
+        guard !authority.contains("@") else {
+            throw refuse("credentials belong in TELNYX_API_KEY, not in the URL")
+        }
+        let (host, port) = try splitHostPort(authority, refuse: refuse)
+        guard !host.isEmpty else { throw refuse("it has no host") }
+        if let port { guard let n = Int(port), (1...65535).contains(n) else { throw refuse("the port must be 1…65535") } }
+        for segment in path.split(separator: "/") where segment == "." || segment == ".." {
+            _ = segment
+            throw refuse("the path may not contain . or .. segments")
+        }
+        if scheme == "http" && !isLoopback(host) {
+            throw ConfigurationError(
+                message:
+                    "refusing plain http:// to \(host): the API key would travel in clear text over the network. Use https://, or http:// only for a local server (127.0.0.1, ::1, localhost)"
+            )
+        }
+        while path.hasSuffix("/") { path = path.dropLast() }
+        let normalisedAuthority = authority.lowercased()
+        return "\(scheme)://\(normalisedAuthority)\(path)"
+    }
+
+    static func splitHostPort(
+        _ authority: Substring, refuse: (String) -> ConfigurationError
+    ) throws(ConfigurationError) -> (host: String, port: Substring?) {
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw refuse("unclosed [ in an IPv6 host") }
+            let host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let after = authority[authority.index(after: close)...]
+            if after.isEmpty { return (host, nil) }
+            guard after.hasPrefix(":") else { throw refuse("unexpected text after the IPv6 host") }
+            return (host, after.dropFirst())
+        }
+        let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        return (String(parts[0]), parts.count > 1 ? parts[1] : nil)
+    }
+
+    /// `localhost`, `*.localhost`, 127.0.0.0/8 and ::1.
+    public static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased()
+        if h == "localhost" || h.hasSuffix(".localhost") || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
+        let octets = h.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { o in
+            !o.isEmpty && o.count <= 3 && o.allSatisfy(\.isASCII) && o.allSatisfy(\.isNumber) && Int(o)! <= 255
+        }
+    }
+}
+
+/// A configuration that cannot work, with a message that says why and what to do.
+public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}

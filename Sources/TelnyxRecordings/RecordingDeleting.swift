@@ -1,0 +1,69 @@
+/// What the interpreter needs from the API: one operation. The live client, its dry-run mode
+/// and test doubles all conform, so the interpreter never sees HTTP.
+public protocol RecordingDeleting: Sendable {
+    /// Deletes one recording, retrying as the client's `RetryPolicy` says.
+    ///
+    /// With `dryRun` the identical request is built and validated but not sent, and the
+    /// result is `.wouldDelete`. Never throws: every way a delete can end is a `DeleteResult`.
+    /// If the calling task is cancelled, a request already on the wire is allowed to finish
+    /// (its outcome is real), but no retry is started.
+    func deleteRecording(_ id: RecordingID, dryRun: Bool) async -> DeleteResult
+}
+
+/// How one delete ended, as the client knows it.
+public enum DeleteResult: Sendable {
+    /// 200: the recording is gone; the API's data is attached.
+    case deleted(DeletedRecording)
+    /// 404: there was no such recording (already gone). Not a failure.
+    case notFound(RecordingsError)
+    /// Dry-run: the exact request that would have been sent.
+    case wouldDelete(PreparedRequest)
+    /// Anything else, after the retries the policy allows.
+    case failed(RecordingsError)
+}
+
+/// A successful delete: what the API said about the recording it destroyed.
+public struct DeletedRecording: Sendable {
+    public var recording: Recording
+    /// The response body exactly as received, for the journal.
+    public var rawJSON: String
+    public var httpStatus: Int
+    /// Requests sent for this id (1 when the first one succeeded).
+    public var attempts: Int
+    /// Set when an earlier attempt timed out or lost its connection and the retry got 404:
+    /// the first attempt most likely deleted it. Explains why this counts as deleted.
+    public var note: String?
+
+    public init(recording: Recording, rawJSON: String, httpStatus: Int, attempts: Int, note: String? = nil) {
+        self.recording = recording
+        self.rawJSON = rawJSON
+        self.httpStatus = httpStatus
+        self.attempts = attempts
+        self.note = note
+    }
+}
+
+/// A request as it would go on the wire, with the key redacted. Dry-run's answer.
+public struct PreparedRequest: Sendable, Hashable {
+    public var method: String
+    public var url: String
+    /// Header names and values in order; `Authorization` shows `Bearer ***`.
+    public var headers: [(name: String, value: String)]
+
+    public init(method: String, url: String, headers: [(name: String, value: String)]) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+    }
+
+    public static func == (lhs: PreparedRequest, rhs: PreparedRequest) -> Bool {
+        lhs.method == rhs.method && lhs.url == rhs.url
+            && lhs.headers.map(\.name) == rhs.headers.map(\.name)
+            && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(method)
+        hasher.combine(url)
+    }
+}

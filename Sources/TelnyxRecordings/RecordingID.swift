@@ -1,0 +1,97 @@
+/// A recording id that has been checked to be one plausible path segment.
+///
+/// Ids come from files, stdin and scripts; none of them may steer a request to any path
+/// other than `/v2/recordings/{one segment}`. So an id is validated once, here, and the only
+/// way to build a URL from it is `pathSegment`.
+public struct RecordingID: Hashable, Sendable, CustomStringConvertible {
+    /// Longest id accepted. Telnyx ids are 36-character UUIDs; this leaves room for other
+    /// formats while refusing obvious garbage.
+    public static let maximumLength = 128
+
+    public let rawValue: String
+
+    /// Accepts 1…128 characters from `A-Z a-z 0-9 - _ . ~ :`, not `.` or `..`.
+    /// Callers trim surrounding whitespace first; this never does.
+    public init(_ raw: String) throws(InvalidRecordingID) {
+        guard !raw.isEmpty else { throw InvalidRecordingID(raw: raw, reason: "it is empty") }
+        guard raw.utf8.count <= Self.maximumLength else {
+            throw InvalidRecordingID(raw: raw, reason: "it is longer than \(Self.maximumLength) characters")
+        }
+        for byte in raw.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
+                UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: ":"):
+                continue
+            case UInt8(ascii: "/"), UInt8(ascii: "\\"):
+                throw InvalidRecordingID(raw: raw, reason: "it contains a path separator")
+            case 0..<0x20, 0x7F:
+                throw InvalidRecordingID(raw: raw, reason: "it contains a control character")
+            case UInt8(ascii: " "):
+                throw InvalidRecordingID(raw: raw, reason: "it contains a space")
+            default:
+                throw InvalidRecordingID(
+                    raw: raw,
+                    reason: "it contains a character a recording id never has (only letters, digits and - _ . ~ : are allowed)")
+            }
+        }
+        guard raw != ".", raw != ".." else {
+            throw InvalidRecordingID(raw: raw, reason: "it is a relative path")
+        }
+        self.rawValue = raw
+    }
+
+    /// The id as one percent-encoded path segment. With the characters `init` allows this is
+    /// the id itself, except `:` which is encoded too so that no URL parser reads a scheme.
+    public var pathSegment: String {
+        var out = ""
+        out.reserveCapacity(rawValue.utf8.count)
+        for scalar in rawValue.unicodeScalars {
+            if scalar == ":" { out += "%3A" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    public var description: String { rawValue }
+}
+
+/// Why a string is not a recording id. The message quotes the input, escaped, so control
+/// characters never reach a terminal raw.
+public struct InvalidRecordingID: Error, Sendable, Hashable, CustomStringConvertible {
+    public var raw: String
+    public var reason: String
+
+    public init(raw: String, reason: String) {
+        self.raw = raw
+        self.reason = reason
+    }
+
+    /// `invalid recording id "a/b": it contains a path separator`
+    public var description: String {
+        "invalid recording id \(Self.quoted(raw)): \(reason)"
+    }
+
+    /// The input quoted, at most 60 characters, control characters shown as escapes.
+    public static func quoted(_ raw: String) -> String {
+        var out = "\""
+        var count = 0
+        for scalar in raw.unicodeScalars {
+            if count == 60 { out += "…"; break }
+            count += 1
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,205 @@
+/// Deterministic, realistic recordings: the same ids and fields on every machine.
+enum SandboxData {
+    /// SplitMix64: a good 64-bit mix of a counter.
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Hash of a string (FNV-1a), for fault decisions per id.
+    static func hash(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            h ^= UInt64(byte)
+            h = h &* 0x100_0000_01B3
+        }
+        return h
+    }
+
+    /// A number in 0..<1 from a hash.
+    static func unit(_ x: UInt64) -> Double { Double(x >> 11) / Double(1 << 53) }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    static func hex(_ value: UInt64, digits: Int) -> String {
+        var bytes = [UInt8](repeating: 0, count: digits)
+        var v = value
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            bytes[i] = hexDigits[Int(v & 0xF)]
+            v >>= 4
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A version-4-shaped UUID from two 64-bit words.
+    static func uuid(_ a: UInt64, _ b: UInt64) -> String {
+        // 128 bits with the version (4) and variant (10xx) bits set, written as 8-4-4-4-12.
+        let high = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        let low = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var out = 0
+            func put(_ word: UInt64, nibbles: Range<Int>) {
+                for n in nibbles {
+                    if out == 8 || out == 13 || out == 18 || out == 23 {
+                        buffer[out] = UInt8(ascii: "-")
+                        out += 1
+                    }
+                    buffer[out] = hexDigits[Int((word >> UInt64(60 - 4 * n)) & 0xF)]
+                    out += 1
+                }
+            }
+            put(high, nibbles: 0..<16)
+            put(low, nibbles: 0..<16)
+            return out
+        }
+    }
+
+    /// Telnyx's call leg and session ids are version-1 UUIDs ending in a MAC-like node.
+    static func uuidV1(_ a: UInt64) -> String {
+        let timeLow = a >> 32
+        let timeMid = (a >> 16) & 0xFFFF
+        return "\(hex(timeLow, digits: 8))-\(hex(timeMid, digits: 4))-11ef-9074-02420a0d\(hex(a & 0xFFFF, digits: 4))"
+    }
+
+    static func recordingID(index: Int) -> String {
+        let i = UInt64(truncatingIfNeeded: index)
+        return uuid(mix(i &* 2 &+ 0x7E1_0000), mix(i &* 2 &+ 0x7E1_0001))
+    }
+
+    private static let initiators = [
+        "StartCallRecordingAPI", "DialVerb", "RecordVerb", "Conference", "OutboundAPI", "Trunking",
+        "StartConferenceRecordingAPI",
+    ]
+    private static let areaCodes = [212, 312, 415, 512, 617, 646, 702, 718, 773, 917]
+    private static let base64url = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// The full `RecordingResponseData` of seed `index` with id `id`, as JSON.
+    static func recordingJSON(id: String, index: Int) -> String {
+        let i = UInt64(truncatingIfNeeded: index)
+        let r0 = mix(i ^ 0x5EED_0000_0000)
+        let r1 = mix(r0)
+        let r2 = mix(r1)
+        let r3 = mix(r2)
+        // Spread over 2025: one recording every ~17 minutes of wall time.
+        let created = 1_735_689_600 + Int(i % 1_800_000) * 1_013 + Int(r0 % 1000)
+        let duration = 5_000 + Int(r1 % 3_595_000)
+        let startedMillis = Int64(created) * 1000 - Int64(duration) - Int64(r2 % 4000)
+        let endedMillis = startedMillis + Int64(duration)
+        let createdMillis = Int64(created) * 1000 + Int64(r3 % 1000)
+        let updatedMillis = createdMillis + 1_000 + Int64(r0 % 60_000)
+        let conference = index % 5 == 0
+        var control = [UInt8]("v3:".utf8)
+        var bits = r2
+        for k in 0..<52 {
+            if k % 10 == 0 { bits = mix(bits) }
+            control.append(base64url[Int(bits & 63)])
+            bits >>= 6
+        }
+        let area1 = areaCodes[Int(r1 % UInt64(areaCodes.count))]
+        let area2 = areaCodes[Int(r2 % UInt64(areaCodes.count))]
+        let from = "+1\(area1)555\(String(1000 + Int(r0 % 9000)))"
+        let to = "+1\(area2)555\(String(1000 + Int(r3 % 9000)))"
+        let escapedID = SandboxJSON.escape(id)
+        var o = "{"
+        o += "\"record_type\":\"recording\""
+        o += ",\"id\":\"\(escapedID)\""
+        o += ",\"call_control_id\":\"\(String(decoding: control, as: UTF8.self))\""
+        o += ",\"call_leg_id\":\"\(uuidV1(mix(r3 ^ 1)))\""
+        o += ",\"call_session_id\":\"\(uuidV1(mix(r3 ^ 2)))\""
+        o += ",\"channels\":\"\(index % 3 == 0 ? "single" : "dual")\""
+        if conference { o += ",\"conference_id\":\"\(uuid(mix(r0 ^ 3), mix(r1 ^ 3)))\"" }
+        o += ",\"connection_id\":\"17\(String(10_000_000_000_000_000 + Int(r1 % 10_000_000_000_000_000)).dropFirst())\""
+        o += ",\"created_at\":\"\(iso8601(millis: createdMillis))\""
+        o += ",\"updated_at\":\"\(iso8601(millis: updatedMillis))\""
+        o += ",\"download_urls\":{\"mp3\":\"https://recordings.sandbox.invalid/\(escapedID).mp3\",\"wav\":\"https://recordings.sandbox.invalid/\(escapedID).wav\"}"
+        o += ",\"duration_millis\":\(duration)"
+        o += ",\"recording_started_at\":\"\(iso8601(millis: startedMillis))\""
+        o += ",\"recording_ended_at\":\"\(iso8601(millis: endedMillis))\""
+        o += ",\"source\":\"\(conference ? "conference" : "call")\""
+        o += ",\"status\":\"completed\""
+        o += ",\"from\":\"\(from)\""
+        o += ",\"to\":\"\(to)\""
+        o += ",\"initiated_by\":\"\(conference ? "StartConferenceRecordingAPI" : initiators[Int(r2 % 6)])\""
+        o += "}"
+        return o
+    }
+
+    /// `2025-03-04T12:34:56.789Z`.
+    static func iso8601(millis: Int64) -> String {
+        let seconds = Int(millis / 1000)
+        let ms = Int(millis % 1000)
+        let (y, m, d) = civil(days: seconds / 86_400)
+        let s = seconds % 86_400
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)).\(pad(ms, 3))Z"
+    }
+
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` for seconds since 1970.
+    static func httpDate(seconds: Int) -> String {
+        let days = seconds / 86_400
+        let (y, m, d) = civil(days: days)
+        let s = seconds % 86_400
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days % 7]
+        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]
+        return "\(weekday), \(pad(d, 2)) \(month) \(y) \(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)) GMT"
+    }
+
+    static func pad(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+
+    /// Howard Hinnant's civil_from_days, for days since 1970-01-01 (non-negative here).
+    static func civil(days z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+}
+
+/// The JSON bodies the sandbox sends.
+enum SandboxJSON {
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += "\\u00" + SandboxData.hex(UInt64(scalar.value), digits: 2)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+
+    static func errors(code: String, title: String, detail: String?, pointer: String? = nil) -> String {
+        var o = "{\"errors\":[{\"code\":\"\(escape(code))\",\"title\":\"\(escape(title))\""
+        if let detail { o += ",\"detail\":\"\(escape(detail))\"" }
+        if let pointer { o += ",\"source\":{\"pointer\":\"\(escape(pointer))\"}" }
+        if code.count == 5 {
+            o += ",\"meta\":{\"url\":\"https://developers.telnyx.com/docs/overview/errors/\(escape(code))\"}"
+        }
+        return o + "}]}"
+    }
+
+    static func htmlPage(status: Int) -> String {
+        let title = status == 502 ? "502 Bad Gateway" : status == 504 ? "504 Gateway Time-out" : "\(status) Error"
+        return "<html>\r\n<head><title>\(title)</title></head>\r\n<body>\r\n<center><h1>\(title)</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    }
+}

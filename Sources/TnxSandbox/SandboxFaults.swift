@@ -1,0 +1,98 @@
+/// What can go wrong in the sandbox, on purpose. Settable while it runs (`Sandbox.setFaults`).
+public struct SandboxFaults: Sendable, Hashable {
+    /// Added to every request to a recording, after the recording is deleted: a client that
+    /// gives up early still has its recording deleted, as with the real API.
+    public var latency: Duration
+    /// A fixed-window rate limit answering 429 (code 10011) once spent.
+    public var rateLimit: RateLimit?
+    /// Fraction (0…1) of requests to a recording answered with 500/502/503/504 instead of being
+    /// carried out. Decided from `seed`, the id and how many times that id was asked, so a
+    /// given run of requests fails the same way on every machine whatever the concurrency.
+    public var serverErrorRate: Double
+    /// Fraction (0…1) of those 5xx answers whose body is an HTML page (as from a proxy).
+    public var htmlErrorFraction: Double
+    public var seed: UInt64
+
+    public init(
+        latency: Duration = .zero, rateLimit: RateLimit? = nil, serverErrorRate: Double = 0,
+        htmlErrorFraction: Double = 0.25, seed: UInt64 = 1
+    ) {
+        self.latency = latency
+        self.rateLimit = rateLimit
+        self.serverErrorRate = serverErrorRate
+        self.htmlErrorFraction = htmlErrorFraction
+        self.seed = seed
+    }
+
+    public static let none = SandboxFaults()
+
+    /// `requests` per `window`; every response to a recording carries `x-ratelimit-limit`,
+    /// `x-ratelimit-remaining` and `x-ratelimit-reset` (whole seconds until the window ends).
+    public struct RateLimit: Sendable, Hashable {
+        public enum Hint: Sendable, Hashable {
+            /// No `Retry-After` (what Telnyx promises: only the `x-ratelimit-*` headers).
+            case none
+            /// `Retry-After: <whole seconds until the window ends>`.
+            case retryAfterSeconds
+            /// `retry-after-ms: <milliseconds until the window ends>`.
+            case retryAfterMilliseconds
+            /// `Retry-After: <HTTP date of the window's end>`.
+            case retryAfterDate
+        }
+
+        public var requests: Int
+        public var window: Duration
+        public var hint: Hint
+        /// Whether to send `x-ratelimit-*` headers at all.
+        public var sendsHeaders: Bool
+
+        public init(requests: Int, window: Duration = .seconds(1), hint: Hint = .none, sendsHeaders: Bool = true) {
+            self.requests = max(0, requests)
+            self.window = window
+            self.hint = hint
+            self.sendsHeaders = sendsHeaders
+        }
+    }
+}
+
+/// A canned answer for one request to one id, queued with `Sandbox.script(_:for:)`; the
+/// requests after the queue is empty are handled normally.
+public struct SandboxResponse: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// The normal behaviour (delete, or 404), then `delay` before answering.
+        case normal(delay: Duration)
+        /// A fixed answer; nothing is deleted.
+        case fixed(status: Int, headers: [String: String], body: String)
+    }
+
+    public var kind: Kind
+
+    public init(_ kind: Kind) { self.kind = kind }
+
+    /// Deletes as usual, then waits `delay` before answering: a client with a shorter timeout
+    /// gives up although the recording is gone.
+    public static func slow(_ delay: Duration) -> SandboxResponse { .init(.normal(delay: delay)) }
+
+    public static func fixed(status: Int, headers: [String: String] = [:], body: String) -> SandboxResponse {
+        .init(.fixed(status: status, headers: headers, body: body))
+    }
+
+    /// The API's error JSON: `{"errors":[{"code":…,"title":…,"detail":…}]}`.
+    public static func apiError(
+        status: Int, code: String, title: String, detail: String? = nil, headers: [String: String] = [:]
+    ) -> SandboxResponse {
+        var headers = headers
+        headers["content-type"] = "application/json"
+        return .fixed(status: status, headers: headers, body: SandboxJSON.errors(code: code, title: title, detail: detail))
+    }
+
+    /// An HTML page, as a proxy or load balancer sends.
+    public static func html(status: Int) -> SandboxResponse {
+        .fixed(status: status, headers: ["content-type": "text/html"], body: SandboxJSON.htmlPage(status: status))
+    }
+
+    /// JSON cut off in the middle.
+    public static func truncatedJSON(status: Int) -> SandboxResponse {
+        .fixed(status: status, headers: ["content-type": "application/json"], body: "{\"errors\":[{\"code\":\"100")
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+import TnxSandbox
+
+@testable import TelnyxRecordings
+
+@Suite("Configuration, retry policy, server hints, path safety")
+struct ConfigurationTests {
+    @Test("from an environment dictionary; explicit values win; empty means unset")
+    func fromEnvironment() throws {
+        let empty = try ClientConfiguration.fromEnvironment([:])
+        #expect(empty.apiKey == nil)
+        #expect(empty.baseURL == "https://api.telnyx.com/v2")
+        #expect(empty.userAgent == "tnx/\(ClientConfiguration.version)")
+        #expect(empty.maximumConnections == 16)
+        #expect(empty.retryPolicy == .default)
+
+        let env = ["TELNYX_API_KEY": "KEYenv\n", "TELNYX_BASE_URL": "http://127.0.0.1:9999/v2/"]
+        let fromEnv = try ClientConfiguration.fromEnvironment(env)
+        #expect(fromEnv.apiKey == "KEYenv")
+        #expect(fromEnv.baseURL == "http://127.0.0.1:9999/v2")
+
+        let explicit = try ClientConfiguration.fromEnvironment(env, apiKey: "KEYflag", baseURL: "https://example.test/v2")
+        #expect(explicit.apiKey == "KEYflag")
+        #expect(explicit.baseURL == "https://example.test/v2")
+
+        let blank = try ClientConfiguration.fromEnvironment(["TELNYX_API_KEY": "  ", "TELNYX_BASE_URL": ""])
+        #expect(blank.apiKey == nil)
+        #expect(blank.baseURL == ClientConfiguration.defaultBaseURL)
+        #expect(!"\(fromEnv)".contains("KEYenv"))
+    }
+
+    @Test(
+        "plain http only to loopback",
+        arguments: [
+            ("http://127.0.0.1:8080/v2", true), ("http://127.1.2.3/v2", true), ("http://localhost:1/v2", true),
+            ("http://[::1]:8080/v2", true), ("HTTP://LOCALHOST/v2", true), ("http://api.telnyx.com/v2", false),
+            ("http://10.0.0.1/v2", false), ("http://127.0.0.1.evil.com/v2", false), ("http://[::2]/v2", false),
+            ("http://localhost.evil.com/v2", false), ("https://api.telnyx.com/v2", true),
+        ])
+    func httpOnlyForLoopback(url: String, allowed: Bool) {
+        do {
+            _ = try ClientConfiguration(baseURL: url)
+            #expect(allowed, "\(url) should be refused")
+        } catch {
+            #expect(!allowed, "\(url) should be accepted: \(error)")
+            if url.lowercased().hasPrefix("http://") {
+                #expect(error.message.contains("clear text"))
+            }
+        }
+    }
+
+    @Test(
+        "malformed base URLs are refused with a clear error",
+        arguments: [
+            "api.telnyx.com/v2", "ftp://api.telnyx.com/v2", "https://", "https:///v2", "https://user:pw@api.telnyx.com/v2",
+            "https://api.telnyx.com/v2?x=1", "https://api.telnyx.com:99999/v2", "https://api.telnyx.com:abc/v2",
+            "https://api telnyx.com/v2", "https://api.telnyx.com/../v2", "://x", "",
+        ])
+    func malformedBaseURL(url: String) {
+        #expect(throws: ConfigurationError.self) { try ClientConfiguration(baseURL: url) }
+        do {
+            _ = try ClientConfiguration(baseURL: url)
+        } catch {
+            #expect(error.message.hasPrefix("invalid base URL"))
+        }
+    }
+
+    @Test("which statuses are retried")
+    func retryable() {
+        for status in [408, 409, 429, 500, 502, 503, 504] { #expect(RetryPolicy.isRetryable(status: status)) }
+        for status in [200, 301, 400, 401, 403, 404, 410, 422, 501, 505] { #expect(!RetryPolicy.isRetryable(status: status)) }
+    }
+
+    @Test("backoff: 0.5 s doubling to 8 s, minus up to 25 %; hints capped at 60 s")
+    func backoff() {
+        let p = RetryPolicy.default
+        #expect(p.maxAttempts == 5)
+        #expect(p.backoff(retry: 1, random: 0) == .milliseconds(500))
+        #expect(p.backoff(retry: 2, random: 0) == .seconds(1))
+        #expect(p.backoff(retry: 4, random: 0) == .seconds(4))
+        #expect(p.backoff(retry: 5, random: 0) == .seconds(8))
+        #expect(p.backoff(retry: 50, random: 0) == .seconds(8))
+        #expect(p.backoff(retry: 1, random: 1) == .milliseconds(375))
+        #expect(p.delay(retry: 1, hint: .seconds(3)) == .seconds(3))
+        #expect(p.delay(retry: 1, hint: .seconds(600)) == .seconds(60))
+        #expect(p.delay(retry: 3, hint: nil, random: 0) == .seconds(2))
+    }
+
+    @Test("server hints: retry-after-ms, then Retry-After seconds or date; garbage ignored")
+    func hints() {
+        let now = 1_700_000_000.0
+        func parse(ms: String? = nil, ra: String? = nil) -> Duration? {
+            ServerHints.parse(retryAfterMs: ms, retryAfter: ra, limit: nil, remaining: nil, reset: nil, now: now).retryAfter
+        }
+        #expect(parse(ms: "250", ra: "9") == .milliseconds(250))
+        #expect(parse(ms: "abc", ra: "2") == .seconds(2))
+        #expect(parse(ra: " 1.5 ") == .milliseconds(1500))
+        #expect(parse(ra: "-3") == nil)
+        #expect(parse(ra: "inf") == nil)
+        #expect(parse(ra: "1e9") == nil)
+        // 1_700_000_000 is Tue, 14 Nov 2023 22:13:20 GMT.
+        #expect(parse(ra: "Tue, 14 Nov 2023 22:13:30 GMT") == .seconds(10))
+        #expect(parse(ra: "Tuesday, 14-Nov-23 22:13:25 GMT") == .seconds(5))
+        #expect(parse(ra: "Tue Nov 14 22:13:27 2023") == .seconds(7))
+        #expect(parse(ra: "Tue, 14 Nov 2023 22:00:00 GMT") == .zero)
+        #expect(parse(ra: "soon") == nil)
+        let rate = ServerHints.parse(retryAfterMs: nil, retryAfter: nil, limit: "100", remaining: "7", reset: "3", now: now)
+        #expect(rate == ServerHints(limit: 100, remaining: 7, reset: .seconds(3)))
+    }
+
+    /// Every hostile id is refused by `RecordingID`, or reaches the server as exactly
+    /// `/v2/recordings/<one segment>`.
+    @Test("path injection: refused or one encoded segment")
+    func pathInjection() async throws {
+        let hostile = [
+            "../calls", "a/b", "x?y", "%2F", "..", ".", "a b", "\u{0}", String(repeating: "a", count: 200), "récording",
+            "🎙️", ":", "a:b", "..%2Fcalls", "x#y", "a\\b", "...", "~user", "a;b", "a&b=c", "-_.~", "A:B:C", "\n", "a\tb",
+            "%", "http://evil", "//evil", "a\u{202E}b",
+        ]
+        try await withSandboxClient { sandbox, client in
+            for raw in hostile {
+                let id: RecordingID
+                do {
+                    id = try RecordingID(raw)
+                } catch {
+                    #expect("\(error)".hasPrefix("invalid recording id"))
+                    continue
+                }
+                let before = sandbox.totalRequests
+                let result = await client.deleteRecording(id, dryRun: false)
+                #expect(result.isNotFound, "\(raw)")
+                #expect(sandbox.totalRequests == before + 1)
+                let path = try #require(sandbox.lastRequest?.path)
+                let prefix = "/v2/recordings/"
+                #expect(path.hasPrefix(prefix), "\(raw) → \(path)")
+                let segment = path.dropFirst(prefix.count)
+                #expect(!segment.isEmpty)
+                #expect(!segment.contains("/") && !segment.contains("?") && !segment.contains("#"), "\(raw) → \(path)")
+                #expect(segment != "." && segment != "..")
+                #expect(String(segment) == id.pathSegment, "\(raw) → \(path)")
+                // The server decodes the segment back to the id itself.
+                #expect(sandbox.requestCount(for: raw) >= 1, "\(raw) → \(path)")
+            }
+            #expect(sandbox.seenPaths.allSatisfy { $0.hasPrefix("/v2/recordings/") })
+        }
+    }
+
+    @Test("the sandbox: deterministic UUID-shaped seeds, 401 without a key, 404 JSON elsewhere, add(ids:)")
+    func sandboxBasics() async throws {
+        let ids = Sandbox.seededIDs(count: 1000)
+        #expect(ids == Sandbox.seededIDs(count: 1000))
+        #expect(Set(ids).count == 1000)
+        #expect(ids[0] == Sandbox.seededIDs(count: 1)[0])
+        let uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+        #expect(ids.allSatisfy { $0.wholeMatch(of: uuid) != nil })
+
+        try await withSandbox(seed: 5) { sandbox in
+            #expect(sandbox.baseURL == "http://127.0.0.1:\(sandbox.port)/v2")
+            #expect(sandbox.recordingCount == 5)
+            #expect(sandbox.add(ids: ["extra-1", "extra-2", ids[0]]) == 2)
+            #expect(sandbox.recordingCount == 7)
+
+            let http = URLSessionLess(base: "http://127.0.0.1:\(sandbox.port)")
+            let noKey = try await http.send("DELETE", "/v2/recordings/\(ids[0])", key: nil)
+            #expect(noKey.status == 401)
+            #expect(noKey.body.contains("\"10009\""))
+            let wrongPath = try await http.send("DELETE", "/v2/calls/x", key: Sandbox.defaultAPIKey)
+            #expect(wrongPath.status == 404)
+            #expect(wrongPath.body.contains("\"errors\""))
+            let wrongMethod = try await http.send("GET", "/v2/recordings/\(ids[0])", key: Sandbox.defaultAPIKey)
+            #expect(wrongMethod.status == 404)
+            let ok = try await http.send("DELETE", "/v2/recordings/extra-1", key: Sandbox.defaultAPIKey)
+            #expect(ok.status == 200)
+            #expect(ok.body.contains("\"id\":\"extra-1\""))
+            let again = try await http.send("DELETE", "/v2/recordings/extra-1", key: Sandbox.defaultAPIKey)
+            #expect(again.status == 404)
+            #expect(again.body.contains("\"10005\""))
+            #expect(sandbox.deletedIDs == ["extra-1"])
+            #expect(sandbox.requestCount(for: "extra-1") == 2)
+            #expect(sandbox.totalRequests == 5)
+            sandbox.resetCounters()
+            #expect(sandbox.totalRequests == 0)
+        }
+    }
+
+    @Test("the sandbox holds 100k ids")
+    func bigSandbox() async throws {
+        try await withSandbox(seed: 0) { sandbox in
+            let ids = Sandbox.seededIDs(count: 100_000)
+            #expect(sandbox.add(ids: ids) == 100_000)
+            #expect(sandbox.recordingCount == 100_000)
+            #expect(sandbox.contains(id: ids[99_999]))
+        }
+    }
+}
