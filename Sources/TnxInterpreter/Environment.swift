@@ -1,0 +1,80 @@
+import TelnyxRecordings
+
+/// Everything the interpreter talks to, handed in by the executable (or a test). The
+/// interpreter never reaches for globals: the client, the terminal and the journal all
+/// come through here.
+public struct InterpreterEnvironment: Sendable {
+    public var client: any RecordingDeleting
+    public var stdout: any OutputSink
+    public var stderr: any OutputSink
+    /// nil with `--no-journal`.
+    public var journal: Journal?
+    /// `--resume`: skip ids the journal says are deleted or not found.
+    public var resume = false
+    /// `--quiet`: no progress line and no informational messages.
+    public var quiet = false
+    /// Colour is allowed at all (`NO_COLOR` unset); each stream still needs a terminal.
+    public var colourAllowed = true
+    /// What `show settings` and the REPL banner say about the connection.
+    public var connection: @Sendable () -> ConnectionInfo
+    /// The REPL's `Delete 5,000 recordings? [y/N]`. nil in scripts: they refuse instead.
+    public var askConfirmation: (@Sendable (String) async -> Bool)?
+    /// The REPL's `set api-key`: asks for the key without echo and hands it to the client.
+    /// Returns false when nothing was entered.
+    public var enterAPIKey: (@Sendable () async -> Bool)?
+    /// Opens stdin for `foreach id in -`.
+    public var standardInputDescriptor: Int32 = 0
+
+    public init(
+        client: any RecordingDeleting, stdout: any OutputSink, stderr: any OutputSink, journal: Journal?,
+        connection: @escaping @Sendable () -> ConnectionInfo
+    ) {
+        self.client = client
+        self.stdout = stdout
+        self.stderr = stderr
+        self.journal = journal
+        self.connection = connection
+    }
+}
+
+/// What the user should know about where requests go.
+public struct ConnectionInfo: Sendable {
+    public var baseURL: String
+    public var hasAPIKey: Bool
+    /// Where the key came from: `TELNYX_API_KEY`, `--api-key`, `the sandbox`, `entered`.
+    public var keySource: String?
+
+    public init(baseURL: String, hasAPIKey: Bool, keySource: String? = nil) {
+        self.baseURL = baseURL
+        self.hasAPIKey = hasAPIKey
+        self.keySource = keySource
+    }
+}
+
+/// How a statement, an entry or a whole script ended; the exit codes of DESIGN.md.
+public enum RunStatus: Int32, Sendable, Comparable {
+    case success = 0
+    /// Some deletes failed.
+    case failures = 1
+    /// Usage or syntax error, or refused by the safety gate.
+    case usage = 2
+    /// Authentication failed: a bad key will not get better.
+    case unauthorized = 3
+    /// Ctrl-C.
+    case interrupted = 130
+
+    public var exitCode: Int32 { rawValue }
+
+    /// Which of two statuses a script reports: the more serious one.
+    public static func < (lhs: RunStatus, rhs: RunStatus) -> Bool { lhs.severity < rhs.severity }
+
+    private var severity: Int {
+        switch self {
+        case .success: 0
+        case .failures: 1
+        case .usage: 2
+        case .unauthorized: 3
+        case .interrupted: 4
+        }
+    }
+}

@@ -1,0 +1,174 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One id-bearing line of an id file: trimmed, not blank, not a comment.
+public struct IDLine: Sendable, Hashable {
+    /// 1-based line number in the file, for `ids.txt:17` messages.
+    public var number: Int
+    public var text: String
+}
+
+/// Why an id source could not be read.
+public struct IDSourceError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// Streams the id lines of a file or of stdin with constant memory, however long the file.
+///
+/// The format users rely on: one id per line; blank lines and lines starting with `#`
+/// skipped; CRLF, a UTF-8 BOM and surrounding spaces or tabs tolerated. A line longer than
+/// `maximumLineLength` is returned truncated (it is invalid anyway) instead of being
+/// buffered whole.
+public final class IDLineReader {
+    public static let maximumLineLength = 4096
+
+    public let name: String
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var eof = false
+    private var lineNumber = 0
+    private var atFileStart = true
+
+    /// Opens `path` for reading. The message of a failure names the file and the reason.
+    public init(path: String) throws(IDSourceError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw IDSourceError(description: "cannot read id file '\(path)': \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw IDSourceError(description: "cannot read id file '\(path)': it is a directory")
+        }
+        self.name = path
+        self.fd = fd
+        self.ownsDescriptor = true
+        self.buffer = [UInt8](repeating: 0, count: 1 << 16)
+    }
+
+    /// Reads from an open descriptor (stdin) that the caller keeps open.
+    public init(descriptor: Int32, name: String) {
+        self.name = name
+        self.fd = descriptor
+        self.ownsDescriptor = false
+        self.buffer = [UInt8](repeating: 0, count: 1 << 16)
+    }
+
+    deinit {
+        if ownsDescriptor { close(fd) }
+    }
+
+    /// The next id line, or nil at the end of the input.
+    public func next() throws(IDSourceError) -> IDLine? {
+        while true {
+            guard let raw = try nextRawLine() else { return nil }
+            lineNumber += 1
+            let isFirst = atFileStart
+            atFileStart = false
+            let text: String?
+            switch raw {
+            case .buffered(let s, let e):
+                text = buffer.withUnsafeBufferPointer { Self.idText(UnsafeBufferPointer(rebasing: $0[s..<e]), isFirst) }
+            case .truncated(let bytes):
+                text = bytes.withUnsafeBufferPointer { Self.idText($0, isFirst) }
+            }
+            if let text { return IDLine(number: lineNumber, text: text) }
+        }
+    }
+
+    /// The id a raw line holds, or nil for a blank or comment line.
+    private static func idText(_ line: UnsafeBufferPointer<UInt8>, _ isFirst: Bool) -> String? {
+        var s = 0
+        var e = line.count
+        if isFirst, e >= 3, line[0] == 0xEF, line[1] == 0xBB, line[2] == 0xBF { s = 3 }
+        while s < e, line[s] == 0x20 || line[s] == 0x09 { s += 1 }
+        while e > s, line[e - 1] == 0x20 || line[e - 1] == 0x09 || line[e - 1] == 0x0D { e -= 1 }
+        if s == e || line[s] == UInt8(ascii: "#") { return nil }
+        return String(decoding: UnsafeBufferPointer(rebasing: line[s..<e]), as: UTF8.self)
+    }
+
+    private enum RawLine {
+        case buffered(Int, Int)
+        case truncated([UInt8])
+    }
+
+    /// The next line without its `\n`; a line longer than `maximumLineLength` is cut there
+    /// and the rest of it skipped.
+    private func nextRawLine() throws(IDSourceError) -> RawLine? {
+        var scanFrom = start
+        while true {
+            if let nl = firstNewline(from: scanFrom) {
+                let line = RawLine.buffered(start, nl)
+                start = nl + 1
+                return line
+            }
+            if end - start >= Self.maximumLineLength {
+                let kept = Array(buffer[start..<(start + Self.maximumLineLength)])
+                try skipToNextLine()
+                return .truncated(kept)
+            }
+            if eof {
+                if start == end { return nil }
+                let line = RawLine.buffered(start, end)
+                start = end
+                return line
+            }
+            let scanned = end - start
+            try fill()
+            scanFrom = start + scanned
+        }
+    }
+
+    private func firstNewline(from: Int) -> Int? {
+        var i = from
+        while i < end {
+            if buffer[i] == 0x0A { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Moves unread bytes to the front and reads more.
+    private func fill() throws(IDSourceError) {
+        if start > 0 {
+            let count = end - start
+            if count > 0 {
+                buffer.withUnsafeMutableBufferPointer { p in
+                    _ = memmove(p.baseAddress!, p.baseAddress! + start, count)
+                }
+            }
+            end = count
+            start = 0
+        }
+        if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+        let n = buffer.withUnsafeMutableBufferPointer { p in
+            read(fd, p.baseAddress! + end, p.count - end)
+        }
+        if n < 0 {
+            if errno == EINTR { return }
+            throw IDSourceError(description: "cannot read id file '\(name)': \(String(cString: strerror(errno)))")
+        }
+        if n == 0 { eof = true }
+        end += n
+    }
+
+    /// Discards input up to and including the next newline (or to the end).
+    private func skipToNextLine() throws(IDSourceError) {
+        start = end
+        while true {
+            if let nl = firstNewline(from: start) {
+                start = nl + 1
+                return
+            }
+            start = end
+            if eof { return }
+            try fill()
+        }
+    }
+}

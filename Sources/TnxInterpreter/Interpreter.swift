@@ -1,0 +1,252 @@
+import TelnyxRecordings
+import TnxLanguage
+
+/// Runs tnx source: the one `run(source)` that the script runner and the REPL share.
+///
+/// An actor because it owns the session's state (settings, `show last`, what stdin has
+/// given) while a bulk run's requests complete on other threads; outcomes are recorded here,
+/// one at a time, so the journal, the summary and the reporter never race.
+public actor Interpreter {
+    public private(set) var settings: Settings
+    let environment: InterpreterEnvironment
+    let reporter: Reporter
+    var last: LastResult = .nothing
+    /// Ids the journal says are done, read once on the first bulk run with `--resume`.
+    var completedIDs: IDSet?
+    /// The bulk run in progress, if any.
+    var bulk: BulkState?
+
+    public init(settings: Settings, environment: InterpreterEnvironment) {
+        self.settings = settings
+        self.environment = environment
+        let colour = environment.colourAllowed
+        self.reporter = Reporter(
+            stdout: environment.stdout, stderr: environment.stderr,
+            colourOut: colour && environment.stdout.isTerminal,
+            colourErr: colour && environment.stderr.isTerminal,
+            quiet: environment.quiet)
+    }
+
+    /// The result of `run`: how it ended, and whether `exit` asked to end the session.
+    public struct Result: Sendable {
+        public var status: RunStatus
+        public var exitRequested: Bool
+    }
+
+    /// Parses and checks the whole of `source`; when it is clean, runs it. A syntax error
+    /// anywhere means nothing runs and nothing is sent.
+    public func run(_ source: SourceFile, origin: ScriptOrigin) async -> Result {
+        defer { flush() }
+        guard let script = Self.checked(source, origin: origin, reporter: reporter) else {
+            return Result(status: .usage, exitRequested: false)
+        }
+        if let refusal = await safetyGate(script.statements) {
+            return Result(status: refusal, exitRequested: false)
+        }
+        let flow = await execute(script.statements, bindings: [:], origin: origin)
+        return Result(status: flow.status, exitRequested: flow.exitRequested)
+    }
+
+    /// The same checks as `run`, nothing executed. Prints the diagnostics and returns whether
+    /// the source is clean.
+    public func check(_ source: SourceFile, origin: ScriptOrigin) -> Bool {
+        defer { flush() }
+        return Self.checked(source, origin: origin, reporter: reporter) != nil
+    }
+
+    /// `tnx --check`: needs no client, no journal, no network.
+    public static func check(_ source: SourceFile, origin: ScriptOrigin, stderr: any OutputSink, colour: Bool) -> Bool {
+        let reporter = Reporter(stdout: stderr, stderr: stderr, colourOut: false, colourErr: colour, quiet: false)
+        return checked(source, origin: origin, reporter: reporter) != nil
+    }
+
+    /// Sets the starting values (command-line options) or changes them from the REPL.
+    public func updateSettings(_ change: @Sendable (inout Settings) -> Void) {
+        change(&settings)
+    }
+
+    private static func checked(_ source: SourceFile, origin: ScriptOrigin, reporter: Reporter) -> Script? {
+        let parsed = Frontend.parse(source)
+        var diagnostics = parsed.diagnostics
+        if !parsed.hasErrors {
+            diagnostics += Planner.check(parsed.script, origin: origin)
+        }
+        reporter.diagnostics(diagnostics, source: source)
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        guard errors == 0 else {
+            if origin != .repl {
+                reporter.error("\(errors) error\(errors == 1 ? "" : "s") in \(source.name); nothing was run or sent")
+            }
+            return nil
+        }
+        return parsed.script
+    }
+
+    func flush() {
+        environment.stdout.flush()
+        environment.stderr.flush()
+    }
+
+    // MARK: Statements
+
+    /// How a run of statements went on: its status, and whether it must end there.
+    struct Flow {
+        var status: RunStatus = .success
+        var stop = false
+        var exitRequested = false
+    }
+
+    func execute(_ statements: [Statement], bindings: [String: String], origin: ScriptOrigin) async -> Flow {
+        var flow = Flow()
+        for statement in statements {
+            if Task.isCancelled {
+                flow.status = max(flow.status, .interrupted)
+                flow.stop = true
+                break
+            }
+            let step = await execute(statement, bindings: bindings, origin: origin)
+            flow.status = max(flow.status, step.status)
+            if step.exitRequested {
+                flow.exitRequested = true
+                flow.stop = true
+            }
+            if step.stop { flow.stop = true }
+            switch step.status {
+            case .success: break
+            case .failures: if settings.onError == .stop { flow.stop = true }
+            case .usage, .unauthorized, .interrupted: flow.stop = true
+            }
+            if flow.stop { break }
+        }
+        return flow
+    }
+
+    private func execute(_ statement: Statement, bindings: [String: String], origin: ScriptOrigin) async -> Flow {
+        switch statement.kind {
+        case .delete(let target):
+            guard case .literal(let text) = target.kind, let id = try? RecordingID(text) else {
+                reporter.error("\(target.location): cannot delete this value")  // the planner prevents it
+                return Flow(status: .usage)
+            }
+            return Flow(status: await deleteOne(id))
+        case .foreach(let variable, _, let source, let body):
+            let path: String
+            switch source.kind {
+            case .literal(let text): path = text
+            case .variable(let name): path = bindings[name] ?? ""
+            }
+            if Planner.isIDLoop(statement) {
+                return Flow(status: await bulkDelete(from: path))
+            }
+            return await forEachFile(in: path, variable: variable, body: body, bindings: bindings, origin: origin)
+        case .show(.settings):
+            showSettings()
+            return Flow()
+        case .show(.last):
+            showLast()
+            return Flow()
+        case .set(.apiKey):
+            guard let enter = environment.enterAPIKey else {
+                reporter.error("'set api-key' only works in the REPL; use TELNYX_API_KEY or --api-key")
+                return Flow(status: .usage)
+            }
+            if await enter() {
+                reporter.info("API key set for this session (it is not saved anywhere)")
+            } else {
+                reporter.info("no key entered; the API key is unchanged")
+            }
+            return Flow()
+        case .set(let assignment):
+            settings.apply(assignment)
+            return Flow()
+        case .help(let topic):
+            if let text = Help.text(topic: topic) {
+                reporter.info(text)
+                return Flow()
+            }
+            reporter.error(Help.unknownTopicMessage(topic ?? ""))
+            return Flow(status: .usage)
+        case .exit:
+            return Flow(stop: true, exitRequested: true)
+        }
+    }
+
+    /// `delete ID`.
+    private func deleteOne(_ id: RecordingID) async -> RunStatus {
+        let dryRun = settings.dryRun
+        let outcome = Outcome(await environment.client.deleteRecording(id, dryRun: dryRun), id: id, origin: nil)
+        if !dryRun, let failure = journal(outcome) { return failure }
+        reporter.outcome(outcome, format: settings.output)
+        last = .delete(outcome)
+        return Self.status(of: outcome)
+    }
+
+    static func status(of outcome: Outcome) -> RunStatus {
+        guard outcome.kind == .failed else { return .success }
+        return outcome.error?.kind == .unauthorized ? .unauthorized : .failures
+    }
+
+    /// Appends to the journal; on failure reports it and returns the status that stops the run.
+    func journal(_ outcome: Outcome) -> RunStatus? {
+        guard let journal = environment.journal else { return nil }
+        do throws(JournalError) {
+            try journal.record(outcome)
+            return nil
+        } catch {
+            reporter.error(error.description)
+            return .failures
+        }
+    }
+
+    /// `foreach f in FILES body`: the body once per file name, in order.
+    private func forEachFile(
+        in path: String, variable: String, body: [Statement], bindings: [String: String], origin: ScriptOrigin
+    ) async -> Flow {
+        let reader: IDLineReader
+        do {
+            reader = try path == "-" ? IDLineReader(descriptor: environment.standardInputDescriptor, name: "<stdin>") : IDLineReader(path: path)
+        } catch {
+            reporter.error(error.description)
+            return Flow(status: .failures)
+        }
+        var flow = Flow()
+        var inner = bindings
+        while !flow.stop {
+            let line: IDLine?
+            do throws(IDSourceError) { line = try reader.next() } catch {
+                reporter.error(error.description)
+                flow.status = max(flow.status, .failures)
+                break
+            }
+            guard let line else { break }
+            inner[variable] = line.text
+            let step = await execute(body, bindings: inner, origin: origin)
+            flow.status = max(flow.status, step.status)
+            flow.stop = step.stop
+            flow.exitRequested = step.exitRequested
+        }
+        return flow
+    }
+}
+
+/// What `show last` shows: the result of the previous delete or foreach.
+enum LastResult {
+    case nothing
+    case delete(Outcome)
+    case bulk(BulkReport)
+}
+
+/// A finished bulk run, kept for `show last`.
+struct BulkReport {
+    static let keptProblems = 1_000
+
+    var source: String
+    var summary = Summary()
+    /// The first `keptProblems` failed and invalid outcomes.
+    var problems: [Outcome] = []
+    var seconds = 0.0
+    var dryRun: Bool
+    var interrupted = false
+    /// Why the run stopped early, when it did.
+    var stoppedBecause: String?
+}

@@ -1,0 +1,96 @@
+import TelnyxRecordings
+
+/// How one id read by tnx ended. Every id read gets exactly one.
+public enum OutcomeKind: String, Sendable, Hashable, CaseIterable {
+    case deleted
+    case notFound = "not_found"
+    case failed
+    case invalid
+    case duplicate
+    case skipped
+    case wouldDelete = "would_delete"
+
+    /// Whether this outcome makes a statement (and the exit code) fail.
+    public var isFailure: Bool { self == .failed }
+}
+
+/// One id's outcome with everything the reporter, the journal and `show last` need.
+public struct Outcome: Sendable {
+    public var kind: OutcomeKind
+    /// The id as read (for `invalid`, the offending text).
+    public var id: String
+    /// `ids.txt:17` when the id came from a file; nil for a literal `delete`.
+    public var origin: String?
+    public var httpStatus: Int?
+    /// Why it failed, was invalid, skipped or a duplicate; a note for some deletes.
+    public var message: String?
+    public var error: RecordingsError?
+    public var recording: Recording?
+    /// Dry-run: the request that would have been sent.
+    public var request: PreparedRequest?
+    public var attempts: Int
+
+    public init(
+        kind: OutcomeKind, id: String, origin: String? = nil, httpStatus: Int? = nil, message: String? = nil,
+        error: RecordingsError? = nil, recording: Recording? = nil, request: PreparedRequest? = nil, attempts: Int = 0
+    ) {
+        self.kind = kind
+        self.id = id
+        self.origin = origin
+        self.httpStatus = httpStatus
+        self.message = message
+        self.error = error
+        self.recording = recording
+        self.request = request
+        self.attempts = attempts
+    }
+
+    /// Maps the client's answer for `id` to an outcome.
+    init(_ result: DeleteResult, id: RecordingID, origin: String?) {
+        switch result {
+        case .deleted(let deleted):
+            self.init(
+                kind: .deleted, id: id.rawValue, origin: origin, httpStatus: deleted.httpStatus,
+                message: deleted.note, recording: deleted.recording, attempts: deleted.attempts)
+        case .notFound(let error):
+            self.init(
+                kind: .notFound, id: id.rawValue, origin: origin, httpStatus: error.status ?? 404,
+                message: "no such recording (already deleted?)", error: error, attempts: error.attempts)
+        case .wouldDelete(let request):
+            self.init(kind: .wouldDelete, id: id.rawValue, origin: origin, request: request)
+        case .failed(let error):
+            self.init(
+                kind: .failed, id: id.rawValue, origin: origin, httpStatus: error.status,
+                message: error.description, error: error, attempts: error.attempts)
+        }
+    }
+}
+
+/// The counts of one statement's outcomes. They add up to the ids read.
+public struct Summary: Sendable, Hashable {
+    /// Indexed by the position of the kind in `OutcomeKind.allCases`.
+    private var counts = [Int](repeating: 0, count: OutcomeKind.allCases.count)
+
+    public init() {}
+
+    public subscript(kind: OutcomeKind) -> Int { counts[kind.index] }
+
+    public var read: Int { counts.reduce(0, +) }
+    public var failed: Int { self[.failed] }
+
+    public mutating func add(_ kind: OutcomeKind) { counts[kind.index] += 1 }
+}
+
+extension OutcomeKind {
+    fileprivate var index: Int {
+        switch self {
+        case .deleted: 0
+        case .notFound: 1
+        case .failed: 2
+        case .invalid: 3
+        case .duplicate: 4
+        case .skipped: 5
+        case .wouldDelete: 6
+        }
+    }
+}

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Where the reporter writes: stdout for results, stderr for diagnostics and progress.
+/// A protocol so tests (and the REPL) can capture what a person would see.
+public protocol OutputSink: Sendable {
+    func write(_ text: String)
+    /// Hands everything written so far to the kernel.
+    func flush()
+    /// Whether a person is looking: colour and progress lines only then.
+    var isTerminal: Bool { get }
+}
+
+/// Buffered output to a file descriptor: one `write(2)` per 64 KiB instead of one per line,
+/// which matters when a bulk run prints a line for each of a million ids.
+public final class FileOutput: OutputSink {
+    private let fd: Int32
+    private let buffer = Mutex<[UInt8]>([])
+    private let capacity: Int
+    public let isTerminal: Bool
+
+    public static let standardOutput = FileOutput(descriptor: 1)
+    public static let standardError = FileOutput(descriptor: 2, capacity: 0)
+
+    /// `capacity` 0 writes through at once (stderr).
+    public init(descriptor: Int32, capacity: Int = 1 << 16) {
+        self.fd = descriptor
+        self.capacity = capacity
+        self.isTerminal = isatty(descriptor) == 1
+    }
+
+    public func write(_ text: String) {
+        buffer.withLock { bytes in
+            bytes.append(contentsOf: text.utf8)
+            if bytes.count >= capacity { Self.writeAll(fd, &bytes) }
+        }
+    }
+
+    public func flush() {
+        buffer.withLock { Self.writeAll(fd, &$0) }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: inout [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                break  // EPIPE and friends: the reader went away; drop the output, keep running
+            }
+            offset += n
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Collects output in memory, for tests.
+public final class MemoryOutput: OutputSink {
+    private let storage = Mutex<String>("")
+    public let isTerminal: Bool
+
+    public init(isTerminal: Bool = false) { self.isTerminal = isTerminal }
+
+    public func write(_ text: String) { storage.withLock { $0 += text } }
+    public func flush() {}
+    public var text: String { storage.withLock { $0 } }
+}

@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TelnyxRecordings
+import TnxLanguage
+
+/// Where a script came from, which decides what it may do.
+public enum ScriptOrigin: Sendable, Hashable {
+    /// A file or `-c` text: `-` may read ids from stdin.
+    case file
+    /// The script itself is being read from stdin, so stdin holds no ids.
+    case standardInput
+    /// A REPL entry: stdin is the terminal, and `set api-key` may ask for the key.
+    case repl
+}
+
+/// The checks that need more than the grammar, run on the whole script before anything is
+/// sent: literal ids must be valid recording ids, id files must be readable, every loop
+/// variable must have one clear role, stdin may be read once.
+///
+/// A `foreach` is one of two kinds, told apart by how its variable is used:
+/// - over recording ids, when its body is `delete $var`: the bulk engine runs it
+///   concurrently, one outcome per id;
+/// - over file names, when `$var` is the source of a nested `foreach`: it runs its body once
+///   per file, in order.
+struct Planner {
+    let origin: ScriptOrigin
+    private(set) var diagnostics: [Diagnostic] = []
+    private var stdinLoop: SourceLocation?
+
+    init(origin: ScriptOrigin) { self.origin = origin }
+
+    static func check(_ script: Script, origin: ScriptOrigin) -> [Diagnostic] {
+        var planner = Planner(origin: origin)
+        planner.check(script.statements, fileVariables: [])
+        return planner.diagnostics
+    }
+
+    /// True when `statement` is a `foreach` that the bulk engine runs: `foreach v in S delete $v`.
+    static func isIDLoop(_ statement: Statement) -> Bool {
+        guard case .foreach(let variable, _, _, let body) = statement.kind, body.count == 1,
+            case .delete(let target) = body[0].kind, target.kind == .variable(variable)
+        else { return false }
+        return true
+    }
+
+    private mutating func check(_ statements: [Statement], fileVariables: Set<String>) {
+        for statement in statements { check(statement, fileVariables: fileVariables) }
+    }
+
+    private mutating func check(_ statement: Statement, fileVariables: Set<String>) {
+        switch statement.kind {
+        case .delete(let target):
+            switch target.kind {
+            case .literal(let text):
+                do throws(InvalidRecordingID) {
+                    _ = try RecordingID(text)
+                } catch {
+                    report("invalid-recording-id", error.description, at: target)
+                }
+            case .variable(let name):
+                if fileVariables.contains(name) {
+                    report(
+                        "file-variable-deleted",
+                        "'$\(name)' holds the names of id files, not recording ids; delete the ids inside them with 'foreach id in $\(name) delete $id'",
+                        at: target)
+                } else {
+                    report(
+                        "delete-outside-loop-body",
+                        "'delete $\(name)' must be the whole body of the foreach that reads '\(name)': foreach \(name) in FILE delete $\(name)",
+                        at: target)
+                }
+            }
+        case .foreach(let variable, let variableLocation, let source, let body):
+            checkSource(source, fileVariables: fileVariables)
+            if Self.isIDLoop(statement) { return }
+            if Self.usesAsSource(variable, body) {
+                var inner = fileVariables
+                inner.insert(variable)
+                check(body, fileVariables: inner)
+                return
+            }
+            if Self.deletes(variable, body) {
+                report(
+                    "loop-body-not-delete",
+                    "the body of a foreach over recording ids must be just 'delete $\(variable)' (each id is deleted once, concurrently); move other statements out of the loop",
+                    at: body.first?.location ?? variableLocation, length: 1)
+            } else {
+                report(
+                    "unused-loop-variable",
+                    "loop variable '\(variable)' is not used in the body; write 'foreach \(variable) in FILE delete $\(variable)'",
+                    at: variableLocation, length: variable.utf8.count)
+            }
+            check(body, fileVariables: fileVariables)
+        case .set(.apiKey):
+            if origin != .repl {
+                report(
+                    "api-key-in-script",
+                    "'set api-key' asks for the key at the terminal, so it only works in the REPL; scripts use TELNYX_API_KEY or --api-key",
+                    at: statement.location, length: 3)
+            }
+        case .help(let topic?):
+            if Help.text(topic: topic) == nil {
+                report("unknown-help-topic", Help.unknownTopicMessage(topic), at: statement.location, length: 4)
+            }
+        case .show, .set, .help, .exit:
+            break
+        }
+    }
+
+    private mutating func checkSource(_ source: Expr, fileVariables: Set<String>) {
+        guard case .literal(let path) = source.kind else { return }  // `$f`: a file named in an outer file
+        if path == "-" {
+            switch origin {
+            case .standardInput:
+                report(
+                    "stdin-is-script",
+                    "'-' reads ids from stdin, but the script itself comes from stdin; put the script in a file or use -c",
+                    at: source)
+            case .repl:
+                report("stdin-in-repl", "'-' reads ids from stdin, which is the terminal here; put the ids in a file", at: source)
+            case .file:
+                if let first = stdinLoop {
+                    report("stdin-read-twice", "stdin can be read by one foreach only (the first is at \(first))", at: source)
+                } else if !fileVariables.isEmpty {
+                    report("stdin-in-file-loop", "'-' inside a loop over files would read stdin once per file; read it outside the loop", at: source)
+                }
+                stdinLoop = stdinLoop ?? source.location
+            }
+            return
+        }
+        if let problem = Self.unreadable(path) {
+            report("unreadable-id-file", "cannot read id file '\(path)': \(problem)", at: source)
+        }
+    }
+
+    /// Why `path` cannot be read as an id file, or nil when it can.
+    static func unreadable(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return String(cString: strerror(errno)) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { return "it is a directory" }
+        guard access(path, R_OK) == 0 else { return String(cString: strerror(errno)) }
+        return nil
+    }
+
+    private static func usesAsSource(_ variable: String, _ body: [Statement]) -> Bool {
+        body.contains { statement in
+            guard case .foreach(_, _, let source, let inner) = statement.kind else { return false }
+            return source.kind == .variable(variable) || usesAsSource(variable, inner)
+        }
+    }
+
+    private static func deletes(_ variable: String, _ body: [Statement]) -> Bool {
+        body.contains { statement in
+            switch statement.kind {
+            case .delete(let target): return target.kind == .variable(variable)
+            case .foreach(_, _, _, let inner): return deletes(variable, inner)
+            default: return false
+            }
+        }
+    }
+
+    private mutating func report(_ id: String, _ message: String, at expr: Expr) {
+        report(id, message, at: expr.location, length: expr.length)
+    }
+
+    private mutating func report(_ id: String, _ message: String, at location: SourceLocation, length: Int) {
+        diagnostics.append(Diagnostic(id: id, message: message, location: location, length: length))
+    }
+}

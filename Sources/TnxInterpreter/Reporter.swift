@@ -1,0 +1,179 @@
+import TelnyxRecordings
+import TnxLanguage
+
+/// Turns outcomes, summaries and messages into what a person (text) or a program (json)
+/// reads. Results go to stdout, diagnostics and progress to stderr, so pipes stay clean.
+struct Reporter {
+    let stdout: any OutputSink
+    let stderr: any OutputSink
+    /// Colour on stdout / stderr: only on a terminal and without `NO_COLOR`.
+    let colourOut: Bool
+    let colourErr: Bool
+    let quiet: Bool
+
+    // MARK: Results
+
+    func outcome(_ o: Outcome, format: OutputFormat) {
+        switch format {
+        case .json: stdout.write(Self.json(o) + "\n")
+        case .text: stdout.write(text(o) + "\n")
+        }
+    }
+
+    func text(_ o: Outcome) -> String {
+        let label = o.kind == .wouldDelete ? "would delete" : o.kind.rawValue
+        var line = paint(label.padding(12), Self.colour(of: o.kind), colourOut) + " "
+        switch o.kind {
+        case .wouldDelete:
+            line += o.request.map { "\($0.method) \($0.url)" } ?? o.id
+        case .invalid:
+            line += (o.origin.map { "\($0): " } ?? "") + (o.message ?? "invalid recording id")
+            return line
+        default:
+            line += o.id
+        }
+        if let origin = o.origin, o.kind != .deleted, o.kind != .wouldDelete { line += "  (\(origin))" }
+        if o.kind == .deleted, let r = o.recording {
+            var facts: [String] = []
+            if let from = r.from, let to = r.to { facts.append("\(from) → \(to)") }
+            if let ms = r.durationMillis { facts.append(Self.duration(ms)) }
+            if let started = r.recordingStartedAt { facts.append(String(started.prefix(10))) }
+            if !facts.isEmpty { line += "  " + facts.joined(separator: ", ") }
+        }
+        if o.kind != .wouldDelete, let message = o.message { line += "  " + message }
+        return line
+    }
+
+    static func json(_ o: Outcome) -> String {
+        var w = JSONObjectWriter()
+        w.field("id", o.id)
+        w.field("outcome", o.kind.rawValue)
+        w.field("origin", o.origin)
+        if let status = o.httpStatus { w.field("http_status", status) } else { w.null("http_status") }
+        if o.kind == .failed || o.kind == .invalid {
+            w.field("error", o.message)
+        } else {
+            w.field("note", o.message)
+        }
+        if let first = o.error?.apiErrors.first {
+            w.field("error_code", first.code)
+            w.field("error_title", first.title)
+            w.field("error_detail", first.detail)
+        }
+        if o.attempts > 1 { w.field("attempts", o.attempts) }
+        if let request = o.request {
+            var r = JSONObjectWriter()
+            r.field("method", request.method)
+            r.field("url", request.url)
+            var h = JSONObjectWriter()
+            for header in request.headers { h.field(header.name, header.value) }
+            r.field("headers", json: h.finish())
+            w.field("request", json: r.finish())
+        }
+        w.field("recording", json: o.recording.map(RecordingJSON.encode))
+        return w.finish()
+    }
+
+    /// The closing line of a bulk run.
+    func summary(_ s: Summary, source: String, dryRun: Bool, interrupted: Bool, seconds: Double, format: OutputFormat) {
+        switch format {
+        case .json:
+            var counts = JSONObjectWriter()
+            counts.field("source", source)
+            counts.field("read", s.read)
+            for kind in OutcomeKind.allCases { counts.field(kind.rawValue, s[kind]) }
+            counts.field("dry_run", dryRun)
+            counts.field("interrupted", interrupted)
+            counts.field("seconds", json: String(Double(Int(seconds * 1000)) / 1000))
+            var w = JSONObjectWriter()
+            w.field("summary", json: counts.finish())
+            stdout.write(w.finish() + "\n")
+        case .text:
+            var parts = ["read \(Self.grouped(s.read))"]
+            for kind in OutcomeKind.allCases where s[kind] > 0 {
+                parts.append("\(kind == .wouldDelete ? "would delete" : kind.rawValue) \(Self.grouped(s[kind]))")
+            }
+            let rate = seconds > 0 && s.read > 0 ? String(format1: Double(s.read) / seconds) + "/s" : nil
+            var line = paint("summary", .bold, colourOut) + " \(source): " + parts.joined(separator: " · ")
+            line += "  in " + String(format1: seconds) + " s" + (rate.map { " (\($0))" } ?? "")
+            if dryRun { line += "\n" + paint("dry-run", .cyan, colourOut) + ": nothing was sent; \(Self.grouped(s[.wouldDelete])) recordings would be deleted" }
+            if interrupted { line += "\n" + paint("interrupted", .yellow, colourOut) + ": ids after the last one read were not touched; run again with --resume to go on" }
+            stdout.write(line + "\n")
+        }
+    }
+
+    // MARK: Messages
+
+    /// A problem to stderr: `error: …` (or `tnx: error: …` in scripts).
+    func error(_ message: String) {
+        stderr.write(paint("error:", .red, colourErr) + " " + message + "\n")
+    }
+
+    func warning(_ message: String) {
+        stderr.write(paint("warning:", .yellow, colourErr) + " " + message + "\n")
+    }
+
+    /// Plain information for people on stdout in text mode (help, settings, show last).
+    func info(_ text: String) {
+        stdout.write(text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    func diagnostics(_ diagnostics: [Diagnostic], source: SourceFile) {
+        for d in diagnostics {
+            stderr.write(DiagnosticPrinter.render(d, source: source, colour: colourErr))
+        }
+    }
+
+    // MARK: Formatting
+
+    enum Colour: String {
+        case red = "31", green = "32", yellow = "33", cyan = "36", dim = "2", bold = "1"
+    }
+
+    static func colour(of kind: OutcomeKind) -> Colour {
+        switch kind {
+        case .deleted: .green
+        case .failed: .red
+        case .invalid: .yellow
+        case .wouldDelete: .cyan
+        case .notFound, .duplicate, .skipped: .dim
+        }
+    }
+
+    func paint(_ text: String, _ colour: Colour, _ enabled: Bool) -> String {
+        enabled ? "\u{1B}[\(colour.rawValue)m\(text)\u{1B}[0m" : text
+    }
+
+    /// `12,345`
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    static func duration(_ millis: Int) -> String {
+        let seconds = millis / 1000
+        return seconds >= 60 ? "\(seconds / 60)m\(String(seconds % 60).leftPadded(2))s" : String(format1: Double(millis) / 1000) + " s"
+    }
+}
+
+extension String {
+    /// Pads with spaces on the right to `width` characters.
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+
+    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+
+    /// One decimal: `12.3`.
+    init(format1 value: Double) {
+        let tenths = Int((value * 10).rounded())
+        self = "\(tenths / 10).\(abs(tenths % 10))"
+    }
+}

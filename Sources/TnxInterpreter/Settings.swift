@@ -1,0 +1,37 @@
+import TnxLanguage
+
+/// The values `set` changes. Command-line options give the starting values; a script or a
+/// REPL session changes them statement by statement.
+public struct Settings: Sendable, Hashable {
+    public var dryRun = false
+    public var concurrency = 16
+    public var output: OutputFormat = .text
+    public var onError: ErrorPolicy = .stop
+    /// Ask (REPL) or refuse (script) before deleting more than one recording.
+    public var confirm = true
+
+    public init() {}
+
+    public mutating func apply(_ assignment: SettingAssignment) {
+        switch assignment {
+        case .dryRun(let on): dryRun = on
+        case .concurrency(let n): concurrency = n
+        case .output(let format): output = format
+        case .onError(let policy): onError = policy
+        case .confirm(let on): confirm = on
+        case .apiKey: break  // handled by the interpreter: it needs the terminal
+        }
+    }
+
+    /// The value of a setting as `show settings` and `set` spell it.
+    public func value(of key: SettingKey) -> String {
+        switch key {
+        case .dryRun: dryRun ? "on" : "off"
+        case .concurrency: String(concurrency)
+        case .output: output.rawValue
+        case .onError: onError.rawValue
+        case .confirm: confirm ? "on" : "off"
+        case .apiKey: ""
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import TelnyxRecordings
+import TnxLanguage
+
+extension Interpreter {
+    /// `show settings`: every setting, and where requests go. The key is never shown.
+    func showSettings() {
+        let connection = environment.connection()
+        var rows: [(String, String)] = SettingKey.allCases.filter { $0 != .apiKey }.map { ($0.rawValue, settings.value(of: $0)) }
+        let key: String
+        if connection.hasAPIKey {
+            key = "set" + (connection.keySource.map { " (\($0))" } ?? "")
+        } else {
+            key = "not set: export TELNYX_API_KEY=… (or 'set api-key' in the REPL)"
+        }
+        rows.append(("api-key", key))
+        rows.append(("base-url", connection.baseURL))
+        rows.append(("journal", environment.journal?.path ?? "off (--no-journal)"))
+        rows.append(("resume", environment.resume ? "on" : "off"))
+        switch settings.output {
+        case .json:
+            var w = JSONObjectWriter()
+            for (name, value) in rows { w.field(name, value) }
+            var outer = JSONObjectWriter()
+            outer.field("settings", json: w.finish())
+            reporter.info(outer.finish())
+        case .text:
+            reporter.info(Self.table(rows))
+        }
+    }
+
+    /// `show last`: the previous delete's recording or error in full, or the previous bulk
+    /// run's summary with its failures.
+    func showLast() {
+        switch (last, settings.output) {
+        case (.nothing, _):
+            reporter.info("nothing yet: 'show last' shows the result of the previous delete or foreach")
+        case (.delete(let outcome), .json):
+            reporter.info(Reporter.json(outcome))
+        case (.delete(let outcome), .text):
+            reporter.info(Self.details(outcome))
+        case (.bulk(let run), let format):
+            reporter.summary(
+                run.summary, source: run.source, dryRun: run.dryRun, interrupted: run.interrupted, seconds: run.seconds,
+                format: format)
+            if let reason = run.stoppedBecause, format == .text { reporter.info("stopped early: \(reason)") }
+            for problem in run.problems { reporter.outcome(problem, format: format) }
+            let problems = run.summary[.failed] + run.summary[.invalid]
+            if problems > run.problems.count, format == .text {
+                reporter.info("(\(problems - run.problems.count) more failed or invalid ids are in the journal)")
+            }
+        }
+    }
+
+    static func details(_ o: Outcome) -> String {
+        var rows: [(String, String)] = [("outcome", o.kind.rawValue), ("id", o.id)]
+        if let status = o.httpStatus { rows.append(("http_status", String(status))) }
+        if o.attempts > 1 { rows.append(("attempts", String(o.attempts))) }
+        if let request = o.request {
+            rows.append(("request", "\(request.method) \(request.url)"))
+            for header in request.headers { rows.append(("  " + header.name, header.value)) }
+        }
+        if let error = o.error {
+            rows.append(("error", error.kind.rawValue))
+            for api in error.apiErrors {
+                rows.append(("  code", api.code))
+                rows.append(("  title", api.title))
+                if let detail = api.detail { rows.append(("  detail", detail)) }
+            }
+            rows.append(("message", error.description))
+        } else if let message = o.message {
+            rows.append(("note", message))
+        }
+        if let recording = o.recording {
+            rows += RecordingJSON.rows(recording).map { ("  " + $0.0, $0.1) }
+        }
+        return table(rows)
+    }
+
+    /// Two aligned columns.
+    static func table(_ rows: [(String, String)]) -> String {
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0.padding(width + 2) + $0.1 }.joined(separator: "\n")
+    }
+}

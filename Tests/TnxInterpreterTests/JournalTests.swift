@@ -1,0 +1,77 @@
+import Foundation
+import TelnyxRecordings
+import Testing
+
+@testable import TnxInterpreter
+
+@Suite("The journal")
+struct JournalTests {
+    @Test("each outcome is one JSON line with time, run, id, outcome, status and the recording")
+    func lines() throws {
+        let dir = try TemporaryFile(text: "")
+        let path = dir.directory + "/state/tnx/journal.jsonl"
+        let journal = Journal(path: path, runID: "run1")
+        var recording = Recording(id: "3fa85f64-5717-4562-b3fc-2c963f66afa6")
+        recording.from = "+15551234567"
+        recording.durationMillis = 60000
+        try journal.record(Outcome(kind: .deleted, id: "3fa85f64-5717-4562-b3fc-2c963f66afa6", httpStatus: 200, recording: recording, attempts: 1))
+        try journal.record(
+            Outcome(kind: .failed, id: "x", origin: "ids.txt:2", httpStatus: 503, message: "HTTP 503 \"quoted\"\nline", attempts: 3))
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 2)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        #expect(first["id"] as? String == "3fa85f64-5717-4562-b3fc-2c963f66afa6")
+        #expect(first["outcome"] as? String == "deleted")
+        #expect(first["run"] as? String == "run1")
+        #expect(first["http_status"] as? Int == 200)
+        #expect((first["time"] as? String)?.hasSuffix("Z") == true)
+        let rec = first["recording"] as! [String: Any]
+        #expect(rec["from"] as? String == "+15551234567")
+        #expect(rec["duration_millis"] as? Int == 60000)
+        let second = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as! [String: Any]
+        #expect(second["error"] as? String == "HTTP 503 \"quoted\"\nline")
+        #expect(second["origin"] as? String == "ids.txt:2")
+        #expect(second["attempts"] as? Int == 3)
+    }
+
+    @Test("the journal file is private: mode 0600 in a 0700 directory")
+    func permissions() throws {
+        let dir = try TemporaryFile(text: "")
+        let path = dir.directory + "/state/tnx/journal.jsonl"
+        try Journal(path: path).record(Outcome(kind: .notFound, id: "a", httpStatus: 404))
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let dirAttributes = try FileManager.default.attributesOfItem(atPath: dir.directory + "/state/tnx")
+        #expect((dirAttributes[.posixPermissions] as? Int) == 0o700)
+    }
+
+    @Test("resume takes an id's latest outcome: deleted and not_found are done, a later failure is not")
+    func completed() throws {
+        let dir = try TemporaryFile(text: "")
+        let path = dir.directory + "/journal.jsonl"
+        let journal = Journal(path: path)
+        try journal.record(Outcome(kind: .deleted, id: "a", httpStatus: 200))
+        try journal.record(Outcome(kind: .notFound, id: "b", httpStatus: 404))
+        try journal.record(Outcome(kind: .failed, id: "c", httpStatus: 503))
+        try journal.record(Outcome(kind: .deleted, id: "d", httpStatus: 200))
+        try journal.record(Outcome(kind: .failed, id: "d", httpStatus: 500))
+        try journal.record(Outcome(kind: .failed, id: "e", httpStatus: 500))
+        try journal.record(Outcome(kind: .deleted, id: "e", httpStatus: 200))
+        let done = try Journal.completedIDs(at: path)
+        #expect(done.contains("a") && done.contains("b") && done.contains("e"))
+        #expect(!done.contains("c") && !done.contains("d"))
+        #expect(try Journal.completedIDs(at: dir.directory + "/missing.jsonl").count == 0)
+    }
+
+    @Test("an unwritable journal is an error that says where and what to do")
+    func unwritable() throws {
+        let journal = Journal(path: "/proc/forbidden/journal.jsonl")
+        #expect(throws: JournalError.self) { try journal.record(Outcome(kind: .deleted, id: "a")) }
+        do {
+            try journal.record(Outcome(kind: .deleted, id: "a"))
+        } catch {
+            #expect(error.description.contains("--journal PATH"))
+        }
+    }
+}
