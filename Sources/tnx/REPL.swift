@@ -1,0 +1,208 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LineEditor
+import Synchronization
+import TelnyxRecordings
+import TnxInterpreter
+import TnxLanguage
+
+/// The interactive shell: libedit on the main thread, each entry run through the same
+/// `Interpreter.run` as a script, in a Task that Ctrl-C cancels.
+enum REPL {
+    static func run(
+        command: TnxCommand, environment: InterpreterEnvironment, connection: Connection, processEnvironment: [String: String],
+        interrupts: InterruptWatcher
+    ) -> Int32 {
+        var environment = environment
+        let client = connection.client
+        // Keys this session knows, so that no history line ever holds one. (A class: a
+        // `Mutex` is not copyable and cannot be captured by the escaping closures below.)
+        let keys = KnownSecrets([processEnvironment["TELNYX_API_KEY"], command.apiKey].compactMap { $0 })
+        environment.askConfirmation = { question in await TerminalQuestion.confirm(question) }
+        environment.enterAPIKey = {
+            // Whatever the statement printed before must be on the screen before the prompt,
+            // which `readSecret` writes straight to the terminal.
+            FileOutput.standardOutput.flush()
+            guard let key = LineEditor.readSecret(prompt: "API key (input hidden): "), !key.isEmpty else { return false }
+            keys.add(key)
+            client.setAPIKey(key)
+            connection.keySource.withLock { $0 = "entered in this session" }
+            return true
+        }
+        let interpreter = Interpreter(settings: command.startingSettings, environment: environment)
+        let editor: LineEditor
+        do {
+            editor = try LineEditor(programName: "tnx", historyFile: historyPath(processEnvironment), historySize: 1000)
+        } catch {
+            FileOutput.standardError.write("tnx: error: cannot start the line editor: \(error)\n")
+            return 2
+        }
+        if let problem = editor.historyError {
+            FileOutput.standardError.write("tnx: warning: history will not be saved: \(problem)\n")
+        }
+        // Never keep a line that carries a secret.
+        editor.historyFilter = { entry in
+            !entry.contains("api-key") && !keys.appear(in: entry)
+        }
+        // The lines already typed for the entry being read (an open `{`), so that completion
+        // knows the loop variables bound there.
+        let entry = EntryInProgress()
+        editor.completer = { line, cursor in
+            let completion = Completer.complete(line: line, cursor: cursor, previousLines: entry.previousLines)
+            return .init(replaceStart: completion.replaceStart, candidates: completion.candidates)
+        }
+
+        // At the REPL, a SIGINT that arrives between operations (at the prompt ^C is a key;
+        // this is `kill -INT`, or a ^C typed just as an operation ends) must not end the
+        // session: the watcher's idle action exits, so keep a harmless action installed.
+        // `runBlocking(cancellingOn:)` replaces it while an entry runs and clears it after.
+        let ignoreInterrupt: @Sendable () -> Void = {}
+        interrupts.setAction(ignoreInterrupt)
+        defer { interrupts.setAction(nil) }
+
+        printBanner(interpreter: interpreter, connection: connection)
+        while true {
+            let dryRun = runBlocking { await interpreter.settings.dryRun }
+            let prompt = dryRun ? "tnx[dry-run]> " : "tnx> "
+            entry.previousLines = []
+            let read = editor.readEntry(prompt: prompt, continuationPrompt: "...> ") { text in
+                let incomplete = Frontend.parse(SourceFile(name: "<repl>", text: text)).isIncomplete
+                entry.previousLines = incomplete ? text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) : []
+                return incomplete
+            }
+            entry.previousLines = []
+            switch read {
+            case .endOfFile:
+                // The line editor has already ended the line.
+                FileOutput.standardOutput.flush()
+                return 0
+            case .interrupted:
+                continue
+            case .line(let text):
+                guard text.contains(where: { !$0.isWhitespace }) else { continue }
+                editor.addToHistory(text)
+                let source = SourceFile(name: "<repl>", text: text)
+                let result = runBlocking(cancellingOn: interrupts) { await interpreter.run(source, origin: .repl) }
+                interrupts.setAction(ignoreInterrupt)
+                if result.status == .interrupted {
+                    FileOutput.standardError.write("interrupted\n")
+                }
+                if result.exitRequested { return 0 }
+            }
+        }
+    }
+
+    /// `$XDG_STATE_HOME/tnx/history` (or `~/.local/state/tnx/history`).
+    static func historyPath(_ environment: [String: String]) -> String {
+        let journal = Journal.defaultPath(environment: environment)
+        return String(journal.dropLast("journal.jsonl".count)) + "history"
+    }
+
+    private static func printBanner(interpreter: Interpreter, connection: Connection) {
+        let client = connection.client
+        let dryRun = runBlocking { await interpreter.settings.dryRun }
+        let key = client.hasAPIKey
+            ? "API key set (\(connection.keySource.withLock { $0 } ?? "given"))"
+            : "no API key (export TELNYX_API_KEY or 'set api-key')"
+        let text = "tnx \(TnxCommand.version) · \(key) · \(client.baseURL) · dry-run \(dryRun ? "on" : "off")\n"
+            + "Type 'help' for the statements, Ctrl-D to leave.\n"
+        FileOutput.standardOutput.write(text)
+        FileOutput.standardOutput.flush()
+    }
+}
+
+/// The API keys this session has seen (environment, `--api-key`, `set api-key`).
+final class KnownSecrets: Sendable {
+    private let keys: Mutex<[String]>
+
+    init(_ keys: [String]) {
+        self.keys = Mutex(keys.filter { !$0.isEmpty })
+    }
+
+    func add(_ key: String) {
+        guard !key.isEmpty else { return }
+        keys.withLock { $0.append(key) }
+    }
+
+    /// Whether any of them appears in `text`.
+    func appear(in text: String) -> Bool {
+        keys.withLock { $0.contains { text.contains($0) } }
+    }
+}
+
+/// Shared between `readEntry`'s incompleteness check and the completer (both run on the main
+/// thread, inside the line editor).
+final class EntryInProgress {
+    var previousLines: [String] = []
+}
+
+/// TAB completion from the language's own tables (`TnxLanguage.Completion`), plus file names
+/// where a file goes. The language speaks in UTF-8 offsets, the line editor in `String.Index`.
+enum Completer {
+    static func complete(
+        line: String, cursor: String.Index, previousLines: [String] = []
+    ) -> (replaceStart: String.Index, candidates: [String]) {
+        let utf8 = line.utf8
+        let cursorOffset = utf8.distance(from: utf8.startIndex, to: cursor)
+        let completion = Completion.candidates(line: line, cursor: cursorOffset, previousLines: previousLines)
+        let from = min(max(0, completion.replaceFrom), cursorOffset)
+        var start = utf8.index(utf8.startIndex, offsetBy: from)
+        switch completion.kind {
+        case .none:
+            return (cursor, [])
+        case .words(let words):
+            return (start, words.map { $0 + " " })
+        case .filePath:
+            // The path as typed; for a quoted one the language starts after the quote, while
+            // file-name completion wants the quote (it answers with quoted, escaped names).
+            var typed = String(decoding: Array(utf8[start..<cursor]), as: UTF8.self)
+            if from > 0, utf8[utf8.index(before: start)] == UInt8(ascii: "\"") {
+                start = utf8.index(before: start)
+                typed = "\"" + typed
+            }
+            return (start, FilePathCompletion.candidates(prefix: typed))
+        }
+    }
+}
+
+/// Questions asked while an operation runs (the line editor is idle then): the safety gate's
+/// `[y/N]`. Reads straight from the terminal and gives up when the operation is cancelled.
+enum TerminalQuestion {
+    static func confirm(_ question: String) async -> Bool {
+        FileOutput.standardOutput.flush()
+        FileOutput.standardError.write(question)
+        FileOutput.standardError.flush()
+        var answer: [UInt8] = []
+        while !Task.isCancelled {
+            var poller = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 100)
+            if ready < 0 && errno != EINTR { break }
+            if ready <= 0 { continue }
+            var byte: UInt8 = 0
+            let n = read(0, &byte, 1)
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if n <= 0 {
+                FileOutput.standardError.write("\n")  // end of input: end the question's line
+                break
+            }
+            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") { break }
+            answer.append(byte)
+        }
+        if Task.isCancelled {
+            FileOutput.standardError.write("\n")  // the terminal echoed ^C after the question
+            return false
+        }
+        let text = String(decoding: answer, as: UTF8.self).trimmingWhitespace.lowercased()
+        return text == "y" || text == "yes"
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        var s = Substring(self)
+        while s.first?.isWhitespace == true { s.removeFirst() }
+        while s.last?.isWhitespace == true { s.removeLast() }
+        return String(s)
+    }
+}

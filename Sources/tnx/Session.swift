@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import LineEditor
+import Synchronization
+import TelnyxRecordings
+import TnxInterpreter
+import TnxLanguage
+import TnxSandbox
+
+/// Wires the modules together for one invocation: the client (or the sandbox), the journal,
+/// the interpreter, then the script runner or the REPL. Everything it starts, it stops.
+///
+/// It runs on the main thread, synchronously: the REPL's line editor must own that thread,
+/// and each operation runs in a Task that Ctrl-C can cancel (see `Operation`).
+enum Session {
+    static func run(_ command: TnxCommand, interrupts: InterruptWatcher) -> Int32 {
+        let environment = ProcessInfo.processInfo.environment
+        if command.serveSandbox { return SandboxServer.run(command, interrupts: interrupts) }
+
+        // What to run. Reading the scripts first means a missing file fails before anything
+        // else starts.
+        let sources: [ScriptSource]
+        switch ScriptSource.load(command, standardInputIsTerminal: isatty(0) == 1) {
+        case .success(let loaded): sources = loaded
+        case .failure(let error):
+            FileOutput.standardError.write("tnx: error: \(error.message)\n")
+            return 2
+        }
+        if command.check {
+            return ScriptRunner.check(sources, colour: colourAllowed(environment) && isatty(2) == 1)
+        }
+
+        let connection: Connection
+        switch runBlocking({ await Connection.open(command, environment: environment) }) {
+        case .success(let opened): connection = opened
+        case .failure(let error):
+            FileOutput.standardError.write("tnx: error: \(error.message)\n")
+            return 2
+        }
+        defer { runBlocking { await connection.close() } }
+
+        let journal: Journal? =
+            command.noJournal ? nil : Journal(path: command.journal ?? Journal.defaultPath(environment: environment))
+        let client = connection.client
+        var interpreterEnvironment = InterpreterEnvironment(
+            client: client, stdout: FileOutput.standardOutput, stderr: FileOutput.standardError, journal: journal,
+            connection: {
+                ConnectionInfo(baseURL: client.baseURL, hasAPIKey: client.hasAPIKey, keySource: connection.keySource.withLock { $0 })
+            })
+        interpreterEnvironment.resume = command.resume
+        interpreterEnvironment.quiet = command.quiet
+        interpreterEnvironment.colourAllowed = colourAllowed(environment)
+
+        if sources.isEmpty {
+            return REPL.run(
+                command: command, environment: interpreterEnvironment, connection: connection, processEnvironment: environment,
+                interrupts: interrupts)
+        }
+        let interpreter = Interpreter(settings: command.startingSettings, environment: interpreterEnvironment)
+        return ScriptRunner.run(sources, interpreter: interpreter, interrupts: interrupts)
+    }
+
+    static func colourAllowed(_ environment: [String: String]) -> Bool {
+        environment["NO_COLOR"].map(\.isEmpty) ?? true
+    }
+}
+
+/// The client and, with `--sandbox`, the sandbox it talks to.
+final class Connection: Sendable {
+    let client: RecordingsClient
+    let sandbox: Sandbox?
+    /// Where the key came from, for `show settings`; the REPL's `set api-key` changes it.
+    let keySource: Mutex<String?>
+
+    private init(client: RecordingsClient, sandbox: Sandbox?, keySource: String?) {
+        self.client = client
+        self.sandbox = sandbox
+        self.keySource = Mutex(keySource)
+    }
+
+    struct Failure: Error {
+        var message: String
+    }
+
+    static func open(_ command: TnxCommand, environment: [String: String]) async -> Result<Connection, Failure> {
+        do {
+            var sandbox: Sandbox?
+            var configuration: ClientConfiguration
+            let keySource: String?
+            if command.sandbox {
+                var faults = SandboxFaults.none
+                faults.latency = .milliseconds(command.latencyMs)
+                let started = try await Sandbox.start(seed: command.seed, faults: faults)
+                sandbox = started
+                configuration = try ClientConfiguration(apiKey: Sandbox.defaultAPIKey, baseURL: started.baseURL)
+                keySource = "the sandbox's key"
+            } else {
+                configuration = try ClientConfiguration.fromEnvironment(environment, apiKey: command.apiKey, baseURL: command.baseURL)
+                keySource = command.apiKey != nil ? "--api-key" : (configuration.apiKey != nil ? "TELNYX_API_KEY" : nil)
+            }
+            // The pool must never cap a bulk run, and `set concurrency` can raise the number of
+            // requests in flight to 256 mid-script. Connections are opened on demand only.
+            configuration.maximumConnections = 256
+            let client = RecordingsClient(configuration: configuration)
+            return .success(Connection(client: client, sandbox: sandbox, keySource: keySource))
+        } catch {
+            return .failure(Failure(message: "\(error)"))
+        }
+    }
+
+    func close() async {
+        try? await client.shutdown()
+        await sandbox?.stop()
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import TnxInterpreter
+import TnxLanguage
+
+/// The command line: options are declared once, with their help, and become the starting
+/// values of the settings a script can change with `set`.
+struct TnxCommand: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "tnx",
+        abstract: "Delete Telnyx call recordings, safely: a shell and a tiny scripting language.",
+        usage: """
+            tnx [options] [SCRIPT.tnx ...]     run script files in order
+              tnx [options] -c 'TEXT'            run TEXT as a script
+              tnx [options] < script.tnx         read the script from stdin
+              tnx [options]                      the interactive shell (stdin is a terminal)
+              tnx --check SCRIPT.tnx ...         parse and validate only
+            """,
+        discussion: """
+            Examples:
+              tnx --sandbox -c 'delete 3fa85f64-5717-4562-b3fc-2c963f66afa6'
+              tnx --dry-run cleanup.tnx                  see exactly what would be deleted
+              tnx --yes cleanup.tnx                      delete for real, no question asked
+              jq -r '.data[].id' export.json | tnx --yes -c 'foreach id in - delete $id'
+
+            Environment: TELNYX_API_KEY (the API key), TELNYX_BASE_URL (default https://api.telnyx.com/v2),
+            NO_COLOR, XDG_STATE_HOME (journal and history live in $XDG_STATE_HOME/tnx/).
+
+            Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, or refused by
+            the safety gate; 3 authentication failed; 130 interrupted.
+            Inside tnx, `help` lists the statements and settings.
+            """,
+        version: "tnx \(version)"
+    )
+
+    @Argument(help: ArgumentHelp("Script files to run in order ('-' for stdin).", valueName: "SCRIPT"))
+    var scripts: [String] = []
+
+    @Option(name: .customShort("c"), help: ArgumentHelp("Run TEXT as a script.", valueName: "TEXT"))
+    var command: String?
+
+    @Flag(help: "Parse and validate the scripts without running anything or touching the network.")
+    var check = false
+
+    @Flag(help: "Show every request that would be sent; send nothing. Same as 'set dry-run on'.")
+    var dryRun = false
+
+    @Flag(help: "Delete more than one recording without asking. Same as 'set confirm off'.")
+    var yes = false
+
+    @Option(help: ArgumentHelp("text for people, json for one JSON object per line.", valueName: "text|json"))
+    var output: OutputFormat?
+
+    @Option(help: ArgumentHelp("Delete requests in flight during a foreach (1…256, default 16).", valueName: "N"))
+    var concurrency: Int?
+
+    @Option(help: ArgumentHelp("Where to append the journal (default $XDG_STATE_HOME/tnx/journal.jsonl).", valueName: "PATH"))
+    var journal: String?
+
+    @Flag(help: "Keep no journal (and so no --resume).")
+    var noJournal = false
+
+    @Flag(help: "Skip ids that the journal says are already deleted or not found.")
+    var resume = false
+
+    @Option(help: ArgumentHelp("The API key (prefer TELNYX_API_KEY: options show up in `ps`).", valueName: "KEY"))
+    var apiKey: String?
+
+    @Option(help: ArgumentHelp("The API's base URL (default $TELNYX_BASE_URL or https://api.telnyx.com/v2).", valueName: "URL"))
+    var baseURL: String?
+
+    @Flag(help: "Run against a local sandbox of the API with seeded recordings: safe to try anything.")
+    var sandbox = false
+
+    @Flag(help: "No progress line and no informational messages.")
+    var quiet = false
+
+    @Flag(help: .hidden)
+    var serveSandbox = false
+
+    @Option(help: .hidden)
+    var port: Int = 0
+
+    @Option(help: .hidden)
+    var latencyMs: Int = 0
+
+    @Option(help: .hidden)
+    var seed: Int = 1000
+
+    func validate() throws {
+        if let concurrency, !(1...256).contains(concurrency) {
+            throw ValidationError("--concurrency must be a whole number from 1 to 256, not \(concurrency)")
+        }
+        if command != nil && !scripts.isEmpty {
+            throw ValidationError("give either -c TEXT or script files, not both")
+        }
+        if noJournal && (journal != nil || resume) {
+            throw ValidationError("--no-journal cannot be combined with --journal or --resume")
+        }
+        if sandbox && (baseURL != nil || apiKey != nil) {
+            throw ValidationError("--sandbox chooses its own base URL and key; drop --base-url and --api-key")
+        }
+    }
+
+    /// The settings a script starts with.
+    var startingSettings: Settings {
+        var settings = Settings()
+        settings.dryRun = dryRun
+        settings.confirm = !yes
+        if let output { settings.output = output }
+        if let concurrency { settings.concurrency = concurrency }
+        return settings
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}

@@ -1,0 +1,396 @@
+import Foundation
+import Testing
+import TnxSandbox
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The interactive shell, driven through a real pseudo-terminal as a person would use it: the
+/// built `tnx` binary with `--sandbox` (an in-process fake API with seeded recordings).
+///
+/// Every step waits for the prompt before typing: keys typed before it appears would reach a
+/// terminal that is not yet in edit mode.
+@Suite("tnx as an interactive shell", .serialized)
+struct REPLTests {
+    static let prompt = "tnx> "
+    static let dryRunPrompt = "tnx[dry-run]> "
+    static let continuationPrompt = "...> "
+
+    /// Starts tnx on a pty, in `workingDirectory` (default: the scratch directory), with its
+    /// journal and history under the scratch directory's `state/`.
+    static func start(
+        _ arguments: [String] = ["--sandbox"], scratch: Scratch, environment extra: [String: String] = [:],
+        workingDirectory: String? = nil
+    ) throws -> PseudoTerminal {
+        var env = TnxProcess.environment(stateHome: scratch.path, extra: extra)
+        env["TERM"] = "xterm"
+        env["LANG"] = "C.UTF-8"
+        return try PseudoTerminal(
+            executable: TnxProcess.binary, arguments: arguments, environment: env,
+            workingDirectory: workingDirectory ?? scratch.path)
+    }
+
+    /// Writes `ids` as an id file (one per line) and returns its name.
+    @discardableResult
+    static func idFile(_ name: String, _ ids: [String], in scratch: Scratch) throws -> String {
+        try scratch.write(name, ids.joined(separator: "\n") + "\n")
+        return name
+    }
+
+    /// The history file of a session started with `start(scratch:)`.
+    static func historyPath(_ scratch: Scratch) -> String { scratch.path + "/state/tnx/history" }
+
+    /// Types `line` at the prompt and returns everything up to the next prompt (the echoed line
+    /// first, then what tnx printed).
+    @discardableResult
+    static func enter(_ line: String, on pty: PseudoTerminal, prompt: String = REPLTests.prompt, timeout: Duration = .seconds(20)) throws -> String {
+        pty.sendLine(line)
+        return try pty.waitFor(prompt, timeout: timeout)
+    }
+
+    /// What tnx printed after the echoed entry: everything after its first line.
+    static func printed(_ transcript: String) -> String {
+        guard let newline = transcript.firstIndex(of: "\n") else { return "" }
+        return PseudoTerminal.stripANSI(String(transcript[transcript.index(after: newline)...]))
+    }
+
+    // MARK: Reading and running entries
+
+    @Test("help lists the statements, and the prompt comes back")
+    func help() throws {
+        let scratch = try Scratch()
+        let pty = try Self.start(scratch: scratch)
+        let banner = try pty.waitFor(Self.prompt)
+        #expect(banner.contains("tnx "), "banner: \(banner)")
+        #expect(banner.contains("help"), "the banner says how to get help: \(banner)")
+
+        let text = Self.printed(try Self.enter("help", on: pty))
+        for usage in ["delete ID", "foreach NAME in FILE", "show last", "set SETTING VALUE", "help [TOPIC]", "exit"] {
+            #expect(text.contains(usage), "help lacks \(usage.debugDescription):\n\(text)")
+        }
+        #expect(text.contains("dry-run"), "help lists the settings:\n\(text)")
+        pty.sendLine("exit")
+        #expect(try pty.waitForExit() == 0)
+    }
+
+    @Test("delete ID deletes the recording and prints deleted")
+    func deleteOne() throws {
+        let scratch = try Scratch()
+        let id = Sandbox.seededIDs(count: 3)[1]
+        let pty = try Self.start(scratch: scratch)
+        try pty.waitFor(Self.prompt)
+
+        let first = Self.printed(try Self.enter("delete \(id)", on: pty))
+        let line = first.split(separator: "\n").first { $0.contains(id) }.map(String.init) ?? ""
+        #expect(line.hasPrefix("deleted"), "expected a `deleted` line for \(id):\n\(first)")
+        // The sandbox forgot it: a second delete is not_found.
+        let second = Self.printed(try Self.enter("delete \(id)", on: pty))
+        #expect(second.contains("not_found"), "\(second)")
+        pty.send(key: .ctrlD)
+        #expect(try pty.waitForExit() == 0)
+    }
+
+    @Test("Up-arrow recalls the previous entry, and Return runs it again")
+    func upArrowRecallsPreviousEntry() throws {
+        let scratch = try Scratch()
+        let pty = try Self.start(scratch: scratch)
+        try pty.waitFor(Self.prompt)
+        let first = Self.printed(try Self.enter("help exit", on: pty))
+        #expect(!first.isEmpty)
+
+        pty.send(key: .up)
+        try pty.waitFor("help exit", timeout: .seconds(10))
+        pty.send(key: .enter)
+        let again = Self.printed(try pty.waitFor(Self.prompt, timeout: .seconds(10)))
+        // The same help text, printed a second time.
+        let firstLine = first.split(separator: "\n").first.map(String.init) ?? "?"
+        #expect(again.contains(firstLine), "Up then Return should have run `help exit` again; got:\n\(again)")
+        pty.send(key: .ctrlD)
+        #expect(try pty.waitForExit() == 0)
+    }
+
+    @Test("TAB completes a keyword, then the file name after `foreach id in`")
+    func tabCompletion() throws {
+        let scratch = try Scratch()
+        let ids = Sandbox.seededIDs(count: 2)
+        // A directory holding one file only, so that an empty name completes to it.
+        let work = scratch.path + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        try (ids.joined(separator: "\n") + "\n").write(toFile: work + "/only-ids.txt", atomically: true, encoding: .utf8)
+        let pty = try Self.start(scratch: scratch, workingDirectory: work)
+        try pty.waitFor(Self.prompt)
+        // In dry-run, so that the completed statement runs without a question.
+        try Self.enter("set dry-run on", on: pty, prompt: Self.dryRunPrompt)
+
+        pty.send("fore")
+        pty.send(key: .tab)
+        try pty.waitFor("foreach ", timeout: .seconds(10), ignoringEscapes: true)
+        pty.send("id in ")
+        pty.send(key: .tab)
+        try pty.waitFor("only-ids.txt", timeout: .seconds(10), ignoringEscapes: true)
+        // Only completion can have written the keyword and the file name: run the line.
+        pty.send("delete $id")
+        pty.send(key: .enter)
+        let output = Self.printed(try pty.waitFor(Self.dryRunPrompt, timeout: .seconds(20)))
+        #expect(output.contains("summary"), "\(output)")
+        #expect(output.contains("would delete 2"), "\(output)")
+        #expect(!output.contains("error"), "\(output)")
+        pty.send(key: .ctrlD)
+        #expect(try pty.waitForExit() == 0)
+    }
+
+    @Test("a multi-line foreach block: continuation prompt, the question, y, the summary")
+    func multiLineBlockConfirmed() throws {
+        let scratch = try Scratch()
+        let ids = Sandbox.seededIDs(count: 5)
+        let file = try Self.idFile("three.txt", Array(ids[2..<5]), in: scratch)
+        let pty = try Self.start(scratch: scratch)
+        try pty.waitFor(Self.prompt)
+
+        pty.sendLine("foreach id in \(file) {")
+        try pty.waitFor(Self.continuationPrompt, timeout: .seconds(10))
+        pty.sendLine("  delete $id")
+        try pty.waitFor(Self.continuationPrompt, timeout: .seconds(10))
+        pty.sendLine("}")
+        try pty.waitFor("Delete 3 recordings?", timeout: .seconds(10))
+        try pty.waitFor("[y/N]", timeout: .seconds(10))
+        pty.sendLine("y")
+        let output = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt))
+        #expect(output.contains("summary"), "\(output)")
+        #expect(output.contains("read 3"), "\(output)")
+        #expect(output.contains("deleted 3"), "\(output)")
+        for id in ids[2..<5] { #expect(output.contains(id), "\(id) not reported:\n\(output)") }
+
+        // They are gone.
+        let again = Self.printed(try Self.enter("delete \(ids[2])", on: pty))
+        #expect(again.contains("not_found"), "\(again)")
+        pty.send(key: .ctrlD)
+        #expect(try pty.waitForExit() == 0)
+    }
+
+    @Test("answering n to the question deletes nothing")
+    func bulkDeclined() throws {
+        let scratch = try Scratch()
+        let ids = Sandbox.seededIDs(count: 2)
+        let file = try Self.idFile("two.txt", ids, in: scratch)
+        let pty = try Self.start(scratch: scratch)
+        try pty.waitFor(Self.prompt)
+
+        pty.sendLine("foreach id in \(file) delete $id")
+        try pty.waitFor("Delete 2 recordings?", timeout: .seconds(10))
+        try pty.waitFor("[y/N]", timeout: .seconds(10))
+        pty.sendLine("n")
+        let output = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt))
+        #expect(output.contains("nothing was deleted"), "\(output)")
+        for id in ids { #expect(!output.contains(id), "\(id) was touched:\n\(output)") }
+
+        // Still there: deleting one now really deletes it.
+        let now = Self.printed(try Self.enter("delete \(ids[0])", on: pty))
+        let line = now.split(separator: "\n").first { $0.contains(ids[0]) }.map(String.init) ?? ""
+        #expect(line.hasPrefix("deleted"), "\(now)")
+        pty.send(key: .ctrlD)
+        #expect(try pty.waitForExit() == 0)
+    }
+
+    @Test("set dry-run on changes the prompt, and off changes it back")
+    func dryRunPrompt() throws {
+        let scratch = try Scratch()
+        let id = Sandbox.seededIDs(count: 1)[0]
+        let pty = try Self.start(scratch: scratch)
+        try pty.waitFor(Self.prompt)
+
+        try Self.enter("set dry-run on", on: pty, prompt: Self.dryRunPrompt, timeout: .seconds(10))
+        let output = Self.printed(try Self.enter("delete \(id)", on: pty, prompt: Self.dryRunPrompt))
+        #expect(output.contains("would delete"), "\(output)")
+        #expect(output.contains("DELETE"), "\(output)")
+        let back = try Self.enter("set dry-run off", on: pty, timeout: .seconds(10))
+        #expect(!back.contains(Self.dryRunPrompt))
+        // Nothing was sent in dry-run: the recording is still there.
+        let real = Self.printed(try Self.enter("delete \(id)", on: pty))
+        let line = real.split(separator: "\n").first { $0.contains(id) }.map(String.init) ?? ""
+        #expect(line.hasPrefix("deleted"), "\(real)")
+        pty.send(key: .ctrlD)
+        #expect(try pty.waitForExit() == 0)
+    }
+
+    // MARK: Ctrl-C and Ctrl-D
+
+    @Test("Ctrl-C at the prompt abandons the line and keeps the session")
+    func ctrlCAtPrompt() throws {
+        let scratch = try Scratch()
+        let id = Sandbox.seededIDs(count: 1)[0]
+        let pty = try Self.start(scratch: scratch)
+        try pty.waitFor(Self.prompt)
+
+        pty.send("delete \(id)")
+        pty.send(key: .ctrlC)
+        try pty.waitFor("^C", timeout: .seconds(10))
+        try pty.waitFor(Self.prompt, timeout: .seconds(10))
+        // The abandoned line did not run.
+        let last = Self.printed(try Self.enter("show last", on: pty))
+        #expect(last.contains("nothing yet"), "\(last)")
+        // A second Ctrl-C on an empty line does not end the session either.
+        pty.send(key: .ctrlC)
+        try pty.waitFor(Self.prompt, timeout: .seconds(10))
+        pty.sendLine("exit")
+        #expect(try pty.waitForExit() == 0)
+    }
+
+    @Test("Ctrl-C during a slow bulk run stops it, shows the summary, and the prompt returns")
+    func ctrlCInterruptsBulkRun() throws {
+        let scratch = try Scratch()
+        let ids = Sandbox.seededIDs(count: 2000)
+        let file = try Self.idFile("many.txt", ids, in: scratch)
+        let pty = try Self.start(["--sandbox", "--latency-ms", "200", "--seed", "2000"], scratch: scratch)
+        try pty.waitFor(Self.prompt)
+        try Self.enter("set confirm off", on: pty, timeout: .seconds(10))
+        try Self.enter("set concurrency 2", on: pty, timeout: .seconds(10))
+
+        pty.sendLine("foreach id in \(file) delete $id")
+        // 2,000 ids, two at a time, 200 ms each: about 200 s if nothing stops it.
+        usleep(1_500_000)
+        let pressed = ContinuousClock.now
+        pty.send(key: .ctrlC)
+        let output = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt, timeout: .seconds(15)))
+        let waited = ContinuousClock.now - pressed
+        #expect(waited < .seconds(5), "the prompt came back \(waited) after Ctrl-C")
+        let summary = output.split(separator: "\n").first { $0.contains("summary") }.map(String.init) ?? ""
+        #expect(!summary.isEmpty, "no summary:\n\(output)")
+        #expect(output.contains("interrupted"), "\(output)")
+        if let match = summary.firstMatch(of: /read ([0-9,]+)/) {
+            let read = Int(match.1.filter(\.isNumber)) ?? -1
+            #expect(read > 0 && read < 2000, "read \(read): \(summary)")
+        } else {
+            Issue.record("the summary does not say how many ids were read: \(summary)")
+        }
+        #expect(summary.contains("deleted"), "some ids were deleted before Ctrl-C: \(summary)")
+
+        // The session goes on.
+        let last = Self.printed(try Self.enter("show last", on: pty))
+        #expect(last.contains("summary"), "\(last)")
+        pty.sendLine("exit")
+        #expect(try pty.waitForExit() == 0)
+    }
+
+    @Test("Ctrl-D on an empty line exits 0")
+    func ctrlDExits() throws {
+        let scratch = try Scratch()
+        let pty = try Self.start(scratch: scratch)
+        try pty.waitFor(Self.prompt)
+        pty.send(key: .ctrlD)
+        #expect(try pty.waitForExit(timeout: .seconds(10)) == 0)
+    }
+
+    // MARK: History and secrets
+
+    @Test("history persists across sessions in a 0600 file")
+    func historyPersists() throws {
+        let scratch = try Scratch()
+        do {
+            let pty = try Self.start(scratch: scratch)
+            try pty.waitFor(Self.prompt)
+            try Self.enter("help exit", on: pty)
+            pty.send(key: .ctrlD)
+            #expect(try pty.waitForExit() == 0)
+        }
+        let path = Self.historyPath(scratch)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+        #expect(mode == 0o600, "history file mode is \(String(mode, radix: 8))")
+
+        let pty = try Self.start(scratch: scratch)
+        try pty.waitFor(Self.prompt)
+        pty.send(key: .up)
+        try pty.waitFor("help exit", timeout: .seconds(10))
+        pty.send(key: .enter)
+        let output = Self.printed(try pty.waitFor(Self.prompt))
+        #expect(output.contains("exit"), "\(output)")
+        pty.send(key: .ctrlD)
+        #expect(try pty.waitForExit() == 0)
+    }
+
+    @Test("the API key never reaches the history or the screen; show settings says it is set")
+    func keyNeverInHistory() throws {
+        let scratch = try Scratch()
+        let key = "secret-KEY-123"
+        let pty = try Self.start(
+            [], scratch: scratch,
+            environment: ["TELNYX_API_KEY": key, "TELNYX_BASE_URL": "http://127.0.0.1:9/v2"])
+        let banner = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt))
+        #expect(!banner.contains(key), "\(banner)")
+        #expect(banner.contains("127.0.0.1:9"), "the banner names the base URL: \(banner)")
+
+        let settings = Self.printed(try Self.enter("show settings # \(key)", on: pty))
+        #expect(!settings.contains(key), "show settings printed the key:\n\(settings)")
+        #expect(!settings.contains("KEY-123"), "\(settings)")
+        let keyRow = settings.split(separator: "\n").first { $0.contains("api-key") }.map(String.init) ?? ""
+        #expect(keyRow.contains("set") && !keyRow.contains("not set"), "api-key row: \(keyRow.debugDescription)\n\(settings)")
+        #expect(keyRow.contains("TELNYX_API_KEY"), "says where the key came from: \(keyRow)")
+
+        try Self.enter("help delete", on: pty)
+        pty.sendLine("exit")
+        #expect(try pty.waitForExit() == 0)
+
+        let history = try #require(try? String(contentsOfFile: Self.historyPath(scratch), encoding: .utf8))
+        #expect(history.contains("help"), "the history file holds the other entries:\n\(history)")
+        #expect(!history.contains("KEY-123"), "the key reached the history file:\n\(history)")
+        #expect(!history.contains("settings"), "the line with the key was kept:\n\(history)")
+    }
+
+    @Test("set api-key reads the key without echo and keeps it out of the history")
+    func setAPIKeyHidden() throws {
+        let scratch = try Scratch()
+        let typed = "typed-KEY-456"
+        let pty = try Self.start(
+            [], scratch: scratch, environment: ["TELNYX_BASE_URL": "http://127.0.0.1:9/v2"])
+        let banner = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt))
+        #expect(banner.contains("no API key"), "\(banner)")
+
+        pty.sendLine("set api-key")
+        try pty.waitFor("API key", timeout: .seconds(10))
+        pty.sendLine(typed)
+        let afterKey = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt, timeout: .seconds(10)))
+        #expect(!afterKey.contains(typed), "the key was echoed:\n\(afterKey)")
+
+        let settings = Self.printed(try Self.enter("show settings", on: pty))
+        #expect(!settings.contains(typed), "\(settings)")
+        let keyRow = settings.split(separator: "\n").first { $0.contains("api-key") }.map(String.init) ?? ""
+        #expect(keyRow.contains("set") && !keyRow.contains("not set"), "api-key row: \(keyRow.debugDescription)")
+        pty.sendLine("exit")
+        #expect(try pty.waitForExit() == 0)
+
+        let history = (try? String(contentsOfFile: Self.historyPath(scratch), encoding: .utf8)) ?? ""
+        #expect(!history.contains("KEY-456"), "\(history)")
+        #expect(!history.contains("api-key"), "\(history)")
+        #expect(history.contains("settings"), "\(history)")
+    }
+
+    // MARK: Errors
+
+    @Test("a syntax error shows a caret diagnostic and the session goes on")
+    func syntaxErrorKeepsSession() throws {
+        let scratch = try Scratch()
+        let id = Sandbox.seededIDs(count: 1)[0]
+        let pty = try Self.start(scratch: scratch)
+        try pty.waitFor(Self.prompt)
+
+        let output = Self.printed(try Self.enter("foreach id ids.txt delete $id", on: pty))
+        #expect(output.contains("error:"), "\(output)")
+        #expect(output.contains("'in'"), "\(output)")
+        let caretLine = output.split(separator: "\n").contains { line in
+            line.contains("^") && line.allSatisfy { $0 == " " || $0 == "^" || $0 == "~" }
+        }
+        #expect(caretLine, "no caret line:\n\(output)")
+
+        // Another kind of error, found before running: an unknown variable.
+        let unknown = Self.printed(try Self.enter("delete $nope", on: pty))
+        #expect(unknown.contains("error:"), "\(unknown)")
+
+        // Still alive, and still working.
+        let deleted = Self.printed(try Self.enter("delete \(id)", on: pty))
+        #expect(deleted.contains("deleted"), "\(deleted)")
+        pty.sendLine("exit")
+        #expect(try pty.waitForExit() == 0)
+    }
+}
