@@ -18,6 +18,11 @@ enum Session {
     static func run(_ command: TnxCommand, interrupts: InterruptWatcher) -> Int32 {
         let environment = ProcessInfo.processInfo.environment
         if command.serveSandbox { return SandboxServer.run(command, interrupts: interrupts) }
+        if command.printSandboxIds {
+            FileOutput.standardOutput.write(Sandbox.seededIDs(count: command.seed).joined(separator: "\n") + "\n")
+            FileOutput.standardOutput.flush()
+            return 0
+        }
 
         // What to run. Reading the scripts first means a missing file fails before anything
         // else starts.

@@ -76,8 +76,13 @@ struct TnxCommand: ParsableCommand {
     @Flag(help: "No progress line and no informational messages.")
     var quiet = false
 
+    /// `--serve-sandbox`: the sandbox API as a standalone loopback server (benchmarks).
     @Flag(help: .hidden)
     var serveSandbox = false
+
+    /// `--print-sandbox-ids`: the ids of the `--seed` recordings the sandbox starts with.
+    @Flag(help: .hidden)
+    var printSandboxIds = false
 
     @Option(help: .hidden)
     var port: Int = 0
