@@ -16,7 +16,8 @@ public protocol OutputSink: Sendable {
 }
 
 /// Buffered output to a file descriptor: one `write(2)` per 64 KiB instead of one per line,
-/// which matters when a bulk run prints a line for each of a million ids.
+/// which matters when a bulk run prints a line for each of a million ids. On a terminal it
+/// writes through, so a person sees each outcome as it happens.
 public final class FileOutput: OutputSink {
     private let fd: Int32
     private let buffer = Mutex<[UInt8]>([])
@@ -26,11 +27,11 @@ public final class FileOutput: OutputSink {
     public static let standardOutput = FileOutput(descriptor: 1)
     public static let standardError = FileOutput(descriptor: 2, capacity: 0)
 
-    /// `capacity` 0 writes through at once (stderr).
+    /// `capacity` 0 writes through at once (stderr, and any terminal).
     public init(descriptor: Int32, capacity: Int = 1 << 16) {
         self.fd = descriptor
-        self.capacity = capacity
         self.isTerminal = isatty(descriptor) == 1
+        self.capacity = isTerminal ? 0 : capacity
     }
 
     public func write(_ text: String) {

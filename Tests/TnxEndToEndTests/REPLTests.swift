@@ -51,8 +51,16 @@ struct REPLTests {
 
     /// What tnx printed after the echoed entry: everything after its first line.
     static func printed(_ transcript: String) -> String {
-        guard let newline = transcript.firstIndex(of: "\n") else { return "" }
-        return PseudoTerminal.stripANSI(String(transcript[transcript.index(after: newline)...]))
+        // Without "\r" first: "\r\n" is one Character, never equal to "\n".
+        let clean = PseudoTerminal.stripANSI(transcript)
+        guard let newline = clean.firstIndex(of: "\n") else { return "" }
+        return String(clean[clean.index(after: newline)...])
+    }
+
+    /// With `TNX_E2E_VERBOSE` set, prints everything the session showed (for debugging).
+    static func dump(_ pty: PseudoTerminal, _ name: String = #function) {
+        guard ProcessInfo.processInfo.environment["TNX_E2E_VERBOSE"] != nil else { return }
+        print("--- \(name) ---\n\(PseudoTerminal.stripANSI(pty.output))\n--- end \(name) ---")
     }
 
     // MARK: Reading and running entries
@@ -72,6 +80,7 @@ struct REPLTests {
         #expect(text.contains("dry-run"), "help lists the settings:\n\(text)")
         pty.sendLine("exit")
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 
     @Test("delete ID deletes the recording and prints deleted")
@@ -89,6 +98,7 @@ struct REPLTests {
         #expect(second.contains("not_found"), "\(second)")
         pty.send(key: .ctrlD)
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 
     @Test("Up-arrow recalls the previous entry, and Return runs it again")
@@ -108,6 +118,7 @@ struct REPLTests {
         #expect(again.contains(firstLine), "Up then Return should have run `help exit` again; got:\n\(again)")
         pty.send(key: .ctrlD)
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 
     @Test("TAB completes a keyword, then the file name after `foreach id in`")
@@ -138,6 +149,7 @@ struct REPLTests {
         #expect(!output.contains("error"), "\(output)")
         pty.send(key: .ctrlD)
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 
     @Test("a multi-line foreach block: continuation prompt, the question, y, the summary")
@@ -167,6 +179,7 @@ struct REPLTests {
         #expect(again.contains("not_found"), "\(again)")
         pty.send(key: .ctrlD)
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 
     @Test("answering n to the question deletes nothing")
@@ -191,6 +204,32 @@ struct REPLTests {
         #expect(line.hasPrefix("deleted"), "\(now)")
         pty.send(key: .ctrlD)
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
+    }
+
+    @Test("Ctrl-C at the question deletes nothing and the prompt returns on a line of its own")
+    func ctrlCAtQuestion() throws {
+        let scratch = try Scratch()
+        let ids = Sandbox.seededIDs(count: 2)
+        let file = try Self.idFile("two.txt", ids, in: scratch)
+        let pty = try Self.start(scratch: scratch)
+        try pty.waitFor(Self.prompt)
+
+        pty.sendLine("foreach id in \(file) delete $id")
+        try pty.waitFor("[y/N] ", timeout: .seconds(10))
+        pty.send(key: .ctrlC)
+        let output = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt, timeout: .seconds(10)))
+        #expect(output.contains("nothing was deleted"), "\(output)")
+        #expect(output.hasSuffix("\n" + Self.prompt), "the prompt should start a line:\n\(output.debugDescription)")
+        #expect(output.split(separator: "\n").contains { $0.hasPrefix("nothing was deleted") },
+                "the answer line should end after ^C:\n\(output.debugDescription)")
+        for id in ids { #expect(!output.contains(id), "\(id) was touched:\n\(output)") }
+        let now = Self.printed(try Self.enter("delete \(ids[1])", on: pty))
+        let line = now.split(separator: "\n").first { $0.contains(ids[1]) }.map(String.init) ?? ""
+        #expect(line.hasPrefix("deleted"), "\(now)")
+        pty.sendLine("exit")
+        #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 
     @Test("set dry-run on changes the prompt, and off changes it back")
@@ -212,6 +251,7 @@ struct REPLTests {
         #expect(line.hasPrefix("deleted"), "\(real)")
         pty.send(key: .ctrlD)
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 
     // MARK: Ctrl-C and Ctrl-D
@@ -235,6 +275,7 @@ struct REPLTests {
         try pty.waitFor(Self.prompt, timeout: .seconds(10))
         pty.sendLine("exit")
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 
     @Test("Ctrl-C during a slow bulk run stops it, shows the summary, and the prompt returns")
@@ -271,6 +312,7 @@ struct REPLTests {
         #expect(last.contains("summary"), "\(last)")
         pty.sendLine("exit")
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 
     @Test("Ctrl-D on an empty line exits 0")
@@ -308,6 +350,7 @@ struct REPLTests {
         #expect(output.contains("exit"), "\(output)")
         pty.send(key: .ctrlD)
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 
     @Test("the API key never reaches the history or the screen; show settings says it is set")
@@ -392,5 +435,6 @@ struct REPLTests {
         #expect(deleted.contains("deleted"), "\(deleted)")
         pty.sendLine("exit")
         #expect(try pty.waitForExit() == 0)
+        Self.dump(pty)
     }
 }
