@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -176,7 +181,27 @@ public final class RecordingsClient: RecordingDeleting {
         }
 
         func redact(_ text: String) -> String {
-            text.contains(key) ? text.replacing(key, with: "***") : text
+            Self.contains(text, key) ? text.replacing(key, with: "***") : text
+        }
+
+        /// A byte search: Foundation's `String.contains` bridges to CFString and was the
+        /// largest single cost of a delete in profiles.
+        static func contains(_ text: String, _ needle: String) -> Bool {
+            var haystack = text
+            var needle = needle
+            return haystack.withUTF8 { h in
+                needle.withUTF8 { n in
+                    guard n.count > 0, h.count >= n.count, let hb = h.baseAddress, let nb = n.baseAddress else { return false }
+                    let first = n[0]
+                    var i = 0
+                    let last = h.count - n.count
+                    while i <= last {
+                        if h[i] == first && memcmp(hb + i, nb, n.count) == 0 { return true }
+                        i += 1
+                    }
+                    return false
+                }
+            }
         }
 
         func error(
@@ -573,6 +598,8 @@ struct TransportFailure: Sendable {
 /// `{"data": {...}}`; each field of `data` is read if it has the expected type and skipped
 /// otherwise, so an API that adds or changes a field never turns a delete into a failure.
 enum RecordingEnvelope {
+    /// One decoder for every response; `JSONDecoder` is Sendable and `decode` is thread-safe.
+    static let sharedDecoder = JSONDecoder()
     private struct Envelope: Decodable {
         var data: LenientRecording?
     }
@@ -580,7 +607,7 @@ enum RecordingEnvelope {
     /// - Returns: nil when the body is not JSON at all; `.some(nil)` when it is JSON without a
     ///   usable `data` object.
     static func decode(_ body: ByteBuffer) -> Recording?? {
-        let decoder = JSONDecoder()
+        let decoder = sharedDecoder
         guard let envelope = try? decoder.decode(Envelope.self, from: Data(body.readableBytesView)) else {
             // JSON, but not an object with `data`? Still a successful delete.
             if (try? decoder.decode(AnyJSON.self, from: Data(body.readableBytesView))) != nil { return .some(nil) }
@@ -691,7 +718,7 @@ struct ErrorBody {
         if body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return ErrorBody(errors: [], unreadable: false)
         }
-        let decoder = JSONDecoder()
+        let decoder = RecordingEnvelope.sharedDecoder
         let data = Data(body.readableBytesView)
         if let envelope = try? decoder.decode(Envelope.self, from: data) {
             let errors = (envelope.errors ?? []).compactMap { e -> RecordingsError.APIError? in
