@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TelnyxRecordings
 import TnxLanguage
 
@@ -44,7 +47,7 @@ extension Interpreter {
             progress: Progress(
                 sink: showProgress ? environment.stderr : nil,
                 total: showProgress && path != "-" ? Self.countLines(path) : nil))
-        var seen = IDSet()
+        var seen = IDSet(expected: path == "-" ? 0 : Self.estimatedIDCount(path))
         let started = ContinuousClock.now
 
         await withTaskGroup(of: Outcome.self) { group in
@@ -137,6 +140,13 @@ extension Interpreter {
             bulk?.status = max(bulk?.status ?? .failures, .failures)
             bulk?.report.stoppedBecause = failure
         }
+    }
+
+    /// About how many ids `path` holds, from its size (a UUID line is 37 bytes).
+    static func estimatedIDCount(_ path: String) -> Int {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return Int(info.st_size) / 37 + 16
     }
 
     /// Lines in `path` that may hold ids, for the progress line's total. Cheap: no validation.

@@ -1,77 +1,106 @@
 /// Hand-written JSON output for the journal and `--output json`: one line per outcome, on
 /// the hot path of bulk runs, where a general encoder would cost more than the request.
+/// It appends UTF-8 bytes to one buffer; nested objects are written in place.
 struct JSONObjectWriter {
-    private(set) var text = "{"
+    private(set) var bytes: [UInt8]
     private var first = true
+
+    init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
 
     mutating func field(_ key: String, _ value: String?) {
         guard let value else { return }
         appendKey(key)
-        JSONObjectWriter.appendQuoted(value, to: &text)
+        Self.appendQuoted(value, to: &bytes)
     }
 
     mutating func field(_ key: String, _ value: Int?) {
         guard let value else { return }
         appendKey(key)
-        text += String(value)
+        bytes.append(contentsOf: String(value).utf8)
     }
 
     mutating func field(_ key: String, _ value: Bool) {
         appendKey(key)
-        text += value ? "true" : "false"
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     /// A value that is already JSON (a nested object).
     mutating func field(_ key: String, json: String?) {
-        guard let json else { return }
+        guard var json else { return }
         appendKey(key)
-        text += json
+        json.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// A nested object written in place.
+    mutating func object(_ key: String, _ body: (inout JSONObjectWriter) -> Void) {
+        appendKey(key)
+        var inner = JSONObjectWriter(reusing: bytes)
+        bytes = []
+        body(&inner)
+        bytes = inner.finishBytes()
     }
 
     mutating func null(_ key: String) {
         appendKey(key)
-        text += "null"
+        bytes.append(contentsOf: "null".utf8)
+    }
+
+    private init(reusing buffer: [UInt8]) {
+        bytes = buffer
+        bytes.append(UInt8(ascii: "{"))
     }
 
     private mutating func appendKey(_ key: String) {
-        if first { first = false } else { text += "," }
-        JSONObjectWriter.appendQuoted(key, to: &text)
-        text += ":"
+        if first { first = false } else { bytes.append(UInt8(ascii: ",")) }
+        Self.appendQuoted(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// The finished object as bytes.
+    mutating func finishBytes() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
     }
 
     /// The finished object.
     mutating func finish() -> String {
-        text += "}"
-        return text
+        String(decoding: finishBytes(), as: UTF8.self)
     }
 
-    static func appendQuoted(_ value: String, to out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for byte in value.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
-            out += value
-        } else {
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
+    static func appendQuoted(_ value: String, to out: inout [UInt8]) {
+        var value = value
+        out.append(UInt8(ascii: "\""))
+        value.withUTF8 { utf8 in
+            var needsEscape = false
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                needsEscape = true
+                break
+            }
+            guard needsEscape else {
+                out.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                case 0..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: "\\u00".utf8)
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0xF)])
                 default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        out.unicodeScalars.append(scalar)
-                    }
+                    out.append(byte)
                 }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

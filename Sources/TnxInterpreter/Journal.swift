@@ -59,12 +59,15 @@ public final class Journal: Sendable {
             line.field("note", outcome.message)
         }
         if outcome.attempts > 1 { line.field("attempts", outcome.attempts) }
-        line.field("recording", json: outcome.recording.map(RecordingJSON.encode))
-        let text = line.finish() + "\n"
-        try append(text)
+        if let recording = outcome.recording {
+            line.object("recording") { RecordingJSON.write(recording, to: &$0) }
+        }
+        var bytes = line.finishBytes()
+        bytes.append(UInt8(ascii: "\n"))
+        try append(bytes)
     }
 
-    private func append(_ text: String) throws(JournalError) {
+    private func append(_ bytes: [UInt8]) throws(JournalError) {
         let result: Result<Void, JournalError> = descriptor.withLock { fd in
             if fd < 0 {
                 switch Self.open(path) {
@@ -72,8 +75,7 @@ public final class Journal: Sendable {
                 case .failure(let error): return .failure(error)
                 }
             }
-            var text = text
-            let written = text.withUTF8 { bytes -> Int in
+            let written = bytes.withUnsafeBufferPointer { bytes -> Int in
                 var offset = 0
                 while offset < bytes.count {
                     let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)

@@ -9,10 +9,16 @@ import Synchronization
 /// A protocol so tests (and the REPL) can capture what a person would see.
 public protocol OutputSink: Sendable {
     func write(_ text: String)
+    /// Writes UTF-8 bytes (the fast path for JSON lines).
+    func write(bytes: [UInt8])
     /// Hands everything written so far to the kernel.
     func flush()
     /// Whether a person is looking: colour and progress lines only then.
     var isTerminal: Bool { get }
+}
+
+extension OutputSink {
+    public func write(bytes: [UInt8]) { write(String(decoding: bytes, as: UTF8.self)) }
 }
 
 /// Buffered output to a file descriptor: one `write(2)` per 64 KiB instead of one per line,
@@ -37,6 +43,13 @@ public final class FileOutput: OutputSink {
     public func write(_ text: String) {
         buffer.withLock { bytes in
             bytes.append(contentsOf: text.utf8)
+            if bytes.count >= capacity { Self.writeAll(fd, &bytes) }
+        }
+    }
+
+    public func write(bytes more: [UInt8]) {
+        buffer.withLock { bytes in
+            bytes.append(contentsOf: more)
             if bytes.count >= capacity { Self.writeAll(fd, &bytes) }
         }
     }

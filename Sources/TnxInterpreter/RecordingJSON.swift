@@ -5,6 +5,12 @@ import TelnyxRecordings
 enum RecordingJSON {
     static func encode(_ r: Recording) -> String {
         var o = JSONObjectWriter()
+        write(r, to: &o)
+        return o.finish()
+    }
+
+    /// Writes the recording's fields into an object being written.
+    static func write(_ r: Recording, to o: inout JSONObjectWriter) {
         o.field("id", r.id)
         o.field("record_type", r.recordType)
         o.field("call_control_id", r.callControlId)
@@ -16,10 +22,10 @@ enum RecordingJSON {
         o.field("created_at", r.createdAt)
         o.field("updated_at", r.updatedAt)
         if let urls = r.downloadUrls {
-            var u = JSONObjectWriter()
-            u.field("mp3", urls.mp3)
-            u.field("wav", urls.wav)
-            o.field("download_urls", json: u.finish())
+            o.object("download_urls") { u in
+                u.field("mp3", urls.mp3)
+                u.field("wav", urls.wav)
+            }
         }
         o.field("duration_millis", r.durationMillis)
         o.field("recording_started_at", r.recordingStartedAt)
@@ -29,7 +35,6 @@ enum RecordingJSON {
         o.field("from", r.from)
         o.field("to", r.to)
         o.field("initiated_by", r.initiatedBy)
-        return o.finish()
     }
 
     /// `name: value` rows of every field present, for `show last`.

@@ -15,7 +15,10 @@ struct Reporter {
 
     func outcome(_ o: Outcome, format: OutputFormat) {
         switch format {
-        case .json: stdout.write(Self.json(o) + "\n")
+        case .json:
+            var line = Self.jsonBytes(o)
+            line.append(UInt8(ascii: "\n"))
+            stdout.write(bytes: line)
         case .text: stdout.write(text(o) + "\n")
         }
     }
@@ -45,6 +48,12 @@ struct Reporter {
     }
 
     static func json(_ o: Outcome) -> String {
+        String(decoding: jsonBytes(o), as: UTF8.self)
+    }
+
+    /// One outcome as a JSON object: `id`, `outcome`, `origin`, `http_status`, `error` or
+    /// `note`, the API's error code, `attempts`, and the `request` (dry-run) or `recording`.
+    static func jsonBytes(_ o: Outcome) -> [UInt8] {
         var w = JSONObjectWriter()
         w.field("id", o.id)
         w.field("outcome", o.kind.rawValue)
@@ -62,16 +71,18 @@ struct Reporter {
         }
         if o.attempts > 1 { w.field("attempts", o.attempts) }
         if let request = o.request {
-            var r = JSONObjectWriter()
-            r.field("method", request.method)
-            r.field("url", request.url)
-            var h = JSONObjectWriter()
-            for header in request.headers { h.field(header.name, header.value) }
-            r.field("headers", json: h.finish())
-            w.field("request", json: r.finish())
+            w.object("request") { r in
+                r.field("method", request.method)
+                r.field("url", request.url)
+                r.object("headers") { h in
+                    for header in request.headers { h.field(header.name, header.value) }
+                }
+            }
         }
-        w.field("recording", json: o.recording.map(RecordingJSON.encode))
-        return w.finish()
+        if let recording = o.recording {
+            w.object("recording") { RecordingJSON.write(recording, to: &$0) }
+        }
+        return w.finishBytes()
     }
 
     /// The closing line of a bulk run.

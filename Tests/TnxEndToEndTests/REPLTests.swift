@@ -44,9 +44,9 @@ struct REPLTests {
     /// Types `line` at the prompt and returns everything up to the next prompt (the echoed line
     /// first, then what tnx printed).
     @discardableResult
-    static func enter(_ line: String, on pty: PseudoTerminal, prompt: String = REPLTests.prompt, timeout: Duration = .seconds(20)) throws -> String {
+    static func enter(_ line: String, on pty: PseudoTerminal, prompt: String = REPLTests.prompt, timeout: Duration = .seconds(20)) async throws -> String {
         pty.sendLine(line)
-        return try pty.waitFor(prompt, timeout: timeout)
+        return try await pty.waitFor(prompt, timeout: timeout)
     }
 
     /// What tnx printed after the echoed entry: everything after its first line.
@@ -66,63 +66,63 @@ struct REPLTests {
     // MARK: Reading and running entries
 
     @Test("help lists the statements, and the prompt comes back")
-    func help() throws {
+    func help() async throws {
         let scratch = try Scratch()
         let pty = try Self.start(scratch: scratch)
-        let banner = try pty.waitFor(Self.prompt)
+        let banner = try await pty.waitFor(Self.prompt)
         #expect(banner.contains("tnx "), "banner: \(banner)")
         #expect(banner.contains("help"), "the banner says how to get help: \(banner)")
 
-        let text = Self.printed(try Self.enter("help", on: pty))
+        let text = Self.printed(try await Self.enter("help", on: pty))
         for usage in ["delete ID", "foreach NAME in FILE", "show last", "set SETTING VALUE", "help [TOPIC]", "exit"] {
             #expect(text.contains(usage), "help lacks \(usage.debugDescription):\n\(text)")
         }
         #expect(text.contains("dry-run"), "help lists the settings:\n\(text)")
         pty.sendLine("exit")
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     @Test("delete ID deletes the recording and prints deleted")
-    func deleteOne() throws {
+    func deleteOne() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 3)[1]
         let pty = try Self.start(scratch: scratch)
-        try pty.waitFor(Self.prompt)
+        try await pty.waitFor(Self.prompt)
 
-        let first = Self.printed(try Self.enter("delete \(id)", on: pty))
+        let first = Self.printed(try await Self.enter("delete \(id)", on: pty))
         let line = first.split(separator: "\n").first { $0.contains(id) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "expected a `deleted` line for \(id):\n\(first)")
         // The sandbox forgot it: a second delete is not_found.
-        let second = Self.printed(try Self.enter("delete \(id)", on: pty))
+        let second = Self.printed(try await Self.enter("delete \(id)", on: pty))
         #expect(second.contains("not_found"), "\(second)")
         pty.send(key: .ctrlD)
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     @Test("Up-arrow recalls the previous entry, and Return runs it again")
-    func upArrowRecallsPreviousEntry() throws {
+    func upArrowRecallsPreviousEntry() async throws {
         let scratch = try Scratch()
         let pty = try Self.start(scratch: scratch)
-        try pty.waitFor(Self.prompt)
-        let first = Self.printed(try Self.enter("help exit", on: pty))
+        try await pty.waitFor(Self.prompt)
+        let first = Self.printed(try await Self.enter("help exit", on: pty))
         #expect(!first.isEmpty)
 
         pty.send(key: .up)
-        try pty.waitFor("help exit", timeout: .seconds(10))
+        try await pty.waitFor("help exit", timeout: .seconds(10))
         pty.send(key: .enter)
-        let again = Self.printed(try pty.waitFor(Self.prompt, timeout: .seconds(10)))
+        let again = Self.printed(try await pty.waitFor(Self.prompt, timeout: .seconds(10)))
         // The same help text, printed a second time.
         let firstLine = first.split(separator: "\n").first.map(String.init) ?? "?"
         #expect(again.contains(firstLine), "Up then Return should have run `help exit` again; got:\n\(again)")
         pty.send(key: .ctrlD)
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     @Test("TAB completes a keyword, then the file name after `foreach id in`")
-    func tabCompletion() throws {
+    func tabCompletion() async throws {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2)
         // A directory holding one file only, so that an empty name completes to it.
@@ -130,170 +130,170 @@ struct REPLTests {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         try (ids.joined(separator: "\n") + "\n").write(toFile: work + "/only-ids.txt", atomically: true, encoding: .utf8)
         let pty = try Self.start(scratch: scratch, workingDirectory: work)
-        try pty.waitFor(Self.prompt)
+        try await pty.waitFor(Self.prompt)
         // In dry-run, so that the completed statement runs without a question.
-        try Self.enter("set dry-run on", on: pty, prompt: Self.dryRunPrompt)
+        try await Self.enter("set dry-run on", on: pty, prompt: Self.dryRunPrompt)
 
         pty.send("fore")
         pty.send(key: .tab)
-        try pty.waitFor("foreach ", timeout: .seconds(10), ignoringEscapes: true)
+        try await pty.waitFor("foreach ", timeout: .seconds(10), ignoringEscapes: true)
         pty.send("id in ")
         pty.send(key: .tab)
-        try pty.waitFor("only-ids.txt", timeout: .seconds(10), ignoringEscapes: true)
+        try await pty.waitFor("only-ids.txt", timeout: .seconds(10), ignoringEscapes: true)
         // Only completion can have written the keyword and the file name: run the line.
         pty.send("delete $id")
         pty.send(key: .enter)
-        let output = Self.printed(try pty.waitFor(Self.dryRunPrompt, timeout: .seconds(20)))
+        let output = Self.printed(try await pty.waitFor(Self.dryRunPrompt, timeout: .seconds(20)))
         #expect(output.contains("summary"), "\(output)")
         #expect(output.contains("would delete 2"), "\(output)")
         #expect(!output.contains("error"), "\(output)")
         pty.send(key: .ctrlD)
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     @Test("a multi-line foreach block: continuation prompt, the question, y, the summary")
-    func multiLineBlockConfirmed() throws {
+    func multiLineBlockConfirmed() async throws {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 5)
         let file = try Self.idFile("three.txt", Array(ids[2..<5]), in: scratch)
         let pty = try Self.start(scratch: scratch)
-        try pty.waitFor(Self.prompt)
+        try await pty.waitFor(Self.prompt)
 
         pty.sendLine("foreach id in \(file) {")
-        try pty.waitFor(Self.continuationPrompt, timeout: .seconds(10))
+        try await pty.waitFor(Self.continuationPrompt, timeout: .seconds(10))
         pty.sendLine("  delete $id")
-        try pty.waitFor(Self.continuationPrompt, timeout: .seconds(10))
+        try await pty.waitFor(Self.continuationPrompt, timeout: .seconds(10))
         pty.sendLine("}")
-        try pty.waitFor("Delete 3 recordings?", timeout: .seconds(10))
-        try pty.waitFor("[y/N]", timeout: .seconds(10))
+        try await pty.waitFor("Delete 3 recordings?", timeout: .seconds(10))
+        try await pty.waitFor("[y/N]", timeout: .seconds(10))
         pty.sendLine("y")
-        let output = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt))
+        let output = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt))
         #expect(output.contains("summary"), "\(output)")
         #expect(output.contains("read 3"), "\(output)")
         #expect(output.contains("deleted 3"), "\(output)")
         for id in ids[2..<5] { #expect(output.contains(id), "\(id) not reported:\n\(output)") }
 
         // They are gone.
-        let again = Self.printed(try Self.enter("delete \(ids[2])", on: pty))
+        let again = Self.printed(try await Self.enter("delete \(ids[2])", on: pty))
         #expect(again.contains("not_found"), "\(again)")
         pty.send(key: .ctrlD)
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     @Test("answering n to the question deletes nothing")
-    func bulkDeclined() throws {
+    func bulkDeclined() async throws {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2)
         let file = try Self.idFile("two.txt", ids, in: scratch)
         let pty = try Self.start(scratch: scratch)
-        try pty.waitFor(Self.prompt)
+        try await pty.waitFor(Self.prompt)
 
         pty.sendLine("foreach id in \(file) delete $id")
-        try pty.waitFor("Delete 2 recordings?", timeout: .seconds(10))
-        try pty.waitFor("[y/N]", timeout: .seconds(10))
+        try await pty.waitFor("Delete 2 recordings?", timeout: .seconds(10))
+        try await pty.waitFor("[y/N]", timeout: .seconds(10))
         pty.sendLine("n")
-        let output = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt))
+        let output = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt))
         #expect(output.contains("nothing was deleted"), "\(output)")
         for id in ids { #expect(!output.contains(id), "\(id) was touched:\n\(output)") }
 
         // Still there: deleting one now really deletes it.
-        let now = Self.printed(try Self.enter("delete \(ids[0])", on: pty))
+        let now = Self.printed(try await Self.enter("delete \(ids[0])", on: pty))
         let line = now.split(separator: "\n").first { $0.contains(ids[0]) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "\(now)")
         pty.send(key: .ctrlD)
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     @Test("Ctrl-C at the question deletes nothing and the prompt returns on a line of its own")
-    func ctrlCAtQuestion() throws {
+    func ctrlCAtQuestion() async throws {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2)
         let file = try Self.idFile("two.txt", ids, in: scratch)
         let pty = try Self.start(scratch: scratch)
-        try pty.waitFor(Self.prompt)
+        try await pty.waitFor(Self.prompt)
 
         pty.sendLine("foreach id in \(file) delete $id")
-        try pty.waitFor("[y/N] ", timeout: .seconds(10))
+        try await pty.waitFor("[y/N] ", timeout: .seconds(10))
         pty.send(key: .ctrlC)
-        let output = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt, timeout: .seconds(10)))
+        let output = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt, timeout: .seconds(10)))
         #expect(output.contains("nothing was deleted"), "\(output)")
         #expect(output.hasSuffix("\n" + Self.prompt), "the prompt should start a line:\n\(output.debugDescription)")
         #expect(output.split(separator: "\n").contains { $0.hasPrefix("nothing was deleted") },
                 "the answer line should end after ^C:\n\(output.debugDescription)")
         for id in ids { #expect(!output.contains(id), "\(id) was touched:\n\(output)") }
-        let now = Self.printed(try Self.enter("delete \(ids[1])", on: pty))
+        let now = Self.printed(try await Self.enter("delete \(ids[1])", on: pty))
         let line = now.split(separator: "\n").first { $0.contains(ids[1]) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "\(now)")
         pty.sendLine("exit")
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     @Test("set dry-run on changes the prompt, and off changes it back")
-    func dryRunPrompt() throws {
+    func dryRunPrompt() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 1)[0]
         let pty = try Self.start(scratch: scratch)
-        try pty.waitFor(Self.prompt)
+        try await pty.waitFor(Self.prompt)
 
-        try Self.enter("set dry-run on", on: pty, prompt: Self.dryRunPrompt, timeout: .seconds(10))
-        let output = Self.printed(try Self.enter("delete \(id)", on: pty, prompt: Self.dryRunPrompt))
+        try await Self.enter("set dry-run on", on: pty, prompt: Self.dryRunPrompt, timeout: .seconds(10))
+        let output = Self.printed(try await Self.enter("delete \(id)", on: pty, prompt: Self.dryRunPrompt))
         #expect(output.contains("would delete"), "\(output)")
         #expect(output.contains("DELETE"), "\(output)")
-        let back = try Self.enter("set dry-run off", on: pty, timeout: .seconds(10))
+        let back = try await Self.enter("set dry-run off", on: pty, timeout: .seconds(10))
         #expect(!back.contains(Self.dryRunPrompt))
         // Nothing was sent in dry-run: the recording is still there.
-        let real = Self.printed(try Self.enter("delete \(id)", on: pty))
+        let real = Self.printed(try await Self.enter("delete \(id)", on: pty))
         let line = real.split(separator: "\n").first { $0.contains(id) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "\(real)")
         pty.send(key: .ctrlD)
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     // MARK: Ctrl-C and Ctrl-D
 
     @Test("Ctrl-C at the prompt abandons the line and keeps the session")
-    func ctrlCAtPrompt() throws {
+    func ctrlCAtPrompt() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 1)[0]
         let pty = try Self.start(scratch: scratch)
-        try pty.waitFor(Self.prompt)
+        try await pty.waitFor(Self.prompt)
 
         pty.send("delete \(id)")
         pty.send(key: .ctrlC)
-        try pty.waitFor("^C", timeout: .seconds(10))
-        try pty.waitFor(Self.prompt, timeout: .seconds(10))
+        try await pty.waitFor("^C", timeout: .seconds(10))
+        try await pty.waitFor(Self.prompt, timeout: .seconds(10))
         // The abandoned line did not run.
-        let last = Self.printed(try Self.enter("show last", on: pty))
+        let last = Self.printed(try await Self.enter("show last", on: pty))
         #expect(last.contains("nothing yet"), "\(last)")
         // A second Ctrl-C on an empty line does not end the session either.
         pty.send(key: .ctrlC)
-        try pty.waitFor(Self.prompt, timeout: .seconds(10))
+        try await pty.waitFor(Self.prompt, timeout: .seconds(10))
         pty.sendLine("exit")
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     @Test("Ctrl-C during a slow bulk run stops it, shows the summary, and the prompt returns")
-    func ctrlCInterruptsBulkRun() throws {
+    func ctrlCInterruptsBulkRun() async throws {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2000)
         let file = try Self.idFile("many.txt", ids, in: scratch)
         let pty = try Self.start(["--sandbox", "--latency-ms", "200", "--seed", "2000"], scratch: scratch)
-        try pty.waitFor(Self.prompt)
-        try Self.enter("set confirm off", on: pty, timeout: .seconds(10))
-        try Self.enter("set concurrency 2", on: pty, timeout: .seconds(10))
+        try await pty.waitFor(Self.prompt)
+        try await Self.enter("set confirm off", on: pty, timeout: .seconds(10))
+        try await Self.enter("set concurrency 2", on: pty, timeout: .seconds(10))
 
         pty.sendLine("foreach id in \(file) delete $id")
         // 2,000 ids, two at a time, 200 ms each: about 200 s if nothing stops it.
         usleep(1_500_000)
         let pressed = ContinuousClock.now
         pty.send(key: .ctrlC)
-        let output = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt, timeout: .seconds(15)))
+        let output = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt, timeout: .seconds(15)))
         let waited = ContinuousClock.now - pressed
         #expect(waited < .seconds(5), "the prompt came back \(waited) after Ctrl-C")
         let summary = output.split(separator: "\n").first { $0.contains("summary") }.map(String.init) ?? ""
@@ -308,33 +308,33 @@ struct REPLTests {
         #expect(summary.contains("deleted"), "some ids were deleted before Ctrl-C: \(summary)")
 
         // The session goes on.
-        let last = Self.printed(try Self.enter("show last", on: pty))
+        let last = Self.printed(try await Self.enter("show last", on: pty))
         #expect(last.contains("summary"), "\(last)")
         pty.sendLine("exit")
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     @Test("Ctrl-D on an empty line exits 0")
-    func ctrlDExits() throws {
+    func ctrlDExits() async throws {
         let scratch = try Scratch()
         let pty = try Self.start(scratch: scratch)
-        try pty.waitFor(Self.prompt)
+        try await pty.waitFor(Self.prompt)
         pty.send(key: .ctrlD)
-        #expect(try pty.waitForExit(timeout: .seconds(10)) == 0)
+        #expect(try await pty.waitForExit(timeout: .seconds(10)) == 0)
     }
 
     // MARK: History and secrets
 
     @Test("history persists across sessions in a 0600 file")
-    func historyPersists() throws {
+    func historyPersists() async throws {
         let scratch = try Scratch()
         do {
             let pty = try Self.start(scratch: scratch)
-            try pty.waitFor(Self.prompt)
-            try Self.enter("help exit", on: pty)
+            try await pty.waitFor(Self.prompt)
+            try await Self.enter("help exit", on: pty)
             pty.send(key: .ctrlD)
-            #expect(try pty.waitForExit() == 0)
+            #expect(try await pty.waitForExit() == 0)
         }
         let path = Self.historyPath(scratch)
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -342,38 +342,38 @@ struct REPLTests {
         #expect(mode == 0o600, "history file mode is \(String(mode, radix: 8))")
 
         let pty = try Self.start(scratch: scratch)
-        try pty.waitFor(Self.prompt)
+        try await pty.waitFor(Self.prompt)
         pty.send(key: .up)
-        try pty.waitFor("help exit", timeout: .seconds(10))
+        try await pty.waitFor("help exit", timeout: .seconds(10))
         pty.send(key: .enter)
-        let output = Self.printed(try pty.waitFor(Self.prompt))
+        let output = Self.printed(try await pty.waitFor(Self.prompt))
         #expect(output.contains("exit"), "\(output)")
         pty.send(key: .ctrlD)
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 
     @Test("the API key never reaches the history or the screen; show settings says it is set")
-    func keyNeverInHistory() throws {
+    func keyNeverInHistory() async throws {
         let scratch = try Scratch()
         let key = "secret-KEY-123"
         let pty = try Self.start(
             [], scratch: scratch,
             environment: ["TELNYX_API_KEY": key, "TELNYX_BASE_URL": "http://127.0.0.1:9/v2"])
-        let banner = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt))
+        let banner = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt))
         #expect(!banner.contains(key), "\(banner)")
         #expect(banner.contains("127.0.0.1:9"), "the banner names the base URL: \(banner)")
 
-        let settings = Self.printed(try Self.enter("show settings # \(key)", on: pty))
+        let settings = Self.printed(try await Self.enter("show settings # \(key)", on: pty))
         #expect(!settings.contains(key), "show settings printed the key:\n\(settings)")
         #expect(!settings.contains("KEY-123"), "\(settings)")
         let keyRow = settings.split(separator: "\n").first { $0.contains("api-key") }.map(String.init) ?? ""
         #expect(keyRow.contains("set") && !keyRow.contains("not set"), "api-key row: \(keyRow.debugDescription)\n\(settings)")
         #expect(keyRow.contains("TELNYX_API_KEY"), "says where the key came from: \(keyRow)")
 
-        try Self.enter("help delete", on: pty)
+        try await Self.enter("help delete", on: pty)
         pty.sendLine("exit")
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
 
         let history = try #require(try? String(contentsOfFile: Self.historyPath(scratch), encoding: .utf8))
         #expect(history.contains("help"), "the history file holds the other entries:\n\(history)")
@@ -382,26 +382,26 @@ struct REPLTests {
     }
 
     @Test("set api-key reads the key without echo and keeps it out of the history")
-    func setAPIKeyHidden() throws {
+    func setAPIKeyHidden() async throws {
         let scratch = try Scratch()
         let typed = "typed-KEY-456"
         let pty = try Self.start(
             [], scratch: scratch, environment: ["TELNYX_BASE_URL": "http://127.0.0.1:9/v2"])
-        let banner = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt))
+        let banner = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt))
         #expect(banner.contains("no API key"), "\(banner)")
 
         pty.sendLine("set api-key")
-        try pty.waitFor("API key", timeout: .seconds(10))
+        try await pty.waitFor("API key", timeout: .seconds(10))
         pty.sendLine(typed)
-        let afterKey = PseudoTerminal.stripANSI(try pty.waitFor(Self.prompt, timeout: .seconds(10)))
+        let afterKey = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt, timeout: .seconds(10)))
         #expect(!afterKey.contains(typed), "the key was echoed:\n\(afterKey)")
 
-        let settings = Self.printed(try Self.enter("show settings", on: pty))
+        let settings = Self.printed(try await Self.enter("show settings", on: pty))
         #expect(!settings.contains(typed), "\(settings)")
         let keyRow = settings.split(separator: "\n").first { $0.contains("api-key") }.map(String.init) ?? ""
         #expect(keyRow.contains("set") && !keyRow.contains("not set"), "api-key row: \(keyRow.debugDescription)")
         pty.sendLine("exit")
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
 
         let history = (try? String(contentsOfFile: Self.historyPath(scratch), encoding: .utf8)) ?? ""
         #expect(!history.contains("KEY-456"), "\(history)")
@@ -412,13 +412,13 @@ struct REPLTests {
     // MARK: Errors
 
     @Test("a syntax error shows a caret diagnostic and the session goes on")
-    func syntaxErrorKeepsSession() throws {
+    func syntaxErrorKeepsSession() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 1)[0]
         let pty = try Self.start(scratch: scratch)
-        try pty.waitFor(Self.prompt)
+        try await pty.waitFor(Self.prompt)
 
-        let output = Self.printed(try Self.enter("foreach id ids.txt delete $id", on: pty))
+        let output = Self.printed(try await Self.enter("foreach id ids.txt delete $id", on: pty))
         #expect(output.contains("error:"), "\(output)")
         #expect(output.contains("'in'"), "\(output)")
         let caretLine = output.split(separator: "\n").contains { line in
@@ -427,14 +427,14 @@ struct REPLTests {
         #expect(caretLine, "no caret line:\n\(output)")
 
         // Another kind of error, found before running: an unknown variable.
-        let unknown = Self.printed(try Self.enter("delete $nope", on: pty))
+        let unknown = Self.printed(try await Self.enter("delete $nope", on: pty))
         #expect(unknown.contains("error:"), "\(unknown)")
 
         // Still alive, and still working.
-        let deleted = Self.printed(try Self.enter("delete \(id)", on: pty))
+        let deleted = Self.printed(try await Self.enter("delete \(id)", on: pty))
         #expect(deleted.contains("deleted"), "\(deleted)")
         pty.sendLine("exit")
-        #expect(try pty.waitForExit() == 0)
+        #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
     }
 }

@@ -20,7 +20,7 @@ struct ScriptRunnerTests {
         let (sandbox, env) = try await Self.sandbox(scratch: scratch)
         defer { Task { await sandbox.stop() } }
         let id = Sandbox.seededIDs(count: 1)[0]
-        let result = try TnxProcess.run(["-c", "delete \(id)"], environment: env)
+        let result = try await TnxProcess.run(["-c", "delete \(id)"], environment: env)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("deleted"))
         #expect(result.stdout.contains(id))
@@ -36,7 +36,7 @@ struct ScriptRunnerTests {
         let scratch = try Scratch()
         let (sandbox, env) = try await Self.sandbox(scratch: scratch)
         defer { Task { await sandbox.stop() } }
-        let result = try TnxProcess.run(["-c", "delete 00000000-0000-4000-8000-000000000000"], environment: env)
+        let result = try await TnxProcess.run(["-c", "delete 00000000-0000-4000-8000-000000000000"], environment: env)
         #expect(result.status == 0)
         #expect(result.stdout.contains("not_found"))
     }
@@ -49,7 +49,7 @@ struct ScriptRunnerTests {
         var wrong = env
         wrong["TELNYX_API_KEY"] = "KEYwrong-secret-value"
         let id = Sandbox.seededIDs(count: 1)[0]
-        let result = try TnxProcess.run(["-c", "delete \(id)"], environment: wrong)
+        let result = try await TnxProcess.run(["-c", "delete \(id)"], environment: wrong)
         #expect(result.status == 3)
         #expect((result.stdout + result.stderr).contains("TELNYX_API_KEY"))
         #expect(!(result.stdout + result.stderr).contains("KEYwrong-secret-value"))
@@ -73,7 +73,7 @@ struct ScriptRunnerTests {
         lines.append("not a valid id!")
         lines.append("00000000-0000-4000-8000-000000000001")
         let file = try scratch.write("ids.txt", lines.joined(separator: "\n"))
-        let result = try TnxProcess.run(
+        let result = try await TnxProcess.run(
             ["--yes", "--output", "json", "--concurrency", "32", "-c", "foreach id in \(file) delete $id"], environment: env)
         #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
         let outcomes = result.stdout.split(separator: "\n").compactMap {
@@ -106,7 +106,7 @@ struct ScriptRunnerTests {
         defer { Task { await sandbox.stop() } }
         let ids = Sandbox.seededIDs(count: 50)
         let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
-        let result = try TnxProcess.run(["--dry-run", "-c", "foreach id in \(file) delete $id"], environment: env)
+        let result = try await TnxProcess.run(["--dry-run", "-c", "foreach id in \(file) delete $id"], environment: env)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(sandbox.totalRequests == 0)
         #expect(result.stdout.contains("DELETE \(sandbox.baseURL)/recordings/\(ids[7])"))
@@ -121,11 +121,11 @@ struct ScriptRunnerTests {
         defer { Task { await sandbox.stop() } }
         let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 20).joined(separator: "\n"))
         let script = try scratch.write("cleanup.tnx", "foreach id in \(file) delete $id\n")
-        let refused = try TnxProcess.run([script], environment: env)
+        let refused = try await TnxProcess.run([script], environment: env)
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("refusing to delete 20 recordings"))
         #expect(sandbox.totalRequests == 0)
-        let allowed = try TnxProcess.run(["--yes", script], environment: env)
+        let allowed = try await TnxProcess.run(["--yes", script], environment: env)
         #expect(allowed.status == 0)
         #expect(sandbox.deletedIDs.count == 20)
     }
@@ -144,7 +144,7 @@ struct ScriptRunnerTests {
         let deadline = ContinuousClock.now + .seconds(30)
         while sandbox.deletedIDs.count < 40, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         running.signal(SIGINT)
-        let first = try running.finish(timeout: .seconds(30))
+        let first = try await running.finish(timeout: .seconds(30))
         #expect(first.status == 130, "\(first.stderr)")
         #expect(first.stdout.contains("interrupted"))
         let deletedFirst = Set(sandbox.deletedIDs)
@@ -154,7 +154,7 @@ struct ScriptRunnerTests {
         #expect(journaled == deletedFirst.count, "every deletion the server made is in the journal")
 
         sandbox.setFaults(.none)
-        let second = try TnxProcess.run(["--yes", "--resume", "--output", "json", "-c", "foreach id in \(file) delete $id"], environment: env)
+        let second = try await TnxProcess.run(["--yes", "--resume", "--output", "json", "-c", "foreach id in \(file) delete $id"], environment: env)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(Set(sandbox.deletedIDs) == Set(ids))
         #expect(second.stdout.components(separatedBy: "\"outcome\":\"skipped\"").count - 1 == deletedFirst.count)
@@ -168,7 +168,7 @@ struct ScriptRunnerTests {
         defer { Task { await sandbox.stop() } }
         let ids = Sandbox.seededIDs(count: 3)
         let input = "\u{FEFF}\(ids[0])\r\n\r\n# comment\r\n  \(ids[1])  \r\n\(ids[0])\r\nbad/id\r\n\(ids[2])"
-        let result = try TnxProcess.run(["--yes", "-c", "foreach id in - delete $id"], environment: env, stdin: input)
+        let result = try await TnxProcess.run(["--yes", "-c", "foreach id in - delete $id"], environment: env, stdin: input)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(Set(sandbox.deletedIDs) == Set(ids))
         #expect(result.stdout.contains("<stdin>:6: invalid recording id \"bad/id\""))
@@ -181,25 +181,25 @@ struct ScriptRunnerTests {
         let (sandbox, env) = try await Self.sandbox(scratch: scratch)
         defer { Task { await sandbox.stop() } }
         let id = Sandbox.seededIDs(count: 1)[0]
-        let bad = try TnxProcess.run([], environment: env, stdin: "delete \(id)\nforeach id delete $id\n")
+        let bad = try await TnxProcess.run([], environment: env, stdin: "delete \(id)\nforeach id delete $id\n")
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("<stdin>:2:12: error: expected 'in' after loop variable 'id'"))
         #expect(sandbox.totalRequests == 0)
-        let good = try TnxProcess.run([], environment: env, stdin: "delete \(id)\n")
+        let good = try await TnxProcess.run([], environment: env, stdin: "delete \(id)\n")
         #expect(good.status == 0, "\(good.stderr)")
         #expect(sandbox.deletedIDs == [id])
     }
 
     @Test("--check: 0 for a clean script, 2 with located diagnostics, and no network")
-    func check() throws {
+    func check() async throws {
         let scratch = try Scratch()
         let ids = try scratch.write("ids.txt", "x\n")
         let good = try scratch.write("good.tnx", "#!/usr/bin/env tnx\nset dry-run on\nforeach id in \(ids) {\n  delete $id\n}\nshow last\n")
         let bad = try scratch.write("bad.tnx", "set concurrency 0\nforeach id delete $id\n")
         let env = TnxProcess.environment(stateHome: scratch.path, extra: ["TELNYX_BASE_URL": "http://127.0.0.1:1/v2"])
-        let ok = try TnxProcess.run(["--check", good], environment: env)
+        let ok = try await TnxProcess.run(["--check", good], environment: env)
         #expect(ok.status == 0, "\(ok.stderr)")
-        let failed = try TnxProcess.run(["--check", good, bad], environment: env)
+        let failed = try await TnxProcess.run(["--check", good, bad], environment: env)
         #expect(failed.status == 2)
         #expect(failed.stderr.contains("bad.tnx:1:17: error:"))
         #expect(failed.stderr.contains("bad.tnx:2:12: error: expected 'in' after loop variable 'id'"))
@@ -207,16 +207,16 @@ struct ScriptRunnerTests {
     }
 
     @Test("--version and --help answer with exit 0; a bad option is exit 2")
-    func usage() throws {
+    func usage() async throws {
         let scratch = try Scratch()
         let env = TnxProcess.environment(stateHome: scratch.path)
-        let version = try TnxProcess.run(["--version"], environment: env)
+        let version = try await TnxProcess.run(["--version"], environment: env)
         #expect(version.status == 0)
         #expect(version.stdout.hasPrefix("tnx "))
-        let help = try TnxProcess.run(["--help"], environment: env)
+        let help = try await TnxProcess.run(["--help"], environment: env)
         #expect(help.status == 0)
         #expect(help.stdout.contains("--dry-run"))
-        let bad = try TnxProcess.run(["--concurrency", "0", "-c", "help"], environment: env)
+        let bad = try await TnxProcess.run(["--concurrency", "0", "-c", "help"], environment: env)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("--concurrency must be a whole number from 1 to 256"))
     }

@@ -31,9 +31,9 @@ struct TnxProcess {
     /// Runs tnx to completion (at most `timeout`), feeding `stdin`.
     static func run(
         _ arguments: [String], environment: [String: String], stdin: String? = nil, timeout: Duration = .seconds(120)
-    ) throws -> Result {
+    ) async throws -> Result {
         let process = start(arguments, environment: environment, stdin: stdin)
-        return try process.finish(timeout: timeout)
+        return try await process.finish(timeout: timeout)
     }
 
     static func start(_ arguments: [String], environment: [String: String], stdin: String? = nil) -> Running {
@@ -77,14 +77,16 @@ struct TnxProcess {
 
         func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
-        func finish(timeout: Duration) throws -> Result {
+        /// Waits without blocking a thread of the concurrency pool: tests run in parallel, and
+        /// the in-process sandboxes of other tests need those threads.
+        func finish(timeout: Duration) async throws -> Result {
             let deadline = ContinuousClock.now + timeout
             while process.isRunning {
                 if ContinuousClock.now > deadline {
                     process.terminate()
                     throw TimeoutError(description: "tnx did not finish within \(timeout); stderr: \(errData.string)")
                 }
-                usleep(5_000)
+                try await Task.sleep(for: .milliseconds(5))
             }
             process.waitUntilExit()
             // Drain what is left in the pipes.

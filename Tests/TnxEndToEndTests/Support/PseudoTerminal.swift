@@ -175,7 +175,7 @@ final class PseudoTerminal {
     /// sequences and "\r" are removed before searching (the next search then starts after all
     /// output read so far).
     @discardableResult
-    func waitFor(_ text: String, timeout: Duration = .seconds(20), ignoringEscapes: Bool = false) throws -> String {
+    func waitFor(_ text: String, timeout: Duration = .seconds(20), ignoringEscapes: Bool = false) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while true {
             let pending = String(decoding: bytes[consumed...], as: UTF8.self)
@@ -196,13 +196,13 @@ final class PseudoTerminal {
             guard ContinuousClock.now < deadline else {
                 throw Failure.timeout(waitingFor: text, output: output)
             }
-            if !readAvailable(until: deadline) { reap() }
+            if !(await readAvailableSoon(until: deadline)) { reap() }
         }
     }
 
     /// Waits for the program to exit (reading its output meanwhile) and returns its exit
     /// status, or 128 + the signal that killed it.
-    func waitForExit(timeout: Duration = .seconds(20)) throws -> Int32 {
+    func waitForExit(timeout: Duration = .seconds(20)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while exitStatus == nil {
             reap()
@@ -210,7 +210,7 @@ final class PseudoTerminal {
             guard ContinuousClock.now < deadline else {
                 throw Failure.timeout(waitingFor: "exit", output: output)
             }
-            _ = readAvailable(until: min(deadline, ContinuousClock.now + .milliseconds(50)))
+            _ = await readAvailableSoon(until: min(deadline, ContinuousClock.now + .milliseconds(50)))
         }
         _ = readAvailable(until: ContinuousClock.now)
         return exitStatus!
@@ -240,6 +240,19 @@ final class PseudoTerminal {
     }
 
     // MARK: Private
+
+    /// Reads what is available, waiting until `deadline` for the first bytes, without blocking
+    /// a thread of the concurrency pool (in-process servers of other tests need them): polls
+    /// without a timeout and sleeps in between. True if it read anything.
+    private func readAvailableSoon(until deadline: ContinuousClock.Instant) async -> Bool {
+        while true {
+            if readAvailable(until: ContinuousClock.now) { return true }
+            if ContinuousClock.now >= deadline || masterClosed { return false }
+            reap()
+            if exitStatus != nil { return readAvailable(until: ContinuousClock.now) }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
 
     /// Reads what is available, waiting until `deadline` for the first bytes. True if read any.
     private func readAvailable(until deadline: ContinuousClock.Instant) -> Bool {

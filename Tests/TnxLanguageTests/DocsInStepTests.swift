@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import TnxLanguage
+
+/// docs/language.md is the reference users read; `help` is what they see inside tnx. Both
+/// must name the same statements, settings, values and topics.
+@Suite("docs/language.md is in step with help")
+struct DocsInStepTests {
+    static let docs: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return (try? String(contentsOf: root.appendingPathComponent("docs/language.md"), encoding: .utf8)) ?? ""
+    }()
+
+    @Test("every statement has a section")
+    func statements() {
+        #expect(!Self.docs.isEmpty)
+        let headings = Self.docs.split(separator: "\n").filter { $0.hasPrefix("### ") }
+        for statement in Language.statements {
+            #expect(headings.contains { $0.contains("`\(statement.keyword)") }, "\(statement.keyword)")
+        }
+    }
+
+    @Test("every setting, its values and its default are documented")
+    func settings() {
+        for setting in Language.settings {
+            #expect(Self.docs.contains("| `\(setting.key.rawValue)` |"), "\(setting.key.rawValue)")
+            for value in setting.values.completions {
+                #expect(Self.docs.contains("`\(value)`"), "\(setting.key.rawValue) \(value)")
+            }
+            if case .integer(let range) = setting.values {
+                #expect(Self.docs.contains("`\(range.lowerBound)`…`\(range.upperBound)`"))
+            }
+            if case .choice = setting.values {
+                #expect(Self.docs.contains("| `\(setting.defaultValue)` |"), "default of \(setting.key.rawValue)")
+            }
+        }
+    }
+
+    @Test("every help topic is named")
+    func topics() {
+        for topic in Help.topics {
+            #expect(Self.docs.contains("`\(topic)`"), "\(topic)")
+        }
+    }
+
+    @Test("the exit codes agree")
+    func exitCodes() {
+        let help = Help.text(topic: "exit-codes") ?? ""
+        for code in ["0", "1", "2", "3", "130"] {
+            #expect(help.contains(code))
+            #expect(Self.docs.contains("| \(code) |"))
+        }
+    }
+}
