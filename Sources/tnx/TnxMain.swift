@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import LineEditor
 import TnxInterpreter
@@ -5,7 +8,7 @@ import TnxInterpreter
 /// Turns the command line into an exit status. Errors travel up to here as values; nothing
 /// below calls `exit`.
 enum TnxMain {
-    static func run(arguments: [String], interrupts: InterruptWatcher) -> Int32 {
+    static func run(arguments: [String]) -> Int32 {
         let command: TnxCommand
         do {
             command = try TnxCommand.parse(arguments)
@@ -20,6 +23,11 @@ enum TnxMain {
             FileOutput.standardError.write("tnx: error: \(message)\nRun 'tnx --help' for usage.\n")
             return 2
         }
+        // Ctrl-C during an operation cancels it (the runners set that action); a second one
+        // exits at once with 130; one that arrives while nothing runs (loading, shutting down)
+        // exits with 130 too. At the REPL prompt ^C is a key, not a signal. Created only now,
+        // so that --help and --version do not pay for it.
+        let interrupts = InterruptWatcher(forceExitAfter: 2, exitStatus: 130, whenIdle: { _exit(130) })
         return Session.run(command, interrupts: interrupts)
     }
 }
