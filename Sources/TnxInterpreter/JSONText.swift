@@ -11,32 +11,47 @@ struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "{"))
     }
 
-    mutating func field(_ key: String, _ value: String?) {
+    mutating func field(_ key: StaticString, _ value: String?) {
         guard let value else { return }
         appendKey(key)
         Self.appendQuoted(value, to: &bytes)
     }
 
-    mutating func field(_ key: String, _ value: Int?) {
+    /// A field whose name is only known at run time (header names, setting names).
+    mutating func field(dynamic key: String, _ value: String) {
+        appendComma()
+        Self.appendQuoted(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        Self.appendQuoted(value, to: &bytes)
+    }
+
+    mutating func field(_ key: StaticString, _ value: Int?) {
         guard let value else { return }
         appendKey(key)
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    mutating func field(_ key: String, _ value: Bool) {
+    mutating func field(_ key: StaticString, _ value: Bool) {
         appendKey(key)
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    mutating func field(dynamic key: String, _ value: Int) {
+        appendComma()
+        Self.appendQuoted(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
     /// A value that is already JSON (a nested object).
-    mutating func field(_ key: String, json: String?) {
+    mutating func field(_ key: StaticString, json: String?) {
         guard var json else { return }
         appendKey(key)
         json.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// A nested object written in place.
-    mutating func object(_ key: String, _ body: (inout JSONObjectWriter) -> Void) {
+    mutating func object(_ key: StaticString, _ body: (inout JSONObjectWriter) -> Void) {
         appendKey(key)
         var inner = JSONObjectWriter(reusing: bytes)
         bytes = []
@@ -44,7 +59,7 @@ struct JSONObjectWriter {
         bytes = inner.finishBytes()
     }
 
-    mutating func null(_ key: String) {
+    mutating func null(_ key: StaticString) {
         appendKey(key)
         bytes.append(contentsOf: "null".utf8)
     }
@@ -54,9 +69,16 @@ struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "{"))
     }
 
-    private mutating func appendKey(_ key: String) {
+    private mutating func appendComma() {
         if first { first = false } else { bytes.append(UInt8(ascii: ",")) }
-        Self.appendQuoted(key, to: &bytes)
+    }
+
+    /// `"key":` — keys are ASCII literals that never need escaping.
+    private mutating func appendKey(_ key: StaticString) {
+        appendComma()
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
     }
 
@@ -75,12 +97,17 @@ struct JSONObjectWriter {
         var value = value
         out.append(UInt8(ascii: "\""))
         value.withUTF8 { utf8 in
-            var needsEscape = false
-            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                needsEscape = true
-                break
+            var clean = true
+            var i = 0
+            while i < utf8.count {
+                let byte = utf8[i]
+                if byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                    clean = false
+                    break
+                }
+                i += 1
             }
-            guard needsEscape else {
+            if clean {
                 out.append(contentsOf: utf8)
                 return
             }

@@ -75,7 +75,7 @@ struct Reporter {
                 r.field("method", request.method)
                 r.field("url", request.url)
                 r.object("headers") { h in
-                    for header in request.headers { h.field(header.name, header.value) }
+                    for header in request.headers { h.field(dynamic: header.name, header.value) }
                 }
             }
         }
@@ -92,7 +92,7 @@ struct Reporter {
             var counts = JSONObjectWriter()
             counts.field("source", source)
             counts.field("read", s.read)
-            for kind in OutcomeKind.allCases { counts.field(kind.rawValue, s[kind]) }
+            for kind in OutcomeKind.allCases { counts.field(dynamic: kind.rawValue, s[kind]) }
             counts.field("dry_run", dryRun)
             counts.field("interrupted", interrupted)
             counts.field("seconds", json: String(Double(Int(seconds * 1000)) / 1000))

@@ -19,7 +19,7 @@ extension Interpreter {
         switch settings.output {
         case .json:
             var w = JSONObjectWriter()
-            for (name, value) in rows { w.field(name, value) }
+            for (name, value) in rows { w.field(dynamic: name, value) }
             var outer = JSONObjectWriter()
             outer.field("settings", json: w.finish())
             reporter.info(outer.finish())
