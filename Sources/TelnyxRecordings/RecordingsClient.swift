@@ -607,89 +607,40 @@ struct TransportFailure: Sendable {
 /// `{"data": {...}}`; each field of `data` is read if it has the expected type and skipped
 /// otherwise, so an API that adds or changes a field never turns a delete into a failure.
 enum RecordingEnvelope {
-    /// One decoder for every response; `JSONDecoder` is Sendable and `decode` is thread-safe.
-    static let sharedDecoder = JSONDecoder()
-    private struct Envelope: Decodable {
-        var data: LenientRecording?
-    }
-
     /// - Returns: nil when the body is not JSON at all; `.some(nil)` when it is JSON without a
     ///   usable `data` object.
     static func decode(_ body: ByteBuffer) -> Recording?? {
-        let decoder = sharedDecoder
-        guard let envelope = try? decoder.decode(Envelope.self, from: Data(body.readableBytesView)) else {
-            // JSON, but not an object with `data`? Still a successful delete.
-            if (try? decoder.decode(AnyJSON.self, from: Data(body.readableBytesView))) != nil { return .some(nil) }
-            return nil
-        }
-        return .some(envelope.data?.recording)
+        guard let json = JSONValue.parse(body.readableBytesView) else { return nil }
+        guard let data = json["data"], case .object = data else { return .some(nil) }
+        return .some(recording(from: data))
     }
-}
 
-/// Accepts any JSON value (only to tell JSON from not-JSON).
-struct AnyJSON: Decodable {
-    init(from decoder: any Decoder) throws {
-        if var array = try? decoder.unkeyedContainer() {
-            while !array.isAtEnd { _ = try array.decode(AnyJSON.self) }
-        } else if let object = try? decoder.container(keyedBy: AnyKey.self) {
-            for key in object.allKeys { _ = try object.decode(AnyJSON.self, forKey: key) }
-        } else {
-            let single = try decoder.singleValueContainer()
-            if single.decodeNil() { return }
-            if (try? single.decode(Bool.self)) != nil { return }
-            if (try? single.decode(Double.self)) != nil { return }
-            _ = try single.decode(String.self)
+    /// The contract's `RecordingResponseData`, leniently: a field of the wrong type is left
+    /// out (ids written as numbers and durations written as strings are accepted).
+    static func recording(from data: JSONValue) -> Recording {
+        func string(_ key: String) -> String? { data[key]?.stringOrInteger }
+        var r = Recording(id: string("id"))
+        r.recordType = string("record_type")
+        r.callControlId = string("call_control_id")
+        r.callLegId = string("call_leg_id")
+        r.callSessionId = string("call_session_id")
+        r.channels = string("channels")
+        r.conferenceId = string("conference_id")
+        r.connectionId = string("connection_id")
+        r.createdAt = string("created_at")
+        r.updatedAt = string("updated_at")
+        if let urls = data["download_urls"], case .object = urls {
+            r.downloadUrls = Recording.DownloadURLs(mp3: urls["mp3"]?.string, wav: urls["wav"]?.string)
         }
-    }
-}
-
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) {
-        self.stringValue = String(intValue)
-        self.intValue = intValue
-    }
-}
-
-struct LenientRecording: Decodable {
-    var recording: Recording
-
-    init(from decoder: any Decoder) throws {
-        typealias K = Recording.CodingKeys
-        let c = try decoder.container(keyedBy: K.self)
-        func string(_ key: K) -> String? {
-            if let s = try? c.decodeIfPresent(String.self, forKey: key) { return s }
-            if let i = try? c.decodeIfPresent(Int64.self, forKey: key) { return String(i) }
-            return nil
-        }
-        var r = Recording(id: string(.id))
-        r.recordType = string(.recordType)
-        r.callControlId = string(.callControlId)
-        r.callLegId = string(.callLegId)
-        r.callSessionId = string(.callSessionId)
-        r.channels = string(.channels)
-        r.conferenceId = string(.conferenceId)
-        r.connectionId = string(.connectionId)
-        r.createdAt = string(.createdAt)
-        r.updatedAt = string(.updatedAt)
-        r.downloadUrls = try? c.decodeIfPresent(Recording.DownloadURLs.self, forKey: .downloadUrls)
-        if let i = try? c.decodeIfPresent(Int.self, forKey: .durationMillis) {
-            r.durationMillis = i
-        } else if let d = try? c.decodeIfPresent(Double.self, forKey: .durationMillis), d.isFinite, abs(d) < 1e15 {
-            r.durationMillis = Int(d)
-        } else if let s = try? c.decodeIfPresent(String.self, forKey: .durationMillis) {
-            r.durationMillis = Int(s)
-        }
-        r.recordingStartedAt = string(.recordingStartedAt)
-        r.recordingEndedAt = string(.recordingEndedAt)
-        r.source = string(.source)
-        r.status = string(.status)
-        r.from = string(.from)
-        r.to = string(.to)
-        r.initiatedBy = string(.initiatedBy)
-        self.recording = r
+        r.durationMillis = data["duration_millis"]?.integer
+        r.recordingStartedAt = string("recording_started_at")
+        r.recordingEndedAt = string("recording_ended_at")
+        r.source = string("source")
+        r.status = string("status")
+        r.from = string("from")
+        r.to = string("to")
+        r.initiatedBy = string("initiated_by")
+        return r
     }
 }
 
@@ -700,44 +651,23 @@ struct ErrorBody {
     /// The body is non-empty and not JSON (HTML, truncated JSON, plain text).
     var unreadable: Bool
 
-    private struct Envelope: Decodable {
-        var errors: [Entry]?
-    }
-
-    private struct Entry: Decodable {
-        var code: String?
-        var title: String?
-        var detail: String?
-
-        enum CodingKeys: String, CodingKey { case code, title, detail }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let s = try? c.decodeIfPresent(String.self, forKey: .code) {
-                code = s
-            } else if let i = try? c.decodeIfPresent(Int64.self, forKey: .code) {
-                code = String(i)
-            }
-            title = try? c.decodeIfPresent(String.self, forKey: .title)
-            detail = try? c.decodeIfPresent(String.self, forKey: .detail)
-        }
-    }
-
     static func parse(_ body: ByteBuffer) -> ErrorBody {
         if body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return ErrorBody(errors: [], unreadable: false)
         }
-        let decoder = RecordingEnvelope.sharedDecoder
-        let data = Data(body.readableBytesView)
-        if let envelope = try? decoder.decode(Envelope.self, from: data) {
-            let errors = (envelope.errors ?? []).compactMap { e -> RecordingsError.APIError? in
-                guard e.code != nil || e.title != nil || e.detail != nil else { return nil }
-                return .init(code: e.code ?? "", title: e.title ?? "", detail: e.detail)
-            }
-            return ErrorBody(errors: errors, unreadable: false)
+        guard let json = JSONValue.parse(body.readableBytesView) else {
+            return ErrorBody(errors: [], unreadable: true)
         }
         // Valid JSON of another shape (e.g. an array) is not unreadable, just uninformative.
-        if (try? decoder.decode(AnyJSON.self, from: data)) != nil { return ErrorBody(errors: [], unreadable: false) }
-        return ErrorBody(errors: [], unreadable: true)
+        guard case .array(let entries)? = json["errors"] else { return ErrorBody(errors: [], unreadable: false) }
+        let errors = entries.compactMap { entry -> RecordingsError.APIError? in
+            guard case .object = entry else { return nil }
+            let code = entry["code"]?.stringOrInteger
+            let title = entry["title"]?.string
+            let detail = entry["detail"]?.string
+            guard code != nil || title != nil || detail != nil else { return nil }
+            return .init(code: code ?? "", title: title ?? "", detail: detail)
+        }
+        return ErrorBody(errors: errors, unreadable: false)
     }
 }

@@ -129,7 +129,7 @@ extension Interpreter {
     /// reading ids.
     func record(_ outcome: Outcome) -> Bool {
         guard let dryRun = bulk?.dryRun else { return false }
-        let journalFailure = !dryRun && outcome.kind != .invalid ? journal(outcome) : nil
+        let journalFailure = dryRun ? nil : journal(outcome)
         return bulk!.record(outcome, journalFailure: journalFailure, reporter: reporter)
     }
 

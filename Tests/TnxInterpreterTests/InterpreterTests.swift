@@ -79,10 +79,11 @@ struct InterpreterTests {
         #expect((invalid["error"] as? String)?.contains("path separator") == true)
         // Sent once each, never the invalid one, never the duplicate twice.
         #expect(client.sent.sorted() == [uuid(1), uuid(2), uuid(3), uuid(4)])
-        // The journal holds exactly the outcomes of ids that were valid.
+        // The journal holds every outcome, the invalid line included (with its place).
         let journal = h.journalLines
-        #expect(journal.count == 5)
-        #expect(Set(journal.compactMap { $0["outcome"] as? String }) == ["deleted", "not_found", "failed", "duplicate"])
+        #expect(journal.count == 6)
+        #expect(Set(journal.compactMap { $0["outcome"] as? String }) == ["deleted", "not_found", "failed", "duplicate", "invalid"])
+        #expect(journal.first { $0["outcome"] as? String == "invalid" }?["origin"] as? String == "\(path):6")
     }
 
     @Test("not_found is shown and counted but is not a failure")

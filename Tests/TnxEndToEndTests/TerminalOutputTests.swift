@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TnxSandbox
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a person sees when a script runs in a terminal: the progress line on stderr, colour,
+/// and a second Ctrl-C that ends tnx at once.
+@Suite("tnx scripts in a terminal", .serialized)
+struct TerminalOutputTests {
+    static func start(_ arguments: [String], scratch: Scratch, noColor: Bool = true) throws -> PseudoTerminal {
+        var env = TnxProcess.environment(stateHome: scratch.path)
+        if !noColor { env["NO_COLOR"] = nil }
+        env["TERM"] = "xterm"
+        return try PseudoTerminal(executable: TnxProcess.binary, arguments: arguments, environment: env, workingDirectory: scratch.path)
+    }
+
+    @Test("a bulk run in a terminal shows done/total, rate, ETA and failures, then the summary")
+    func progressLine() async throws {
+        let scratch = try Scratch()
+        var ids = Sandbox.seededIDs(count: 300)
+        ids.append("00000000-0000-4000-8000-00000000dead")  // not in the sandbox: not_found
+        try scratch.write("ids.txt", ids.joined(separator: "\n"))
+        let pty = try Self.start(
+            ["--sandbox", "--latency-ms", "20", "--seed", "300", "--yes", "--concurrency", "4",
+             "-c", "foreach id in ids.txt delete $id"], scratch: scratch)
+        let progress = try await pty.waitFor("ETA", timeout: .seconds(30))
+        #expect(progress.contains("/301"))
+        #expect(progress.contains("/s"))
+        let rest = try await pty.waitFor("summary", timeout: .seconds(60))
+        #expect(rest.contains("deleted"))
+        #expect(try await pty.waitForExit(timeout: .seconds(30)) == 0)
+    }
+
+    @Test("no progress line with --quiet")
+    func quiet() async throws {
+        let scratch = try Scratch()
+        try scratch.write("ids.txt", Sandbox.seededIDs(count: 200).joined(separator: "\n"))
+        let pty = try Self.start(
+            ["--sandbox", "--latency-ms", "20", "--seed", "200", "--yes", "--quiet", "--concurrency", "4",
+             "-c", "foreach id in ids.txt delete $id"], scratch: scratch)
+        #expect(try await pty.waitForExit(timeout: .seconds(60)) == 0)
+        #expect(!pty.output.contains("ETA"))
+        #expect(pty.output.contains("summary"))
+    }
+
+    @Test("colour on a terminal, none with NO_COLOR")
+    func colour() async throws {
+        let scratch = try Scratch()
+        let id = Sandbox.seededIDs(count: 1)[0]
+        let coloured = try Self.start(["--sandbox", "-c", "delete \(id)"], scratch: scratch, noColor: false)
+        #expect(try await coloured.waitForExit() == 0)
+        #expect(coloured.output.contains("\u{1B}[32mdeleted"))
+        let plain = try Self.start(["--sandbox", "-c", "delete \(id)"], scratch: scratch, noColor: true)
+        #expect(try await plain.waitForExit() == 0)
+        #expect(!plain.output.contains("\u{1B}["))
+        #expect(plain.output.contains("deleted"))
+    }
+
+    @Test("a second Ctrl-C ends a slow run at once with 130")
+    func secondInterrupt() async throws {
+        let scratch = try Scratch()
+        try scratch.write("ids.txt", Sandbox.seededIDs(count: 500).joined(separator: "\n"))
+        // Every request takes 3 s: after the first Ctrl-C tnx would wait for those in flight.
+        let pty = try Self.start(
+            ["--sandbox", "--latency-ms", "3000", "--seed", "500", "--yes", "--concurrency", "8",
+             "-c", "foreach id in ids.txt delete $id"], scratch: scratch)
+        // Let it start and put requests on the wire (nothing is printed before the first ends).
+        try await Task.sleep(for: .seconds(1))
+        let started = ContinuousClock.now
+        pty.sendSignal(SIGINT)
+        try await Task.sleep(for: .milliseconds(200))
+        pty.sendSignal(SIGINT)
+        #expect(try await pty.waitForExit(timeout: .seconds(10)) == 130)
+        #expect(ContinuousClock.now - started < .milliseconds(1500), "did not wait for the 3 s requests in flight")
+    }
+}
