@@ -38,6 +38,9 @@ public final class RecordingsClient: RecordingDeleting {
     private let urlPrefix: String
     private let fixedHeaders: HTTPHeaders
     private let hostDescription: String
+    /// The headers a dry-run shows, built once (a dry-run of a million ids shows them a
+    /// million times): with the key redacted, and without a key.
+    private let shownHeaders: (withKey: [(name: String, value: String)], withoutKey: [(name: String, value: String)])
     /// Largest response body read; Telnyx answers are around 1 KB.
     static let maximumBodySize = 1 << 20
 
@@ -57,6 +60,8 @@ public final class RecordingsClient: RecordingDeleting {
         headers.add(name: "Accept", value: "application/json")
         headers.add(name: "User-Agent", value: configuration.userAgent)
         self.fixedHeaders = headers
+        let fixed = headers.map { (name: $0.name, value: $0.value) }
+        self.shownHeaders = ([(name: "Authorization", value: "Bearer ***")] + fixed, fixed)
         self.hostDescription = Self.authority(of: configuration.baseURL)
 
         var pool = HTTPClient.Configuration.ConnectionPool(
@@ -96,10 +101,7 @@ public final class RecordingsClient: RecordingDeleting {
     /// The request `deleteRecording` would send for `id`, with the key shown as `Bearer ***`
     /// (the header is left out when no key is set).
     public func preparedRequest(for id: RecordingID) -> PreparedRequest {
-        var headers: [(name: String, value: String)] = []
-        if hasAPIKey { headers.append((name: "Authorization", value: "Bearer ***")) }
-        for header in fixedHeaders { headers.append((name: header.name, value: header.value)) }
-        return PreparedRequest(method: "DELETE", url: urlPrefix + id.pathSegment, headers: headers)
+        PreparedRequest(method: "DELETE", url: urlPrefix + id.pathSegment, headers: hasAPIKey ? shownHeaders.withKey : shownHeaders.withoutKey)
     }
 
     // MARK: - Deleting
