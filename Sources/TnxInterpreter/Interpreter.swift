@@ -23,8 +23,7 @@ public actor Interpreter {
         self.reporter = Reporter(
             stdout: environment.stdout, stderr: environment.stderr,
             colourOut: colour && environment.stdout.isTerminal,
-            colourErr: colour && environment.stderr.isTerminal,
-            quiet: environment.quiet)
+            colourErr: colour && environment.stderr.isTerminal)
     }
 
     /// The result of `run`: how it ended, and whether `exit` asked to end the session.
@@ -56,7 +55,7 @@ public actor Interpreter {
 
     /// `tnx --check`: needs no client, no journal, no network.
     public static func check(_ source: SourceFile, origin: ScriptOrigin, stderr: any OutputSink, colour: Bool) -> Bool {
-        let reporter = Reporter(stdout: stderr, stderr: stderr, colourOut: false, colourErr: colour, quiet: false)
+        let reporter = Reporter(stdout: stderr, stderr: stderr, colourOut: false, colourErr: colour)
         return checked(source, origin: origin, reporter: reporter) != nil
     }
 

@@ -9,7 +9,6 @@ struct Reporter {
     /// Colour on stdout / stderr: only on a terminal and without `NO_COLOR`.
     let colourOut: Bool
     let colourErr: Bool
-    let quiet: Bool
 
     // MARK: Results
 

@@ -12,23 +12,22 @@ struct TnxCommand: ParsableCommand {
         abstract: "Delete Telnyx call recordings, safely: a shell and a tiny scripting language.",
         usage: """
             tnx [options] [SCRIPT.tnx ...]     run script files in order
-              tnx [options] -c 'TEXT'            run TEXT as a script
-              tnx [options] < script.tnx         read the script from stdin
-              tnx [options]                      the interactive shell (stdin is a terminal)
-              tnx --check SCRIPT.tnx ...         parse and validate only
+            tnx [options] -c 'TEXT'            run TEXT as a script
+            tnx [options] < script.tnx         read the script from stdin
+            tnx [options]                      the interactive shell (stdin is a terminal)
+            tnx --check SCRIPT.tnx ...         parse and validate only
             """,
         discussion: """
             Examples:
               tnx --sandbox -c 'delete 3fa85f64-5717-4562-b3fc-2c963f66afa6'
-              tnx --dry-run cleanup.tnx                  see exactly what would be deleted
-              tnx --yes cleanup.tnx                      delete for real, no question asked
+              tnx --dry-run cleanup.tnx        see exactly what would be deleted
+              tnx --yes cleanup.tnx            delete for real, no question asked
               jq -r '.data[].id' export.json | tnx --yes -c 'foreach id in - delete $id'
 
-            Environment: TELNYX_API_KEY (the API key), TELNYX_BASE_URL (default https://api.telnyx.com/v2),
-            NO_COLOR, XDG_STATE_HOME (journal and history live in $XDG_STATE_HOME/tnx/).
+            Environment: TELNYX_API_KEY (the API key), TELNYX_BASE_URL (default https://api.telnyx.com/v2), NO_COLOR, XDG_STATE_HOME (the journal and the history live in $XDG_STATE_HOME/tnx/).
 
-            Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, or refused by
-            the safety gate; 3 authentication failed; 130 interrupted.
+            Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, or refused by the safety gate; 3 authentication failed; 130 interrupted.
+
             Inside tnx, `help` lists the statements and settings.
             """,
         version: "tnx \(version)"
@@ -73,7 +72,7 @@ struct TnxCommand: ParsableCommand {
     @Flag(help: "Run against a local sandbox of the API with seeded recordings: safe to try anything.")
     var sandbox = false
 
-    @Flag(help: "No progress line and no informational messages.")
+    @Flag(help: "No progress line on stderr.")
     var quiet = false
 
     /// `--serve-sandbox`: the sandbox API as a standalone loopback server (benchmarks).
