@@ -71,6 +71,7 @@ extension Interpreter {
             rows.append(("note", message))
         }
         if let recording = o.recording {
+            rows.append(("recording", "(what the API returned)"))
             rows += RecordingJSON.rows(recording).map { ("  " + $0.0, $0.1) }
         }
         return table(rows)
