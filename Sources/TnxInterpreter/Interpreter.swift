@@ -97,9 +97,11 @@ public actor Interpreter {
 
     func execute(_ statements: [Statement], bindings: [String: String], origin: ScriptOrigin) async -> Flow {
         var flow = Flow()
-        for statement in statements {
-            if Task.isCancelled {
-                flow.status = max(flow.status, .interrupted)
+        for (index, statement) in statements.enumerated() {
+            if Task.isCancelled { flow.status = max(flow.status, .interrupted) }
+            if flow.status == .interrupted {
+                // Ctrl-C: say what was not run, so nobody assumes the rest of the script ran.
+                reporter.warning("interrupted: '\(Self.keyword(of: statement))' at \(statement.location) and what follows were not run")
                 flow.stop = true
                 break
             }
@@ -113,11 +115,25 @@ public actor Interpreter {
             switch step.status {
             case .success: break
             case .failures: if settings.onError == .stop { flow.stop = true }
-            case .usage, .unauthorized, .interrupted: flow.stop = true
+            case .usage, .unauthorized: flow.stop = true
+            case .interrupted:
+                if index + 1 < statements.count { continue }  // reported at the next statement
+                flow.stop = true
             }
             if flow.stop { break }
         }
         return flow
+    }
+
+    static func keyword(of statement: Statement) -> String {
+        switch statement.kind {
+        case .delete: "delete"
+        case .foreach: "foreach"
+        case .show: "show"
+        case .set: "set"
+        case .help: "help"
+        case .exit: "exit"
+        }
     }
 
     private func execute(_ statement: Statement, bindings: [String: String], origin: ScriptOrigin) async -> Flow {

@@ -85,9 +85,6 @@ enum REPL {
                 let source = SourceFile(name: "<repl>", text: text)
                 let result = runBlocking(cancellingOn: interrupts) { await interpreter.run(source, origin: .repl) }
                 interrupts.setAction(ignoreInterrupt)
-                if result.status == .interrupted {
-                    FileOutput.standardError.write("interrupted\n")
-                }
                 if result.exitRequested { return 0 }
             }
         }

@@ -207,7 +207,7 @@ struct InterpreterTests {
         let h = try Harness(client: client)
         let path = try h.idFile((1...10_000).map(uuid))
         let interpreter = h.interpreter
-        let source = SourceFile(name: "test.tnx", text: "set concurrency 4\nforeach id in \(path) delete $id")
+        let source = SourceFile(name: "test.tnx", text: "set concurrency 4\nforeach id in \(path) delete $id\ndelete \(uuid(99_999))")
         let task = Task { await interpreter.run(source, origin: .file).status }
         try await Task.sleep(for: .milliseconds(200))
         task.cancel()
@@ -219,6 +219,9 @@ struct InterpreterTests {
         let journaled = h.journalLines.filter { ($0["outcome"] as? String) == "deleted" }.count
         #expect(journaled == sent)
         #expect(h.out.text.contains("interrupted"))
+        // The statement after the loop never ran, and the user is told so, with its place.
+        #expect(!client.sent.contains(uuid(99_999)))
+        #expect(h.err.text.contains("interrupted: 'delete' at test.tnx:3:1 and what follows were not run"))
     }
 
     @Test("show last prints the previous bulk run's summary and its failures")
