@@ -59,11 +59,6 @@ public actor Interpreter {
         return checked(source, origin: origin, reporter: reporter) != nil
     }
 
-    /// Sets the starting values (command-line options) or changes them from the REPL.
-    public func updateSettings(_ change: @Sendable (inout Settings) -> Void) {
-        change(&settings)
-    }
-
     private static func checked(_ source: SourceFile, origin: ScriptOrigin, reporter: Reporter) -> Script? {
         let parsed = Frontend.parse(source)
         var diagnostics = parsed.diagnostics
