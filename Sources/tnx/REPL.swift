@@ -53,14 +53,6 @@ enum REPL {
             return .init(replaceStart: completion.replaceStart, candidates: completion.candidates)
         }
 
-        // At the REPL, a SIGINT that arrives between operations (at the prompt ^C is a key;
-        // this is `kill -INT`, or a ^C typed just as an operation ends) must not end the
-        // session: the watcher's idle action exits, so keep a harmless action installed.
-        // `runBlocking(cancellingOn:)` replaces it while an entry runs and clears it after.
-        let ignoreInterrupt: @Sendable () -> Void = {}
-        interrupts.setAction(ignoreInterrupt)
-        defer { interrupts.setAction(nil) }
-
         printBanner(interpreter: interpreter, connection: connection)
         while true {
             let dryRun = runBlocking { await interpreter.settings.dryRun }
@@ -84,7 +76,6 @@ enum REPL {
                 editor.addToHistory(text)
                 let source = SourceFile(name: "<repl>", text: text)
                 let result = runBlocking(cancellingOn: interrupts) { await interpreter.run(source, origin: .repl) }
-                interrupts.setAction(ignoreInterrupt)
                 if result.exitRequested { return 0 }
             }
         }

@@ -13,14 +13,19 @@ struct ScriptSource {
         var message: String
     }
 
+    /// Whether this invocation is the interactive shell: nothing to run, and a terminal on stdin.
+    static func opensShell(_ command: TnxCommand, standardInputIsTerminal: Bool) -> Bool {
+        command.command == nil && command.scripts.isEmpty && !command.check && standardInputIsTerminal
+    }
+
     /// The scripts named on the command line, `-c` text, or stdin when it is not a terminal.
     /// None means: open the REPL.
     static func load(_ command: TnxCommand, standardInputIsTerminal: Bool) -> Result<[ScriptSource], LoadError> {
+        if opensShell(command, standardInputIsTerminal: standardInputIsTerminal) { return .success([]) }
         if let text = command.command {
             return .success([ScriptSource(file: SourceFile(name: "<command line>", text: text), origin: .file)])
         }
         if command.scripts.isEmpty {
-            if standardInputIsTerminal && !command.check { return .success([]) }
             return readStandardInput().map { [$0] }
         }
         var sources: [ScriptSource] = []

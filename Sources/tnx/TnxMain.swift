@@ -24,10 +24,14 @@ enum TnxMain {
             return 2
         }
         // Ctrl-C during an operation cancels it (the runners set that action); a second one
-        // exits at once with 130; one that arrives while nothing runs (loading, shutting down)
-        // exits with 130 too. At the REPL prompt ^C is a key, not a signal. Created only now,
-        // so that --help and --version do not pay for it.
-        let interrupts = InterruptWatcher(forceExitAfter: 2, exitStatus: 130, whenIdle: { _exit(130) })
+        // exits at once with 130. One that arrives while nothing runs (loading a script,
+        // shutting down) exits with 130 too, except in the shell: there ^C at the prompt is a
+        // key, and a SIGINT between entries (`kill -INT`, a ^C typed just as an entry ends)
+        // must not end the session. Created only now, so --help and --version do not pay for it.
+        let shell = ScriptSource.opensShell(command, standardInputIsTerminal: isatty(0) == 1) && !command.serveSandbox
+        let whenIdle: @Sendable () -> Void
+        if shell { whenIdle = {} } else { whenIdle = { _exit(130) } }
+        let interrupts = InterruptWatcher(forceExitAfter: 2, exitStatus: 130, whenIdle: whenIdle)
         return Session.run(command, interrupts: interrupts)
     }
 }
