@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tnx", targets: ["tnx"]),
+        .executable(name: "tnx-sandbox", targets: ["tnx-sandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -36,7 +37,7 @@ let package = Package(
         // Fixed-argument wrappers of libedit's variadic calls, which Swift cannot call.
         .target(name: "CEditLineShim", dependencies: ["CLibEdit"]),
         .target(name: "LineEditor", dependencies: ["CEditLineShim"]),
-        // A local fake of the recordings API, for `tnx --sandbox` and the tests.
+        // A local fake of the recordings API, for `tnx-sandbox` and the tests.
         .target(
             name: "TnxSandbox",
             dependencies: [
@@ -46,14 +47,23 @@ let package = Package(
         .executableTarget(
             name: "tnx",
             dependencies: [
-                "TnxLanguage", "TelnyxRecordings", "TnxInterpreter", "LineEditor", "TnxSandbox",
+                "TnxLanguage", "TelnyxRecordings", "TnxInterpreter", "LineEditor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The sandbox as a server of its own, which `tnx --sandbox` starts as a child: tnx itself
+        // then links neither Hummingbird nor full Foundation.
+        .executableTarget(
+            name: "tnx-sandbox",
+            dependencies: [
+                "TnxSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TnxLanguageTests", dependencies: ["TnxLanguage"]),
         .testTarget(name: "TelnyxRecordingsTests", dependencies: ["TelnyxRecordings", "TnxSandbox"]),
         .testTarget(name: "TnxInterpreterTests", dependencies: ["TnxInterpreter", "TnxSandbox", "TelnyxRecordings"]),
-        .testTarget(name: "TnxEndToEndTests", dependencies: ["tnx", "TnxSandbox"]),
+        .testTarget(name: "TnxEndToEndTests", dependencies: ["tnx", "tnx-sandbox", "TnxSandbox"]),
     ],
     swiftLanguageModes: [.v6]
 )

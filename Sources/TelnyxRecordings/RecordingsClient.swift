@@ -4,7 +4,11 @@ import Glibc
 import Darwin
 #endif
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
 import NIOHTTP1
 import Synchronization

@@ -1,13 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import LineEditor
 import Synchronization
 import TelnyxRecordings
 import TnxInterpreter
 import TnxLanguage
-import TnxSandbox
 
 /// Wires the modules together for one invocation: the client (or the sandbox), the journal,
 /// the interpreter, then the script runner or the REPL. Everything it starts, it stops.
@@ -16,13 +14,7 @@ import TnxSandbox
 /// and each operation runs in a Task that Ctrl-C can cancel (see `Operation`).
 enum Session {
     static func run(_ command: TnxCommand, interrupts: InterruptWatcher) -> Int32 {
-        let environment = ProcessInfo.processInfo.environment
-        if command.serveSandbox { return SandboxServer.run(command, interrupts: interrupts) }
-        if command.printSandboxIds {
-            FileOutput.standardOutput.write(Sandbox.seededIDs(count: command.seed).joined(separator: "\n") + "\n")
-            FileOutput.standardOutput.flush()
-            return 0
-        }
+        let environment = processEnvironment()
 
         // What to run. Reading the scripts first means a missing file fails before anything
         // else starts.
@@ -67,6 +59,21 @@ enum Session {
         return ScriptRunner.run(sources, interpreter: interpreter, interrupts: interrupts)
     }
 
+    /// The process's environment variables (the first of each name wins, as in `getenv`).
+    static func processEnvironment() -> [String: String] {
+        var variables: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") {
+                let name = String(text[..<equals])
+                if variables[name] == nil { variables[name] = String(text[text.index(after: equals)...]) }
+            }
+            entry += 1
+        }
+        return variables
+    }
+
     static func colourAllowed(_ environment: [String: String]) -> Bool {
         environment["NO_COLOR"].map(\.isEmpty) ?? true
     }
@@ -75,11 +82,11 @@ enum Session {
 /// The client and, with `--sandbox`, the sandbox it talks to.
 final class Connection: Sendable {
     let client: RecordingsClient
-    let sandbox: Sandbox?
+    let sandbox: SandboxProcess?
     /// Where the key came from, for `show settings`; the REPL's `set api-key` changes it.
     let keySource: Mutex<String?>
 
-    private init(client: RecordingsClient, sandbox: Sandbox?, keySource: String?) {
+    private init(client: RecordingsClient, sandbox: SandboxProcess?, keySource: String?) {
         self.client = client
         self.sandbox = sandbox
         self.keySource = Mutex(keySource)
@@ -91,15 +98,20 @@ final class Connection: Sendable {
 
     static func open(_ command: TnxCommand, environment: [String: String]) async -> Result<Connection, Failure> {
         do {
-            var sandbox: Sandbox?
+            var sandbox: SandboxProcess?
             var configuration: ClientConfiguration
             let keySource: String?
             if command.sandbox {
-                var faults = SandboxFaults.none
-                faults.latency = .milliseconds(command.latencyMs)
-                let started = try await Sandbox.start(seed: command.seed, faults: faults)
-                sandbox = started
-                configuration = try ClientConfiguration(apiKey: Sandbox.defaultAPIKey, baseURL: started.baseURL)
+                switch SandboxProcess.start(seed: command.seed, latencyMs: command.latencyMs) {
+                case .success(let started): sandbox = started
+                case .failure(let failure): return .failure(Failure(message: failure.message))
+                }
+                do {
+                    configuration = try ClientConfiguration(apiKey: sandbox!.apiKey, baseURL: sandbox!.baseURL)
+                } catch {
+                    sandbox?.stop()
+                    throw error
+                }
                 keySource = "the sandbox's key"
             } else {
                 configuration = try ClientConfiguration.fromEnvironment(environment, apiKey: command.apiKey, baseURL: command.baseURL)
@@ -117,6 +129,6 @@ final class Connection: Sendable {
 
     func close() async {
         try? await client.shutdown()
-        await sandbox?.stop()
+        sandbox?.stop()
     }
 }

@@ -75,17 +75,6 @@ struct TnxCommand: ParsableCommand {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
-    /// `--serve-sandbox`: the sandbox API as a standalone loopback server (benchmarks).
-    @Flag(help: .hidden)
-    var serveSandbox = false
-
-    /// `--print-sandbox-ids`: the ids of the `--seed` recordings the sandbox starts with.
-    @Flag(help: .hidden)
-    var printSandboxIds = false
-
-    @Option(help: .hidden)
-    var port: Int = 0
-
     @Option(help: .hidden)
     var latencyMs: Int = 0
 

@@ -28,7 +28,7 @@ enum TnxMain {
         // shutting down) exits with 130 too, except in the shell: there ^C at the prompt is a
         // key, and a SIGINT between entries (`kill -INT`, a ^C typed just as an entry ends)
         // must not end the session. Created only now, so --help and --version do not pay for it.
-        let shell = ScriptSource.opensShell(command, standardInputIsTerminal: isatty(0) == 1) && !command.serveSandbox
+        let shell = ScriptSource.opensShell(command, standardInputIsTerminal: isatty(0) == 1)
         let whenIdle: @Sendable () -> Void
         if shell { whenIdle = {} } else { whenIdle = { _exit(130) } }
         let interrupts = InterruptWatcher(forceExitAfter: 2, exitStatus: 130, whenIdle: whenIdle)

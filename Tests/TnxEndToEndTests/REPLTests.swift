@@ -7,7 +7,8 @@ import Glibc
 #endif
 
 /// The interactive shell, driven through a real pseudo-terminal as a person would use it: the
-/// built `tnx` binary with `--sandbox` (an in-process fake API with seeded recordings).
+/// built `tnx` binary with `--sandbox` (a fake API with seeded recordings, which tnx runs as its
+/// child `tnx-sandbox`).
 ///
 /// Every step waits for the prompt before typing: keys typed before it appears would reach a
 /// terminal that is not yet in edit mode.
@@ -99,6 +100,55 @@ struct REPLTests {
         pty.send(key: .ctrlD)
         #expect(try await pty.waitForExit() == 0)
         Self.dump(pty)
+    }
+
+    /// The children of `pid` whose command is `name`, from /proc.
+    static func children(of pid: pid_t, named name: String) -> [pid_t] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { entry -> pid_t? in
+            guard let child = pid_t(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            else { return nil }
+            let command = stat[stat.index(after: open)..<close]
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard command == name, fields.count > 1, pid_t(fields[1]) == pid else { return nil }
+            return child
+        }
+    }
+
+    @Test("the sandbox survives Ctrl-C at the prompt and stops when tnx is killed")
+    func sandboxChildLifetime() async throws {
+        let scratch = try Scratch()
+        let id = Sandbox.seededIDs(count: 3)[2]
+        let pty = try Self.start(scratch: scratch)
+        try await pty.waitFor(Self.prompt)
+        let sandboxes = Self.children(of: pty.pid, named: "tnx-sandbox")
+        #expect(sandboxes.count == 1, "tnx --sandbox runs one tnx-sandbox child: \(sandboxes)")
+
+        // ^C at the prompt reaches the terminal's foreground group: tnx, not its sandbox.
+        pty.send(key: .ctrlC)
+        try await pty.waitFor(Self.prompt, timeout: .seconds(10))
+        let deleted = Self.printed(try await Self.enter("delete \(id)", on: pty))
+        #expect(deleted.contains("deleted"), "the sandbox still answers after ^C:\n\(deleted)")
+
+        // However tnx ends, its sandbox ends with it: nothing is left listening.
+        pty.sendSignal(SIGKILL)
+        for sandbox in sandboxes {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while kill(sandbox, 0) == 0, Self.isRunning(sandbox), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(!Self.isRunning(sandbox), "tnx-sandbox \(sandbox) still runs after tnx was killed")
+        }
+    }
+
+    /// Alive and not a zombie (a zombie has stopped; only its parent has not reaped it yet).
+    static func isRunning(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
     }
 
     @Test("Up-arrow recalls the previous entry, and Return runs it again")
