@@ -48,6 +48,8 @@ extension Interpreter {
                 sink: showProgress ? environment.stderr : nil,
                 total: showProgress && path != "-" ? Self.countLines(path) : nil))
         var seen = IDSet(expected: path == "-" ? 0 : Self.estimatedIDCount(path))
+        // A json dry-run's lines are written straight from their parts: see `DryRunLines`.
+        var dryRunLines = dryRun && format == .json ? DryRunLines(source: reader.name) : nil
         let started = ContinuousClock.now
 
         await withTaskGroup(of: Outcome.self) { group in
@@ -66,7 +68,8 @@ extension Interpreter {
                     break
                 }
                 guard let line else { break }
-                let origin = "\(reader.name):\(line.number)"
+                // Built only when an outcome needs it: not for each line of a json dry-run.
+                var origin: String { "\(reader.name):\(line.number)" }
                 let id: RecordingID
                 do throws(InvalidRecordingID) {
                     id = try RecordingID(line.text)
@@ -84,7 +87,12 @@ extension Interpreter {
                 }
                 if dryRun {
                     // No I/O: no task per id, which keeps a million-id dry-run fast.
-                    if !record(Outcome(await client.deleteRecording(id, dryRun: true), id: id, origin: origin)) { break }
+                    let result = await client.deleteRecording(id, dryRun: true)
+                    if case .wouldDelete(let request) = result, dryRunLines != nil {
+                        recordWouldDelete(id: id.rawValue, line: line.number, request: request, lines: &dryRunLines!)
+                        continue
+                    }
+                    if !record(Outcome(result, id: id, origin: origin)) { break }
                     continue
                 }
                 if inFlight >= concurrency, let finished = await group.next() {
@@ -98,8 +106,9 @@ extension Interpreter {
                         break reading
                     }
                 }
+                let sentFrom = origin
                 group.addTask {
-                    Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: origin)
+                    Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: sentFrom)
                 }
                 inFlight += 1
             }
@@ -131,6 +140,14 @@ extension Interpreter {
         guard let dryRun = bulk?.dryRun else { return false }
         let journalFailure = dryRun ? nil : journal(outcome)
         return bulk!.record(outcome, journalFailure: journalFailure, reporter: reporter)
+    }
+
+    /// Records a `would_delete` outcome of a json dry-run: what `record` does for it (no
+    /// journal, no progress line with json), without building the `Outcome`.
+    func recordWouldDelete(id: String, line: Int, request: PreparedRequest, lines: inout DryRunLines) {
+        guard bulk != nil else { return }
+        bulk!.report.summary.add(.wouldDelete)
+        reporter.stdout.write { lines.append(id: id, line: line, request: request, to: &$0) }
     }
 
     /// Marks the bulk run in progress as interrupted or failed while reading.

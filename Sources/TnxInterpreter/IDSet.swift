@@ -37,23 +37,26 @@ struct IDSet {
     static func uuidValue(_ id: String) -> UInt128? {
         var id = id
         return id.withUTF8 { bytes -> UInt128? in
-            guard bytes.count == 36 else { return nil }
-            var value: UInt128 = 0
-            for (i, byte) in bytes.enumerated() {
-                if i == 8 || i == 13 || i == 18 || i == 23 {
-                    guard byte == UInt8(ascii: "-") else { return nil }
-                    continue
+            guard bytes.count == 36,
+                bytes[8] == UInt8(ascii: "-"), bytes[13] == UInt8(ascii: "-"),
+                bytes[18] == UInt8(ascii: "-"), bytes[23] == UInt8(ascii: "-")
+            else { return nil }
+            // Two 64-bit halves: 128-bit shifts cost more, and this runs for every id read.
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            var digits = 0
+            for byte in bytes where byte != UInt8(ascii: "-") {
+                var digit = byte &- UInt8(ascii: "0")
+                if digit > 9 {
+                    digit = (byte | 0x20) &- UInt8(ascii: "a")  // a-f and A-F alike
+                    guard digit < 6 else { return nil }
+                    digit += 10
                 }
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: return nil
-                }
-                value = value << 4 | UInt128(digit)
+                if digits < 16 { high = high << 4 | UInt64(digit) } else { low = low << 4 | UInt64(digit) }
+                digits += 1
             }
-            return value
+            guard digits == 32 else { return nil }
+            return UInt128(high) << 64 | UInt128(low)
         }
     }
 }

@@ -11,6 +11,8 @@ public protocol OutputSink: Sendable {
     func write(_ text: String)
     /// Writes UTF-8 bytes (the fast path for JSON lines).
     func write(bytes: [UInt8])
+    /// Writes the UTF-8 bytes that `body` appends (straight into the buffer, where there is one).
+    func write(appending body: (inout [UInt8]) -> Void)
     /// Hands everything written so far to the kernel.
     func flush()
     /// Whether a person is looking: colour and progress lines only then.
@@ -19,6 +21,12 @@ public protocol OutputSink: Sendable {
 
 extension OutputSink {
     public func write(bytes: [UInt8]) { write(String(decoding: bytes, as: UTF8.self)) }
+
+    public func write(appending body: (inout [UInt8]) -> Void) {
+        var bytes: [UInt8] = []
+        body(&bytes)
+        write(bytes: bytes)
+    }
 }
 
 /// Buffered output to a file descriptor: one `write(2)` per 64 KiB instead of one per line,
@@ -50,6 +58,13 @@ public final class FileOutput: OutputSink {
     public func write(bytes more: [UInt8]) {
         buffer.withLock { bytes in
             bytes.append(contentsOf: more)
+            if bytes.count >= capacity { Self.writeAll(fd, &bytes) }
+        }
+    }
+
+    public func write(appending body: (inout [UInt8]) -> Void) {
+        buffer.withLock { bytes in
+            body(&bytes)
             if bytes.count >= capacity { Self.writeAll(fd, &bytes) }
         }
     }

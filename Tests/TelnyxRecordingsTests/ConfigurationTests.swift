@@ -109,6 +109,37 @@ struct ConfigurationTests {
         #expect(rate == ServerHints(limit: 100, remaining: 7, reset: .seconds(3)))
     }
 
+    @Test("a refused id says why, naming the first problem")
+    func recordingIDReasons() throws {
+        let table: [(String, String?)] = [
+            ("3fa85f64-5717-4562-b3fc-2c963f66afa6", nil),
+            ("A-z_0.9~:x", nil),
+            ("...", nil),
+            ("", "it is empty"),
+            (String(repeating: "a", count: 129), "it is longer than 128 characters"),
+            (String(repeating: "a", count: 128), nil),
+            ("a/b c", "it contains a path separator"),
+            ("a b/c", "it contains a space"),
+            ("a\u{7F}", "it contains a control character"),
+            ("a\tb", "it contains a control character"),
+            ("a\\b", "it contains a path separator"),
+            ("récording", "it contains a character a recording id never has (only letters, digits and - _ . ~ : are allowed)"),
+            (".", "it is a relative path"),
+            ("..", "it is a relative path"),
+        ]
+        for (raw, reason) in table {
+            do {
+                let id = try RecordingID(raw)
+                #expect(reason == nil, "\(raw) was accepted")
+                #expect(id.rawValue == raw)
+            } catch {
+                #expect(error.reason == reason, "\(raw)")
+            }
+        }
+        #expect(try RecordingID("a:b:c").pathSegment == "a%3Ab%3Ac")
+        #expect(try RecordingID("3fa85f64-5717-4562-b3fc-2c963f66afa6").pathSegment == "3fa85f64-5717-4562-b3fc-2c963f66afa6")
+    }
+
     /// Every hostile id is refused by `RecordingID`, or reaches the server as exactly
     /// `/v2/recordings/<one segment>`.
     @Test("path injection: refused or one encoded segment")

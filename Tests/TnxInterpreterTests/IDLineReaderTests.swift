@@ -69,6 +69,33 @@ struct IDSetTests {
         #expect(!set.contains("abc"))
         #expect(set.count == 2)
     }
+
+    @Test("only the exact 8-4-4-4-12 hex shape is read as a UUID; anything near it stays a string")
+    func nearUUIDs() {
+        #expect(IDSet.uuidValue("3fa85f64-5717-4562-b3fc-2c963f66afa6") == 0x3fa85f64_5717_4562_b3fc_2c963f66afa6)
+        #expect(IDSet.uuidValue("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF") == UInt128.max)
+        #expect(IDSet.uuidValue("00000000-0000-0000-0000-000000000000") == 0)
+        let near = [
+            "3fa85f64-5717-4562-b3fc-2c963f66afa",  // 35
+            "3fa85f64-5717-4562-b3fc-2c963f66afa6a",  // 37
+            "3fa85f64x5717-4562-b3fc-2c963f66afa6",
+            "3fa85f64-5717-4562-b3fc-2c963f66afg6",
+            "3fa85f64-5717-4562-b3fc-2c963f66af@6",
+            "3fa85f64-5717-4562-b3fc-2c963f66af`6",
+            "3fa85f64-5717-4562-b3fc-2c963f-6afa6",  // a fifth dash in place of a digit
+            "3fa85f64-5717-4562-b3fc-2c963f66af\u{e9}",
+            "------------------------------------",
+        ]
+        var set = IDSet()
+        for id in near {
+            #expect(IDSet.uuidValue(id) == nil, "\(id)")
+            let inserted = set.insert(id)
+            #expect(inserted, "\(id)")
+        }
+        let real = set.insert("3fa85f64-5717-4562-b3fc-2c963f66afa6")
+        #expect(real, "no near id took the real one's place")
+        #expect(set.count == near.count + 1)
+    }
 }
 
 /// A file in a fresh temporary directory, removed when the value goes away.

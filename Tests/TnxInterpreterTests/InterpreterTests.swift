@@ -107,6 +107,38 @@ struct InterpreterTests {
         #expect(h.journalLines.isEmpty, "a dry-run writes nothing to the journal")
     }
 
+    @Test("a json dry-run prints for each id exactly the line of the general formatter")
+    func jsonDryRunLines() async throws {
+        let h = try Harness(client: FakeClient())
+        // A file name that needs escaping, ids with and without `:`, a duplicate, a bad line.
+        let ids = [uuid(1), "rec:2", "", uuid(3), "bad id", uuid(1), "A-b_c.d~e"] + (4...12).map(uuid)
+        let path = try h.idFile(ids, name: "odd \"name\"\twith\\escapes.txt")
+        let status = await h.run("set dry-run on\nset output json\nforeach id in \"\(path.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\t", with: "\\t"))\" delete $id")
+        #expect(status == .success, "\(h.err.text)")
+        let printed = h.out.text.split(separator: "\n").map(String.init)
+        var expected: [String] = []
+        var seen = Set<String>()
+        for (index, raw) in ids.enumerated() where !raw.isEmpty {
+            let origin = "\(path):\(index + 1)"
+            guard let id = try? RecordingID(raw) else {
+                let why = InvalidRecordingID(raw: raw, reason: "it contains a space").description  // "bad id"
+                expected.append(Reporter.json(Outcome(kind: .invalid, id: raw, origin: origin, message: why)))
+                continue
+            }
+            guard seen.insert(raw).inserted else {
+                expected.append(Reporter.json(Outcome(kind: .duplicate, id: raw, origin: origin, message: "already read earlier in this run")))
+                continue
+            }
+            let request = PreparedRequest(
+                method: "DELETE", url: "https://api.example/v2/recordings/\(id.pathSegment)", headers: [("Authorization", "Bearer ***")])
+            expected.append(Reporter.json(Outcome(kind: .wouldDelete, id: raw, origin: origin, request: request)))
+        }
+        #expect(Array(printed.dropLast()) == expected)
+        #expect(printed.last?.hasPrefix(#"{"summary":"#) == true)
+        #expect(h.jsonLines.count == printed.count, "every line is JSON")
+        #expect(h.jsonLines.first?["origin"] as? String == "\(path):1")
+    }
+
     @Test("the safety gate refuses a bulk delete in a script without confirmation, before anything is sent")
     func gateRefuses() async throws {
         let client = FakeClient()
