@@ -70,8 +70,9 @@ struct TnxSandboxCommand: AsyncParsableCommand {
                     done.resume()
                 }
             }
-            await sandbox.stop()
-            return
+            // Nothing to save, and no reason to let open connections drain: the parent is gone
+            // or done with it. Exiting at once frees the port at once.
+            Glibc.exit(0)
         }
         write(to: .standardOutput, sandbox.baseURL + "\n")
         write(to: .standardError, "sandbox: \(seed) recordings, key \(Sandbox.defaultAPIKey), latency \(latencyMs) ms; Ctrl-C stops\n")
