@@ -99,6 +99,26 @@ struct ScriptRunnerTests {
         #expect(sandbox.statistics.serverErrors > 0, "faults were injected")
     }
 
+    @Test("--sandbox deletes from its own seeded sandbox, and says what is missing when tnx-sandbox is not beside tnx")
+    func sandboxOption() async throws {
+        let scratch = try Scratch()
+        let env = TnxProcess.environment(stateHome: scratch.path)
+        let id = Sandbox.seededIDs(count: 1)[0]
+        let result = try await TnxProcess.run(["--sandbox", "--yes", "--output", "json", "-c", "delete \(id)"], environment: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(#""outcome":"deleted""#), "\(result.stdout)")
+
+        // tnx alone, without tnx-sandbox beside it: a clear error, exit 2, nothing sent.
+        let alone = scratch.path + "/alone"
+        try FileManager.default.createDirectory(atPath: alone, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: TnxProcess.binary, toPath: alone + "/tnx")
+        let missing = try await TnxProcess.run(
+            ["--sandbox", "-c", "delete \(id)"], environment: env, executable: alone + "/tnx")
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("--sandbox needs the tnx-sandbox program beside tnx, at \(alone)/tnx-sandbox"), "\(missing.stderr)")
+        #expect(missing.stdout.isEmpty)
+    }
+
     @Test("dry-run sends no request and shows each one")
     func dryRun() async throws {
         let scratch = try Scratch()

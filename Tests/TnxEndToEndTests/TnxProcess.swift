@@ -30,14 +30,17 @@ struct TnxProcess {
 
     /// Runs tnx to completion (at most `timeout`), feeding `stdin`.
     static func run(
-        _ arguments: [String], environment: [String: String], stdin: String? = nil, timeout: Duration = .seconds(120)
+        _ arguments: [String], environment: [String: String], stdin: String? = nil, timeout: Duration = .seconds(120),
+        executable: String = TnxProcess.binary
     ) async throws -> Result {
-        let process = start(arguments, environment: environment, stdin: stdin)
+        let process = start(arguments, environment: environment, stdin: stdin, executable: executable)
         return try await process.finish(timeout: timeout)
     }
 
-    static func start(_ arguments: [String], environment: [String: String], stdin: String? = nil) -> Running {
-        Running(arguments: arguments, environment: environment, stdin: stdin)
+    static func start(
+        _ arguments: [String], environment: [String: String], stdin: String? = nil, executable: String = TnxProcess.binary
+    ) -> Running {
+        Running(arguments: arguments, environment: environment, stdin: stdin, executable: executable)
     }
 
     /// A tnx process that is still running (for signals).
@@ -48,8 +51,8 @@ struct TnxProcess {
         private let outData = LockedData()
         private let errData = LockedData()
 
-        init(arguments: [String], environment: [String: String], stdin: String?) {
-            process.executableURL = URL(fileURLWithPath: TnxProcess.binary)
+        init(arguments: [String], environment: [String: String], stdin: String?, executable: String) {
+            process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
             process.environment = environment
             process.standardOutput = outPipe
