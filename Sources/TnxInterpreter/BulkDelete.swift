@@ -48,8 +48,12 @@ extension Interpreter {
                 sink: showProgress ? environment.stderr : nil,
                 total: showProgress && path != "-" ? Self.countLines(path) : nil))
         var seen = IDSet(expected: path == "-" ? 0 : Self.estimatedIDCount(path))
-        // A json dry-run's lines are written straight from their parts: see `DryRunLines`.
-        var dryRunLines = dryRun && format == .json ? DryRunLines(source: reader.name) : nil
+        // A dry-run's lines are written straight from their parts (see `DryRunLines`), except
+        // under a progress line, which is redrawn around each.
+        var dryRunLines: DryRunLines? =
+            !dryRun ? nil
+            : format == .json ? .json(source: reader.name)
+            : showProgress ? nil : .text(label: reporter.wouldDeleteLabel)
         let started = ContinuousClock.now
 
         await withTaskGroup(of: Outcome.self) { group in
@@ -142,8 +146,8 @@ extension Interpreter {
         return bulk!.record(outcome, journalFailure: journalFailure, reporter: reporter)
     }
 
-    /// Records a `would_delete` outcome of a json dry-run: what `record` does for it (no
-    /// journal, no progress line with json), without building the `Outcome`.
+    /// Records a `would_delete` outcome of a dry-run without a progress line: what `record`
+    /// does for it (a dry-run has no journal), without building the `Outcome`.
     func recordWouldDelete(id: String, line: Int, request: PreparedRequest, lines: inout DryRunLines) {
         guard bulk != nil else { return }
         bulk!.report.summary.add(.wouldDelete)

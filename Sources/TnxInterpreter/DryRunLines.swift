@@ -1,30 +1,58 @@
 import TelnyxRecordings
 
-/// The json line of each `would_delete` outcome of a bulk dry-run, written straight into the
-/// output buffer from its parts.
+/// The line of each `would_delete` outcome of a bulk dry-run, text or json, written straight
+/// into the output buffer from its parts.
 ///
-/// A dry-run of a million ids prints a million of these ~300-byte lines, and building each as
-/// an `Outcome` and then a JSON object was most of its time. Only the id, the line number and
-/// the URL change from one line to the next; the rest is escaped once. The bytes are exactly
-/// those of `Reporter.jsonBytes` for the same outcome (a test holds them to it).
+/// A dry-run of a million ids prints a million of these lines, and building each as an
+/// `Outcome` and then a line of text or a JSON object was most of its time. Only the id, the
+/// line number and the URL change from one line to the next; the rest is built once. The bytes
+/// are exactly those of `Reporter.text` and `Reporter.jsonBytes` for the same outcome (tests
+/// hold them to it).
 struct DryRunLines {
-    /// `,"outcome":"would_delete","origin":"NAME:` (the file name escaped once).
-    private let afterID: [UInt8]
+    private enum Shape {
+        /// `would delete ` as `Reporter.text` paints and pads it.
+        case text(label: [UInt8])
+        /// `,"outcome":"would_delete","origin":"NAME:` (the file name escaped once).
+        case json(afterID: [UInt8])
+    }
+
+    private let shape: Shape
     private var headers: [(name: String, value: String)] = []
     /// `,"headers":{…}}}` followed by a newline, for `headers`.
     private var headersTail: [UInt8] = Self.tail(for: [])
 
-    init(source name: String) {
+    /// Text lines: `label` is what precedes the method, e.g. `would delete `.
+    static func text(label: String) -> DryRunLines {
+        DryRunLines(shape: .text(label: Array(label.utf8)))
+    }
+
+    /// Json lines for ids read from the file `name`.
+    static func json(source name: String) -> DryRunLines {
         var bytes = Array(#","outcome":"would_delete","origin":""#.utf8)
         var quoted: [UInt8] = []
         JSONObjectWriter.appendQuoted(name, to: &quoted)
         bytes += quoted.dropFirst().dropLast()  // without its quotes: the line number follows
         bytes.append(UInt8(ascii: ":"))
-        afterID = bytes
+        return DryRunLines(shape: .json(afterID: bytes))
+    }
+
+    private init(shape: Shape) {
+        self.shape = shape
     }
 
     /// Appends the line of `id`, read on `line`, whose request would be `request`.
     mutating func append(id: String, line: Int, request: PreparedRequest, to out: inout [UInt8]) {
+        let afterID: [UInt8]
+        switch shape {
+        case .text(let label):
+            out.append(contentsOf: label)
+            out.append(contentsOf: request.method.utf8)
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: request.url.utf8)
+            out.append(UInt8(ascii: "\n"))
+            return
+        case .json(let bytes): afterID = bytes
+        }
         if !Self.same(request.headers, headers) {
             headers = request.headers
             headersTail = Self.tail(for: headers)

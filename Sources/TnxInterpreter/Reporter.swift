@@ -22,6 +22,9 @@ struct Reporter {
         }
     }
 
+    /// What precedes the request on a text `would_delete` line.
+    var wouldDeleteLabel: String { paint("would delete".padding(12), Self.colour(of: .wouldDelete), colourOut) + " " }
+
     func text(_ o: Outcome) -> String {
         let label = o.kind == .wouldDelete ? "would delete" : o.kind.rawValue
         var line = paint(label.padding(12), Self.colour(of: o.kind), colourOut) + " "

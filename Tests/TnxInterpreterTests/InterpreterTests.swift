@@ -139,6 +139,36 @@ struct InterpreterTests {
         #expect(h.jsonLines.first?["origin"] as? String == "\(path):1")
     }
 
+    @Test("a text dry-run prints for each id exactly the line of the general formatter")
+    func textDryRunLines() async throws {
+        let h = try Harness(client: FakeClient())
+        let ids = [uuid(1), "rec:2", "", "bad id", uuid(1)] + (3...9).map(uuid)
+        let path = try h.idFile(ids)
+        #expect(await h.run("set dry-run on\nforeach id in \(path) delete $id") == .success, "\(h.err.text)")
+        let reporter = Reporter(stdout: MemoryOutput(), stderr: MemoryOutput(), colourOut: false, colourErr: false)
+        var expected: [String] = []
+        var seen = Set<String>()
+        for (index, raw) in ids.enumerated() where !raw.isEmpty {
+            let origin = "\(path):\(index + 1)"
+            guard let id = try? RecordingID(raw) else {
+                let why = InvalidRecordingID(raw: raw, reason: "it contains a space").description  // "bad id"
+                expected.append(reporter.text(Outcome(kind: .invalid, id: raw, origin: origin, message: why)))
+                continue
+            }
+            guard seen.insert(raw).inserted else {
+                expected.append(reporter.text(Outcome(kind: .duplicate, id: raw, origin: origin, message: "already read earlier in this run")))
+                continue
+            }
+            let request = PreparedRequest(
+                method: "DELETE", url: "https://api.example/v2/recordings/\(id.pathSegment)", headers: [("Authorization", "Bearer ***")])
+            expected.append(reporter.text(Outcome(kind: .wouldDelete, id: raw, origin: origin, request: request)))
+        }
+        let printed = h.out.text.split(separator: "\n").map(String.init)
+        #expect(Array(printed.prefix(expected.count)) == expected)
+        #expect(printed.count == expected.count + 2, "then the summary and the dry-run line:\n\(h.out.text)")
+        #expect(printed.contains("would delete DELETE https://api.example/v2/recordings/rec%3A2"))
+    }
+
     @Test("the safety gate refuses a bulk delete in a script without confirmation, before anything is sent")
     func gateRefuses() async throws {
         let client = FakeClient()
