@@ -32,6 +32,26 @@ struct REPLTests {
             workingDirectory: workingDirectory ?? scratch.path)
     }
 
+    /// `start`, then waits for the first prompt.
+    static func startAtPrompt(
+        _ arguments: [String] = ["--sandbox"], scratch: Scratch, workingDirectory: String? = nil
+    ) async throws -> PseudoTerminal {
+        let pty = try start(arguments, scratch: scratch, workingDirectory: workingDirectory)
+        try await pty.waitFor(prompt)
+        return pty
+    }
+
+    /// Leaves the shell with Ctrl-D (or by typing `exit`), expects exit status 0, and dumps the
+    /// session (see `dump`).
+    static func leave(
+        _ pty: PseudoTerminal, typingExit: Bool = false, _ name: String = #function,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        if typingExit { pty.sendLine("exit") } else { pty.send(key: .ctrlD) }
+        #expect(try await pty.waitForExit() == 0, sourceLocation: sourceLocation)
+        dump(pty, name)
+    }
+
     /// Writes `ids` as an id file (one per line) and returns its name.
     @discardableResult
     static func idFile(_ name: String, _ ids: [String], in scratch: Scratch) throws -> String {
@@ -79,17 +99,14 @@ struct REPLTests {
             #expect(text.contains(usage), "help lacks \(usage.debugDescription):\n\(text)")
         }
         #expect(text.contains("dry-run"), "help lists the settings:\n\(text)")
-        pty.sendLine("exit")
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty, typingExit: true)
     }
 
     @Test("delete ID deletes the recording and prints deleted")
     func deleteOne() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 3)[1]
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
 
         let first = Self.printed(try await Self.enter("delete \(id)", on: pty))
         let line = first.split(separator: "\n").first { $0.contains(id) }.map(String.init) ?? ""
@@ -97,9 +114,7 @@ struct REPLTests {
         // The sandbox forgot it: a second delete is not_found.
         let second = Self.printed(try await Self.enter("delete \(id)", on: pty))
         #expect(second.contains("not_found"), "\(second)")
-        pty.send(key: .ctrlD)
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty)
     }
 
     /// The children of `pid` whose command is `name`, from /proc.
@@ -121,8 +136,7 @@ struct REPLTests {
     func sandboxChildLifetime() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 3)[2]
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
         let sandboxes = Self.children(of: pty.pid, named: "tnx-sandbox")
         #expect(sandboxes.count == 1, "tnx --sandbox runs one tnx-sandbox child: \(sandboxes)")
 
@@ -154,8 +168,7 @@ struct REPLTests {
     @Test("Up-arrow recalls the previous entry, and Return runs it again")
     func upArrowRecallsPreviousEntry() async throws {
         let scratch = try Scratch()
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
         let first = Self.printed(try await Self.enter("help exit", on: pty))
         #expect(!first.isEmpty)
 
@@ -166,9 +179,7 @@ struct REPLTests {
         // The same help text, printed a second time.
         let firstLine = first.split(separator: "\n").first.map(String.init) ?? "?"
         #expect(again.contains(firstLine), "Up then Return should have run `help exit` again; got:\n\(again)")
-        pty.send(key: .ctrlD)
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty)
     }
 
     @Test("TAB completes a keyword, then the file name after `foreach id in`")
@@ -179,8 +190,7 @@ struct REPLTests {
         let work = scratch.path + "/work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         try (ids.joined(separator: "\n") + "\n").write(toFile: work + "/only-ids.txt", atomically: true, encoding: .utf8)
-        let pty = try Self.start(scratch: scratch, workingDirectory: work)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch, workingDirectory: work)
         // In dry-run, so that the completed statement runs without a question.
         try await Self.enter("set dry-run on", on: pty, prompt: Self.dryRunPrompt)
 
@@ -197,9 +207,7 @@ struct REPLTests {
         #expect(output.contains("summary"), "\(output)")
         #expect(output.contains("would delete 2"), "\(output)")
         #expect(!output.contains("error"), "\(output)")
-        pty.send(key: .ctrlD)
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty)
     }
 
     @Test("a multi-line foreach block: continuation prompt, the question, y, the summary")
@@ -207,8 +215,7 @@ struct REPLTests {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 5)
         let file = try Self.idFile("three.txt", Array(ids[2..<5]), in: scratch)
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
 
         pty.sendLine("foreach id in \(file) {")
         try await pty.waitFor(Self.continuationPrompt, timeout: .seconds(10))
@@ -227,9 +234,7 @@ struct REPLTests {
         // They are gone.
         let again = Self.printed(try await Self.enter("delete \(ids[2])", on: pty))
         #expect(again.contains("not_found"), "\(again)")
-        pty.send(key: .ctrlD)
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty)
     }
 
     @Test("answering n to the question deletes nothing")
@@ -237,8 +242,7 @@ struct REPLTests {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2)
         let file = try Self.idFile("two.txt", ids, in: scratch)
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
 
         pty.sendLine("foreach id in \(file) delete $id")
         try await pty.waitFor("Delete 2 recordings?", timeout: .seconds(10))
@@ -252,9 +256,7 @@ struct REPLTests {
         let now = Self.printed(try await Self.enter("delete \(ids[0])", on: pty))
         let line = now.split(separator: "\n").first { $0.contains(ids[0]) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "\(now)")
-        pty.send(key: .ctrlD)
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty)
     }
 
     @Test("Ctrl-C at the question deletes nothing and the prompt returns on a line of its own")
@@ -262,8 +264,7 @@ struct REPLTests {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2)
         let file = try Self.idFile("two.txt", ids, in: scratch)
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
 
         pty.sendLine("foreach id in \(file) delete $id")
         try await pty.waitFor("[y/N] ", timeout: .seconds(10))
@@ -277,17 +278,14 @@ struct REPLTests {
         let now = Self.printed(try await Self.enter("delete \(ids[1])", on: pty))
         let line = now.split(separator: "\n").first { $0.contains(ids[1]) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "\(now)")
-        pty.sendLine("exit")
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty, typingExit: true)
     }
 
     @Test("set dry-run on changes the prompt, and off changes it back")
     func dryRunPrompt() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 1)[0]
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
 
         try await Self.enter("set dry-run on", on: pty, prompt: Self.dryRunPrompt, timeout: .seconds(10))
         let output = Self.printed(try await Self.enter("delete \(id)", on: pty, prompt: Self.dryRunPrompt))
@@ -299,9 +297,7 @@ struct REPLTests {
         let real = Self.printed(try await Self.enter("delete \(id)", on: pty))
         let line = real.split(separator: "\n").first { $0.contains(id) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "\(real)")
-        pty.send(key: .ctrlD)
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty)
     }
 
     // MARK: Ctrl-C and Ctrl-D
@@ -310,8 +306,7 @@ struct REPLTests {
     func ctrlCAtPrompt() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 1)[0]
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
 
         pty.send("delete \(id)")
         pty.send(key: .ctrlC)
@@ -323,9 +318,7 @@ struct REPLTests {
         // A second Ctrl-C on an empty line does not end the session either.
         pty.send(key: .ctrlC)
         try await pty.waitFor(Self.prompt, timeout: .seconds(10))
-        pty.sendLine("exit")
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty, typingExit: true)
     }
 
     @Test("Ctrl-C during a slow bulk run stops it, shows the summary, and the prompt returns")
@@ -333,8 +326,7 @@ struct REPLTests {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2000)
         let file = try Self.idFile("many.txt", ids, in: scratch)
-        let pty = try Self.start(["--sandbox", "--latency-ms", "200", "--seed", "2000"], scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(["--sandbox", "--latency-ms", "200", "--seed", "2000"], scratch: scratch)
         try await Self.enter("set confirm off", on: pty, timeout: .seconds(10))
         try await Self.enter("set concurrency 2", on: pty, timeout: .seconds(10))
 
@@ -360,16 +352,13 @@ struct REPLTests {
         // The session goes on.
         let last = Self.printed(try await Self.enter("show last", on: pty))
         #expect(last.contains("summary"), "\(last)")
-        pty.sendLine("exit")
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty, typingExit: true)
     }
 
     @Test("Ctrl-D on an empty line exits 0")
     func ctrlDExits() async throws {
         let scratch = try Scratch()
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
         pty.send(key: .ctrlD)
         #expect(try await pty.waitForExit(timeout: .seconds(10)) == 0)
     }
@@ -380,8 +369,7 @@ struct REPLTests {
     func historyPersists() async throws {
         let scratch = try Scratch()
         do {
-            let pty = try Self.start(scratch: scratch)
-            try await pty.waitFor(Self.prompt)
+            let pty = try await Self.startAtPrompt(scratch: scratch)
             try await Self.enter("help exit", on: pty)
             pty.send(key: .ctrlD)
             #expect(try await pty.waitForExit() == 0)
@@ -391,16 +379,13 @@ struct REPLTests {
         let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
         #expect(mode == 0o600, "history file mode is \(String(mode, radix: 8))")
 
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
         pty.send(key: .up)
         try await pty.waitFor("help exit", timeout: .seconds(10))
         pty.send(key: .enter)
         let output = Self.printed(try await pty.waitFor(Self.prompt))
         #expect(output.contains("exit"), "\(output)")
-        pty.send(key: .ctrlD)
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty)
     }
 
     @Test("the API key never reaches the history or the screen; show settings says it is set")
@@ -465,8 +450,7 @@ struct REPLTests {
     func syntaxErrorKeepsSession() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 1)[0]
-        let pty = try Self.start(scratch: scratch)
-        try await pty.waitFor(Self.prompt)
+        let pty = try await Self.startAtPrompt(scratch: scratch)
 
         let output = Self.printed(try await Self.enter("foreach id ids.txt delete $id", on: pty))
         #expect(output.contains("error:"), "\(output)")
@@ -483,8 +467,6 @@ struct REPLTests {
         // Still alive, and still working.
         let deleted = Self.printed(try await Self.enter("delete \(id)", on: pty))
         #expect(deleted.contains("deleted"), "\(deleted)")
-        pty.sendLine("exit")
-        #expect(try await pty.waitForExit() == 0)
-        Self.dump(pty)
+        try await Self.leave(pty, typingExit: true)
     }
 }

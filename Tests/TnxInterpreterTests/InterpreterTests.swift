@@ -107,6 +107,29 @@ struct InterpreterTests {
         #expect(h.journalLines.isEmpty, "a dry-run writes nothing to the journal")
     }
 
+    /// The outcomes a dry-run of the id file at `path`, holding `ids`, gives through the general
+    /// path (the FakeClient's request; "bad id" is the only invalid line).
+    static func dryRunOutcomes(_ ids: [String], path: String) -> [Outcome] {
+        var outcomes: [Outcome] = []
+        var seen = Set<String>()
+        for (index, raw) in ids.enumerated() where !raw.isEmpty {
+            let origin = "\(path):\(index + 1)"
+            guard let id = try? RecordingID(raw) else {
+                let why = InvalidRecordingID(raw: raw, reason: "it contains a space").description
+                outcomes.append(Outcome(kind: .invalid, id: raw, origin: origin, message: why))
+                continue
+            }
+            guard seen.insert(raw).inserted else {
+                outcomes.append(Outcome(kind: .duplicate, id: raw, origin: origin, message: "already read earlier in this run"))
+                continue
+            }
+            let request = PreparedRequest(
+                method: "DELETE", url: "https://api.example/v2/recordings/\(id.pathSegment)", headers: [("Authorization", "Bearer ***")])
+            outcomes.append(Outcome(kind: .wouldDelete, id: raw, origin: origin, request: request))
+        }
+        return outcomes
+    }
+
     @Test("a json dry-run prints for each id exactly the line of the general formatter")
     func jsonDryRunLines() async throws {
         let h = try Harness(client: FakeClient())
@@ -116,23 +139,7 @@ struct InterpreterTests {
         let status = await h.run("set dry-run on\nset output json\nforeach id in \"\(path.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\t", with: "\\t"))\" delete $id")
         #expect(status == .success, "\(h.err.text)")
         let printed = h.out.text.split(separator: "\n").map(String.init)
-        var expected: [String] = []
-        var seen = Set<String>()
-        for (index, raw) in ids.enumerated() where !raw.isEmpty {
-            let origin = "\(path):\(index + 1)"
-            guard let id = try? RecordingID(raw) else {
-                let why = InvalidRecordingID(raw: raw, reason: "it contains a space").description  // "bad id"
-                expected.append(Reporter.json(Outcome(kind: .invalid, id: raw, origin: origin, message: why)))
-                continue
-            }
-            guard seen.insert(raw).inserted else {
-                expected.append(Reporter.json(Outcome(kind: .duplicate, id: raw, origin: origin, message: "already read earlier in this run")))
-                continue
-            }
-            let request = PreparedRequest(
-                method: "DELETE", url: "https://api.example/v2/recordings/\(id.pathSegment)", headers: [("Authorization", "Bearer ***")])
-            expected.append(Reporter.json(Outcome(kind: .wouldDelete, id: raw, origin: origin, request: request)))
-        }
+        let expected = Self.dryRunOutcomes(ids, path: path).map(Reporter.json)
         #expect(Array(printed.dropLast()) == expected)
         #expect(printed.last?.hasPrefix(#"{"summary":"#) == true)
         #expect(h.jsonLines.count == printed.count, "every line is JSON")
@@ -146,23 +153,7 @@ struct InterpreterTests {
         let path = try h.idFile(ids)
         #expect(await h.run("set dry-run on\nforeach id in \(path) delete $id") == .success, "\(h.err.text)")
         let reporter = Reporter(stdout: MemoryOutput(), stderr: MemoryOutput(), colourOut: false, colourErr: false)
-        var expected: [String] = []
-        var seen = Set<String>()
-        for (index, raw) in ids.enumerated() where !raw.isEmpty {
-            let origin = "\(path):\(index + 1)"
-            guard let id = try? RecordingID(raw) else {
-                let why = InvalidRecordingID(raw: raw, reason: "it contains a space").description  // "bad id"
-                expected.append(reporter.text(Outcome(kind: .invalid, id: raw, origin: origin, message: why)))
-                continue
-            }
-            guard seen.insert(raw).inserted else {
-                expected.append(reporter.text(Outcome(kind: .duplicate, id: raw, origin: origin, message: "already read earlier in this run")))
-                continue
-            }
-            let request = PreparedRequest(
-                method: "DELETE", url: "https://api.example/v2/recordings/\(id.pathSegment)", headers: [("Authorization", "Bearer ***")])
-            expected.append(reporter.text(Outcome(kind: .wouldDelete, id: raw, origin: origin, request: request)))
-        }
+        let expected = Self.dryRunOutcomes(ids, path: path).map(reporter.text)
         let printed = h.out.text.split(separator: "\n").map(String.init)
         #expect(Array(printed.prefix(expected.count)) == expected)
         #expect(printed.count == expected.count + 2, "then the summary and the dry-run line:\n\(h.out.text)")
