@@ -80,6 +80,7 @@ struct DryRunLines {
         return true
     }
 
+    /// `String(value).utf8` would do; over a million lines it measured about 10 % slower.
     private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
         guard value > 0 else {
             out.append(contentsOf: String(value).utf8)
