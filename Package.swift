@@ -15,19 +15,27 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        // text → tokens → AST → diagnostics. Pure: no I/O, no dependencies.
-        .target(name: "TnxLanguage"),
+        // Helpers, named for what they hold (as swift-nio's NIOConcurrencyHelpers); any module
+        // may use them, and they use nothing of tnx.
+        // The one sanitiser of text shown on a terminal. Pure.
+        .target(name: "TerminalText"),
+        // Every call into the C library: files, signals, the terminal, blocking work off the
+        // cooperative pool.
+        .target(name: "TnxSystem"),
+        // text → tokens → AST → diagnostics. Pure: no I/O.
+        .target(name: "TnxLanguage", dependencies: ["TerminalText"]),
         // The one shared async client of the Telnyx recordings API.
         .target(
             name: "TelnyxRecordings",
             dependencies: [
+                "TerminalText",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // AST → effects: settings, bulk engine, outcomes, journal, reporting.
-        .target(name: "TnxInterpreter", dependencies: ["TnxLanguage", "TelnyxRecordings"]),
+        .target(name: "TnxInterpreter", dependencies: ["TnxLanguage", "TelnyxRecordings", "TnxSystem", "TerminalText"]),
         // libedit, from the system (`libedit-dev`).
         .systemLibrary(
             name: "CLibEdit",
@@ -36,7 +44,7 @@ let package = Package(
         ),
         // Fixed-argument wrappers of libedit's variadic calls, which Swift cannot call.
         .target(name: "CEditLineShim", dependencies: ["CLibEdit"]),
-        .target(name: "LineEditor", dependencies: ["CEditLineShim"]),
+        .target(name: "LineEditor", dependencies: ["CEditLineShim", "TnxSystem"]),
         // A local fake of the recordings API, for `tnx-sandbox` and the tests.
         .target(
             name: "TnxSandbox",
@@ -47,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "tnx",
             dependencies: [
-                "TnxLanguage", "TelnyxRecordings", "TnxInterpreter", "LineEditor",
+                "TnxLanguage", "TelnyxRecordings", "TnxInterpreter", "LineEditor", "TnxSystem", "TerminalText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,7 +70,7 @@ let package = Package(
         ),
         .testTarget(name: "TnxLanguageTests", dependencies: ["TnxLanguage"]),
         .testTarget(name: "TelnyxRecordingsTests", dependencies: ["TelnyxRecordings", "TnxSandbox"]),
-        .testTarget(name: "TnxInterpreterTests", dependencies: ["TnxInterpreter", "TnxSandbox", "TelnyxRecordings"]),
+        .testTarget(name: "TnxInterpreterTests", dependencies: ["TnxInterpreter", "TnxSandbox", "TelnyxRecordings", "TnxSystem"]),
         .testTarget(name: "TnxEndToEndTests", dependencies: ["tnx", "tnx-sandbox", "TnxSandbox"]),
     ],
     swiftLanguageModes: [.v6]

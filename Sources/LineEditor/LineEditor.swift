@@ -1,5 +1,6 @@
 import CEditLineShim
 import CLibEdit
+import TnxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +29,7 @@ public enum LineEditorError: Error, Equatable, Sendable {
 /// TAB completion computed in Swift, and Ctrl-C at the prompt as a key that abandons the line.
 ///
 /// Owned and used by one thread (the main thread of a synchronous `main`; see
-/// `InterruptSignal` for why `main` must not be async). Not `Sendable`.
+/// `StopSignals` in TnxSystem for why `main` must not be async). Not `Sendable`.
 ///
 /// History of multi-line entries: an entry typed over several lines (an open `{`) is stored as
 /// ONE history entry whose lines are joined with `"\n"`. libedit's file format escapes the
@@ -56,11 +57,6 @@ public final class LineEditor {
     /// Set by the ^C key function while `el_gets` runs.
     fileprivate var abandoned = false
 
-    /// Whether stdin and stdout are both terminals (the REPL uses libedit only then).
-    public static var isInteractive: Bool {
-        isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
-    }
-
     /// - Parameters:
     ///   - programName: selects `programName:` lines in the user's `~/.editrc`.
     ///   - historyFile: loaded now, rewritten after every entry; its directory is created
@@ -86,7 +82,7 @@ public final class LineEditor {
         // `editLine`, and `deinit` ends it before `self` goes away).
         cel_set_clientdata(editLine, Unmanaged.passUnretained(self).toOpaque())
         cel_set_prompt(editLine, lineEditorPrompt)
-        // No libedit signal handlers: they race libdispatch's (see InterruptSignal).
+        // No libedit signal handlers: they race libdispatch's (see StopSignals in TnxSystem).
         cel_set_signal(editLine, 0)
         cel_set_editor(editLine, "emacs")
         cel_set_hist(editLine, history)
@@ -185,10 +181,10 @@ public final class LineEditor {
         }
         let length = cel_read_secret(STDIN_FILENO, STDOUT_FILENO, prompt, buffer, capacity)
         if length == -3 {
-            writeAll(STDOUT_FILENO, prompt)
+            FileDescriptor.writeAll(STDOUT_FILENO, prompt)
             return readPlainLine()
         }
-        writeAll(STDOUT_FILENO, "\n")
+        FileDescriptor.writeAll(STDOUT_FILENO, "\n")
         guard length >= 0 else { return nil }
         return String(decoding: UnsafeRawBufferPointer(start: buffer, count: Int(length)), as: UTF8.self)
     }
@@ -209,17 +205,8 @@ public final class LineEditor {
         saveHistory()
     }
 
-    /// Number of entries in the history.
-    public var historyCount: Int { Int(cel_history_count(history)) }
-
-    /// Forgets every entry (and rewrites the file, empty).
-    public func clearHistory() {
-        cel_history_clear(history)
-        saveHistory()
-    }
-
     private func loadHistory(from path: String) {
-        if let error = FileSystem.makeParentDirectory(of: path) {
+        if let error = Directories.createParent(of: path) {
             historyError = error
             return
         }
@@ -353,52 +340,18 @@ private let lineEditorComplete: cel_command_fn = { editLine, _ in
     LineEditor.from(editLine)?.complete() ?? UInt8(CC_ERROR)
 }
 
-// MARK: - Small POSIX helpers
-
-func writeAll(_ fd: Int32, _ text: String) {
-    var text = text
-    text.withUTF8 { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += n
-        }
-    }
-}
+// MARK: - Small helpers
 
 /// Reads bytes from stdin up to a newline (not included); nil at end of input with nothing read.
 func readPlainLine() -> String? {
     var bytes: [UInt8] = []
     var byte: UInt8 = 0
     while true {
-        let n = read(STDIN_FILENO, &byte, 1)
-        if n < 0 && errno == EINTR { continue }
+        let n = FileDescriptor.read(STDIN_FILENO, into: &byte, count: 1)
         if n <= 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
         if byte == UInt8(ascii: "\n") { break }
         bytes.append(byte)
     }
     if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
     return String(decoding: bytes, as: UTF8.self)
-}
-
-enum FileSystem {
-    /// Creates the parent directories of `path` that are missing, each with mode 0700.
-    /// Returns an error message, or nil.
-    static func makeParentDirectory(of path: String) -> String? {
-        guard let slash = path.lastIndex(of: "/") else { return nil }
-        let directory = String(path[..<slash])
-        guard !directory.isEmpty else { return nil }
-        var prefix = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-                return "cannot create directory \(prefix): \(String(cString: strerror(errno)))"
-            }
-        }
-        return nil
-    }
 }

@@ -1,3 +1,5 @@
+import TerminalText
+
 /// Draws diagnostics the way compilers do:
 ///
 ///     cleanup.tnx:3:12: error: expected 'in' after loop variable 'id'
@@ -22,7 +24,7 @@ public enum DiagnosticPrinter {
     /// One diagnostic: the `file:line:column: severity: message` line, then (when the source
     /// is given and the place lies in it) the source line and a caret line. Ends with "\n".
     public static func render(_ d: Diagnostic, source: SourceFile?, colour: Bool = false) -> String {
-        let message = sanitizeMessage(d.message)
+        let message = TerminalText.sanitized(d.message)
         var out: String
         if colour {
             let severityColour = switch d.severity {
@@ -30,23 +32,15 @@ public enum DiagnosticPrinter {
             case .warning: "\u{1B}[1;33m"
             case .note: "\u{1B}[1;36m"
             }
-            out = bold + Quote.sanitize(d.location.description, limit: 300) + ": " + reset
+            out = bold + TerminalText.sanitized(d.location.description, limit: 300) + ": " + reset
                 + severityColour + d.severity.rawValue + ":" + reset + " " + bold + message + reset + "\n"
         } else {
-            out = Quote.sanitize(d.location.description, limit: 300) + ": " + d.severity.rawValue + ": " + message + "\n"
+            out = TerminalText.sanitized(d.location.description, limit: 300) + ": " + d.severity.rawValue + ": " + message + "\n"
         }
         guard let source, let excerpt = excerpt(d, source.bytes) else { return out }
         out += excerpt.line + "\n"
         let caret = "^" + String(repeating: "~", count: max(0, excerpt.caretWidth - 1))
         out += String(repeating: " ", count: excerpt.caretPad) + (colour ? green + caret + reset : caret) + "\n"
-        return out
-    }
-
-    private static func sanitizeMessage(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars {
-            if Quote.isUnsafe(scalar) { out += "\\u{" + Quote.hex(scalar.value) + "}" } else { out.unicodeScalars.append(scalar) }
-        }
         return out
     }
 
@@ -98,12 +92,12 @@ public enum DiagnosticPrinter {
                     piece = Piece(text: String(repeating: " ", count: w), width: w, offset: p)
                 } else {
                     let v: UInt32 = length == 1 ? UInt32(bytes[p]) : UInt32(bytes[p + 1])
-                    piece = Piece(text: "<U+" + Quote.hex(v) + ">", width: 8, offset: p)
+                    piece = Piece(text: "<U+" + TerminalText.hex(v) + ">", width: 8, offset: p)
                 }
             case .ok:
                 let s = String(decoding: bytes[p..<min(p + length, bytes.count)], as: UTF8.self)
-                if let scalar = s.unicodeScalars.first, Quote.isUnsafe(scalar) {
-                    let text = "<U+" + Quote.hex(scalar.value) + ">"
+                if let scalar = s.unicodeScalars.first, TerminalText.isUnsafe(scalar) {
+                    let text = "<U+" + TerminalText.hex(scalar.value) + ">"
                     piece = Piece(text: text, width: text.count, offset: p)
                 } else {
                     piece = Piece(text: s, width: 1, offset: p)

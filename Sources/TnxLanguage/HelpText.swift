@@ -31,7 +31,7 @@ public enum Help {
     }
 
     static let exitCodesLine =
-        "Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, or refused by the safety gate; 3 authentication failed; 130 interrupted."
+        "Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, journal or base URL unusable, or refused by the safety gate; 3 authentication failed or no key; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP."
 
     private static func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s + "  " : s + String(repeating: " ", count: width - s.count)
@@ -180,10 +180,11 @@ public enum Help {
     static let exitCodesHelp = """
         Exit codes of a script (tnx FILE, tnx -c TEXT, or a script on stdin):
           0    all done (a recording that was already gone counts as done)
-          1    some deletes failed
-          2    usage or syntax error, or refused by the safety gate (confirm)
-          3    authentication failed
-          130  interrupted (Ctrl-C)
+          1    some deletes failed, or the journal could not be written mid-run
+          2    usage or syntax error, a journal that cannot be written, a base URL
+               that is not the API, or refused by the safety gate (confirm)
+          3    authentication failed, or no API key for a real delete
+          130  interrupted (Ctrl-C); 143 terminated (SIGTERM); 129 hung up (SIGHUP)
         A syntax error anywhere in a script means nothing runs and nothing is sent.
 
         """

@@ -1,3 +1,5 @@
+import TerminalText
+
 /// Turns the bytes of a `SourceFile` into tokens, one at a time (`next()`), so a parser that
 /// stops early (too many errors) never lexes the rest of a huge input.
 ///
@@ -435,7 +437,7 @@ public struct Lexer {
             let (length, _) = Lexer.decode(bytes, at: location.offset)
             let value: UInt32 = length == 1 ? UInt32(bytes[location.offset]) : UInt32(bytes[location.offset + 1])
             pending.append(Diagnostic(id: "control-character",
-                                      message: "control character U+\(Quote.hex(value)) is not allowed here",
+                                      message: "control character U+\(TerminalText.hex(value)) is not allowed here",
                                       location: location))
         }
     }

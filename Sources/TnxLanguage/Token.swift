@@ -1,3 +1,5 @@
+import TerminalText
+
 /// One lexical unit of tnx source.
 public struct Token: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
@@ -62,8 +64,9 @@ public struct Token: Hashable, Sendable {
     }
 }
 
-/// Safe quoting of user text inside messages: control characters are escaped and very long
-/// text is shortened, so a diagnostic never carries raw terminal escapes or megabytes.
+/// Quoting of user text inside messages: unsafe characters escaped (`TerminalText`, the one
+/// sanitiser) and very long text shortened, so a diagnostic never carries raw terminal
+/// escapes or megabytes.
 public enum Quote {
     public static let maxScalars = 48
 
@@ -71,35 +74,6 @@ public enum Quote {
     public static func double(_ s: String) -> String { "\"" + sanitize(s) + "\"" }
 
     public static func sanitize(_ s: String, limit: Int = maxScalars) -> String {
-        var out = ""
-        var count = 0
-        for scalar in s.unicodeScalars {
-            if count == limit {
-                out += "…"
-                break
-            }
-            count += 1
-            if Quote.isUnsafe(scalar) {
-                out += "\\u{" + hex(scalar.value) + "}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-
-    /// Control characters (C0, DEL, C1) and bidirectional overrides, which could change how a
-    /// terminal shows the surrounding text.
-    static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-        let v = scalar.value
-        if v < 0x20 || v == 0x7F || (v >= 0x80 && v <= 0x9F) { return true }
-        if (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) || v == 0x200E || v == 0x200F
-            || v == 0x061C || v == 0xFEFF { return true }
-        return false
-    }
-
-    static func hex(_ v: UInt32) -> String {
-        let digits = String(v, radix: 16, uppercase: true)
-        return digits.count < 4 ? String(repeating: "0", count: 4 - digits.count) + digits : digits
+        TerminalText.sanitized(s, limit: limit)
     }
 }

@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every call tnx makes on files and descriptors, in one place: the rest of tnx never calls
+/// the C library for files directly. (tnx is built and tested on Linux; a port fills in this
+/// file, `Signals.swift`, `Terminal.swift` and `Executable.swift`.)
+public enum FileDescriptor {
+    /// Writes all of `bytes`, retrying after EINTR and short writes. Returns nil on success,
+    /// else the `errno` of the failed write.
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+        guard var base = bytes.baseAddress else { return nil }
+        var left = bytes.count
+        while left > 0 {
+            let n = write(fd, base, left)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            base += n
+            left -= n
+        }
+        return nil
+    }
+
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
+        bytes.withUnsafeBytes { writeAll(fd, $0) }
+    }
+
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ text: String) -> Int32? {
+        var text = text
+        return text.withUTF8 { writeAll(fd, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Reads up to `count` bytes into `buffer`, retrying after EINTR. Returns the count read
+    /// (0 at the end), or `-errno`.
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer, count)
+            if n < 0 && errno == EINTR { continue }
+            return n < 0 ? -Int(errno) : n
+        }
+    }
+
+    /// Waits until `fd` has input (or its end) for at most `milliseconds`; true when it has.
+    public static func waitForInput(_ fd: Int32, milliseconds: Int32) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&poller, 1, milliseconds)
+        return ready > 0
+    }
+
+    /// Opens `path` for reading; the descriptor, or `errno`.
+    public static func openForReading(_ path: String) -> Result<Int32, SystemError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
+    }
+
+    /// Opens (creating with `mode`) `path` for appending — and reading, so that `lastByte`
+    /// can look at how it ends; the descriptor, or `errno`.
+    public static func openForAppending(_ path: String, mode: mode_t = 0o600) -> Result<Int32, SystemError> {
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, mode)
+        return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
+    }
+
+    public static func close(_ fd: Int32) { _ = Glibc.close(fd) }
+
+    /// Flushes what was written to `fd` to the disk. nil on success, else the error.
+    public static func sync(_ fd: Int32) -> SystemError? {
+        while fsync(fd) != 0 {
+            if errno == EINTR { continue }
+            return SystemError(errno)
+        }
+        return nil
+    }
+
+    /// The last byte of the regular file open as `fd`, nil when it is empty (or unreadable).
+    public static func lastByte(_ fd: Int32) -> UInt8? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_size > 0 else { return nil }
+        var byte: UInt8 = 0
+        return pread(fd, &byte, 1, info.st_size - 1) == 1 ? byte : nil
+    }
+
+    /// What kind of file `fd` is.
+    public static func kind(_ fd: Int32) -> FileKind {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .missing(SystemError(errno)) }
+        return FileKind(mode: info.st_mode, size: Int(info.st_size))
+    }
+
+    /// Whether `fd` is a terminal.
+    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+}
+
+/// What a path names.
+public enum FileKind: Sendable, Equatable {
+    /// A regular file of this many bytes: it can be read twice (counted ahead, then read).
+    case regular(size: Int)
+    case directory
+    /// A pipe, a FIFO, a terminal, a socket or a device: it can be read once only.
+    case stream
+    case missing(SystemError)
+
+    init(mode: mode_t, size: Int) {
+        switch mode & S_IFMT {
+        case S_IFREG: self = .regular(size: size)
+        case S_IFDIR: self = .directory
+        default: self = .stream
+        }
+    }
+
+    /// What `path` is, following symbolic links (`/dev/stdin` is the stream it points at).
+    public static func of(_ path: String) -> FileKind {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .missing(SystemError(errno)) }
+        return FileKind(mode: info.st_mode, size: Int(info.st_size))
+    }
+
+    public var isRegular: Bool {
+        if case .regular = self { return true }
+        return false
+    }
+}
+
+/// An `errno` with its text.
+public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: Int32
+    public init(_ code: Int32) { self.code = code }
+    public var description: String { String(cString: strerror(code)) }
+    public var isNoSuchFile: Bool { code == ENOENT }
+}
+
+public enum Directories {
+    /// `mkdir -p` of `directory`, each missing directory with `mode` (0700: what tnx writes
+    /// holds phone numbers and call metadata). nil on success, else what failed.
+    public static func create(_ directory: String, mode: mode_t = 0o700) -> String? {
+        var path = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") {
+            path += "/" + component
+            if mkdir(path, mode) != 0 && errno != EEXIST {
+                return "cannot create directory '\(path)': \(SystemError(errno))"
+            }
+        }
+        return nil
+    }
+
+    /// `create` for the directory that holds `path` (nothing when it has none).
+    public static func createParent(of path: String, mode: mode_t = 0o700) -> String? {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return nil }
+        return create(String(path[..<slash]), mode: mode)
+    }
+
+    /// Whether `path` can be read by this process (`access(R_OK)`); nil, or why not.
+    public static func unreadable(_ path: String) -> String? {
+        switch FileKind.of(path) {
+        case .missing(let error): return error.description
+        case .directory: return "it is a directory"
+        case .regular, .stream:
+            return access(path, R_OK) == 0 ? nil : SystemError(errno).description
+        }
+    }
+
+    /// The current directory, absolute.
+    public static var current: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
