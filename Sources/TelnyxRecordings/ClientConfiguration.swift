@@ -1,3 +1,5 @@
+import TerminalText
+
 /// Everything a `RecordingsClient` needs to know before its first request.
 ///
 /// The base URL is checked here, once: it must be `https://`, or `http://` to a loopback host
@@ -24,6 +26,10 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     /// pool becomes the limit of every bulk run. Connections open on demand only.
     public var maximumConnections: Int
     public var userAgent: String
+    /// False for a run started with `--dry-run`: then no delete request ever leaves the
+    /// client, whatever the caller asks (`deleteRecording` answers `.wouldDelete`). The last
+    /// line of the promise that a dry-run never deletes.
+    public var deletesAllowed = true
 
     /// - Throws: `ConfigurationError` when the base URL is malformed, or plain `http://` to a
     ///   host that is not loopback.
@@ -36,7 +42,7 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         maximumConnections: Int = 16,
         userAgent: String = ClientConfiguration.defaultUserAgent
     ) throws(ConfigurationError) {
-        self.apiKey = Self.normalisedKey(apiKey)
+        self.apiKey = try Self.validatedKey(apiKey)
         self.baseURL = try Self.validatedBaseURL(baseURL)
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
@@ -71,6 +77,24 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         return trimmed.isEmpty ? nil : trimmed
     }
 
+    /// The key with surrounding whitespace trimmed, refused unless every character is
+    /// printable ASCII (what an API key is made of). An HTTP library refuses such a header
+    /// anyway, after quoting it in its error; so the check comes first, and its message never
+    /// quotes the key.
+    public static func validatedKey(_ key: String?) throws(ConfigurationError) -> String? {
+        guard let key = normalisedKey(key) else { return nil }
+        for (index, scalar) in key.unicodeScalars.enumerated() where !(0x21...0x7E).contains(scalar.value) {
+            let what =
+                scalar.value < 0x20 || scalar.value == 0x7F ? "a control character"
+                : scalar == " " ? "a space" : "a character that is not ASCII"
+            throw ConfigurationError(
+                message:
+                    "the API key has \(what) at position \(index + 1); a key is printable ASCII only (letters, digits, punctuation): check TELNYX_API_KEY (or --api-key). Nothing was sent"
+            )
+        }
+        return key
+    }
+
     /// Trims surrounding whitespace and newlines (a key pasted from a file often ends in one).
     static func normalisedKey(_ key: String?) -> String? {
         guard let key else { return nil }
@@ -84,7 +108,7 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     static func validatedBaseURL(_ raw: String) throws(ConfigurationError) -> String {
         let text = String(raw.trimmingASCIISpaces())
         func refuse(_ reason: String) -> ConfigurationError {
-            ConfigurationError(message: "invalid base URL \(InvalidRecordingID.quoted(text)): \(reason)")
+            ConfigurationError(message: "invalid base URL \(TerminalText.quoted(text)): \(reason)")
         }
         for scalar in text.unicodeScalars where scalar.value <= 0x20 || scalar.value >= 0x7F {
             throw refuse("it contains spaces, control or non-ASCII characters")
@@ -140,10 +164,11 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         return (String(parts[0]), parts.count > 1 ? parts[1] : nil)
     }
 
-    /// `localhost`, `*.localhost`, 127.0.0.0/8 and ::1.
+    /// 127.0.0.0/8, `::1` and the name `localhost`: nothing a DNS server answers for (a name
+    /// under `.localhost` may be resolved by DNS, so it is not loopback here).
     public static func isLoopback(_ host: String) -> Bool {
         let h = host.lowercased()
-        if h == "localhost" || h.hasSuffix(".localhost") || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
+        if h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
         let octets = h.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4, octets[0] == "127" else { return false }
         return octets.allSatisfy { o in

@@ -5,7 +5,7 @@
 /// fields. This reads the bytes once into plain values. It is strict about syntax (a truncated
 /// or HTML body is not JSON, which is how `unreadableResponse` is told apart) and lenient about
 /// content (unknown fields are kept, types are checked by the caller).
-indirect enum JSONValue: Sendable, Equatable {
+package indirect enum JSONValue: Sendable, Equatable {
     case object([(String, JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -15,12 +15,12 @@ indirect enum JSONValue: Sendable, Equatable {
     case null
 
     /// The value of `key` in an object (the first one, if repeated).
-    subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let fields) = self else { return nil }
         return fields.first { $0.0 == key }?.1
     }
 
-    var string: String? {
+    package var string: String? {
         if case .string(let s) = self { return s }
         return nil
     }
@@ -46,7 +46,7 @@ indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         case (.array(let a), .array(let b)): a == b
@@ -60,7 +60,7 @@ indirect enum JSONValue: Sendable, Equatable {
 
     /// Parses a whole document; nil when it is not exactly one JSON value (surrounding white
     /// space allowed), or nests deeper than 64.
-    static func parse<Bytes: Collection>(_ bytes: Bytes) -> JSONValue? where Bytes.Element == UInt8 {
+    package static func parse<Bytes: Collection>(_ bytes: Bytes) -> JSONValue? where Bytes.Element == UInt8 {
         let array = Array(bytes)
         return array.withUnsafeBufferPointer { buffer in
             var reader = Reader(bytes: buffer)

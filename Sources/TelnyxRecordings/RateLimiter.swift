@@ -16,8 +16,14 @@ import Synchronization
 ///   When a pause ends and no limit is known, one request probes first; the rest follow once
 ///   an answer other than 429 arrives.
 ///
-/// Waiting requests sleep until the time they may go (polling every `probeInterval` only while
-/// a probe is out), and a cancelled task stops waiting at once.
+/// No server can make it wait forever: every hint is capped at the policy's `maxServerDelay`
+/// (a 35-day `x-ratelimit-reset` waits 60 s), a spent budget with no known window end assumes
+/// `defaultWindow`, and a probe that fails without a status (a reset connection, a 5xx)
+/// pauses again with the policy's backoff before the next probe. A wait of two seconds or
+/// more is announced through `ClientActivity` as it starts.
+///
+/// Waiting requests sleep until the time they may go, and a cancelled task stops waiting at
+/// once.
 public final class RateLimiter: Sendable {
     struct State {
         var inFlight = 0
@@ -30,6 +36,12 @@ public final class RateLimiter: Sendable {
         /// `x-ratelimit-limit`, once seen.
         var limit: Int?
         var consecutive429 = 0
+        /// A pause ended with no limit known: one request is out to see whether the server
+        /// answers again.
+        var probing = false
+        var failedProbes = 0
+        /// Why requests wait now (a 429, a spent budget, a failed probe), for the announcement.
+        var waitReason = "rate limited"
         /// Times the client was paused by a 429.
         var pauses = 0
         /// Times a request had to wait before being sent.
@@ -38,14 +50,16 @@ public final class RateLimiter: Sendable {
 
     private let state = Mutex(State())
     private let policy: RetryPolicy
+    private let activity: ClientActivity?
     private let clock = ContinuousClock()
-    /// How often a waiting request looks again while the end of its wait is unknown.
+    /// The shortest rate-limit window: a reset of "0" must not open a new window at once.
     let probeInterval: Duration = .milliseconds(50)
     /// Assumed window when the budget runs out and `x-ratelimit-reset` is absent.
     let defaultWindow: Duration = .seconds(1)
 
-    public init(policy: RetryPolicy = .default) {
+    public init(policy: RetryPolicy = .default, activity: ClientActivity? = nil) {
         self.policy = policy
+        self.activity = activity
     }
 
     /// Waits until a new request may be sent, then counts it as in flight. Every successful
@@ -54,37 +68,48 @@ public final class RateLimiter: Sendable {
     public func acquire() async throws {
         var waited = false
         while true {
-            let wakeAt: ContinuousClock.Instant? = state.withLock { s in
+            let (wakeAt, reason): (ContinuousClock.Instant?, String) = state.withLock { s in
                 if s.pausedUntil == nil && s.budget == nil {
                     s.inFlight += 1
-                    return nil
+                    return (nil, "")
                 }
                 let now = clock.now
                 if let until = s.pausedUntil {
-                    if now < until { return until }
+                    if now < until { return (until, s.waitReason) }
                     // The pause is over: open a window with the known limit, or send one probe.
                     s.pausedUntil = nil
                     s.windowEnd = nil
                     s.budget = s.limit.map { max($0 - s.inFlight, 1) } ?? 1
+                    s.probing = s.limit == nil
                 }
                 if let end = s.windowEnd, now >= end {
                     s.windowEnd = nil
-                    s.budget = s.limit.map { max($0 - s.inFlight, 1) }
+                    s.budget = s.limit.map { max($0 - s.inFlight, 1) } ?? (s.probing ? 1 : nil)
                 }
                 if let budget = s.budget {
                     if budget <= 0 {
-                        return s.windowEnd ?? now.advanced(by: probeInterval)
+                        // Spent, and no answer has said when the window ends: assume one
+                        // ends `defaultWindow` from now, so that no failure can park every
+                        // request for good.
+                        if s.windowEnd == nil {
+                            s.windowEnd = now.advanced(by: defaultWindow)
+                            s.waitReason = "the rate-limit budget is spent; waiting for the window to reset"
+                        }
+                        return (s.windowEnd!, s.waitReason)
                     }
                     s.budget = budget - 1
                 }
                 s.inFlight += 1
-                return nil
+                return (nil, "")
             }
             guard let wakeAt else {
                 if waited { state.withLock { $0.waits += 1 } }
                 return
             }
             waited = true
+            // Announced once per wait however many requests wait (`ClientActivity` keeps the
+            // latest end it was told), and only when it is long enough to notice.
+            activity?.paused(until: wakeAt, reason: reason)
             try await Task.sleep(until: wakeAt, clock: clock)
         }
     }
@@ -96,33 +121,56 @@ public final class RateLimiter: Sendable {
     /// - Returns: for a 429, how long the whole client now pauses.
     @discardableResult
     public func release(status: Int?, hints: ServerHints = .none) -> Duration? {
-        state.withLock { s in
+        state.withLock { s -> Duration? in
             s.inFlight -= 1
+            let now = clock.now
+            if s.probing, status == nil || (500..<600).contains(status!) {
+                // The probe after a pause failed without a usable answer: pause again, longer
+                // each time, then probe again.
+                s.probing = false
+                s.failedProbes += 1
+                let delay = policy.backoff(retry: s.failedProbes, random: Double.random(in: 0..<1))
+                s.pausedUntil = now.advanced(by: delay)
+                s.budget = 0
+                s.windowEnd = nil
+                let why = status.map { "HTTP \($0)" } ?? "no answer"
+                s.waitReason = "the request that tested whether the rate limit is over got \(why); trying again"
+                return delay
+            }
             guard let status else { return nil }
             if status == 429 {
-                let now = clock.now
+                s.probing = false
                 if let hint = hints.limit { s.limit = hint }
+                let hint = hints.retryAfter ?? hints.reset
+                let source = hints.retryAfter != nil ? "the server's Retry-After" : hints.reset != nil ? "x-ratelimit-reset" : "backoff"
                 if let existing = s.pausedUntil, existing > now {
                     // Already paused by a 429 of this round (many in flight draw one each):
                     // the same round, unless the server asks for longer.
-                    if let hint = hints.retryAfter ?? hints.reset {
+                    if let hint {
                         let until = now.advanced(by: min(hint, policy.maxServerDelay))
-                        if until > existing { s.pausedUntil = until }
+                        if until > existing {
+                            s.pausedUntil = until
+                            s.waitReason = "rate limited (HTTP 429; \(source))"
+                        }
                     }
                     return s.pausedUntil.map { $0 - now }
                 }
                 s.consecutive429 += 1
                 s.pauses += 1
-                let delay = policy.delay(retry: s.consecutive429, hint: hints.retryAfter ?? hints.reset)
+                let delay = policy.delay(retry: s.consecutive429, hint: hint)
                 s.pausedUntil = now.advanced(by: delay)
                 s.budget = 0
                 s.windowEnd = nil
+                s.waitReason = "rate limited (HTTP 429; \(source))"
                 return delay
             }
             s.consecutive429 = 0
+            if s.probing {
+                s.probing = false
+                s.failedProbes = 0
+            }
             if let remaining = hints.remaining {
                 if let limit = hints.limit { s.limit = limit }
-                let now = clock.now
                 // A pause set by a 429 stays: this answer may predate it.
                 if s.pausedUntil.map({ $0 <= now }) ?? true {
                     let fresh = remaining - s.inFlight
@@ -132,11 +180,14 @@ public final class RateLimiter: Sendable {
                         s.budget = min(budget, fresh)
                     } else {
                         s.budget = fresh
-                        // A reset of "0" must not open a new window at once, or nothing is paced.
-                        s.windowEnd = now.advanced(by: max(hints.reset ?? defaultWindow, probeInterval))
+                        // A reset of "0" must not open a new window at once, or nothing is
+                        // paced; one of 35 days must not park the run: capped like any hint.
+                        let window = min(max(hints.reset ?? defaultWindow, probeInterval), policy.maxServerDelay)
+                        s.windowEnd = now.advanced(by: window)
+                        s.waitReason = "the rate-limit budget is spent (x-ratelimit-remaining: 0); waiting for the window to reset (x-ratelimit-reset)"
                     }
                 }
-            } else if s.pausedUntil.map({ $0 <= clock.now }) ?? true, s.limit == nil, s.budget != nil {
+            } else if s.pausedUntil.map({ $0 <= now }) ?? true, s.limit == nil, s.budget != nil {
                 // A probe after a 429 came back fine and the server sends no budget: open up.
                 s.budget = nil
                 s.windowEnd = nil

@@ -8,6 +8,18 @@ public protocol RecordingDeleting: Sendable {
     /// If the calling task is cancelled, a request already on the wire is allowed to finish
     /// (its outcome is real), but no retry is started.
     func deleteRecording(_ id: RecordingID, dryRun: Bool) async -> DeleteResult
+
+    /// Checks, before the first delete of a real run, that the API answers at the base URL
+    /// (so that a 404 means "no such recording", not "no such URL"). nil when it does.
+    func confirmEndpoint() async -> RecordingsError?
+
+    /// What the client is waiting for (retries, rate-limit pauses), if it says.
+    var activity: ClientActivity? { get }
+}
+
+extension RecordingDeleting {
+    public func confirmEndpoint() async -> RecordingsError? { nil }
+    public var activity: ClientActivity? { nil }
 }
 
 /// How one delete ended, as the client knows it.

@@ -1,3 +1,5 @@
+import TerminalText
+
 /// A recording id that has been checked to be one plausible path segment.
 ///
 /// Ids come from files, stdin and scripts; none of them may steer a request to any path
@@ -88,30 +90,6 @@ public struct InvalidRecordingID: Error, Sendable, Hashable, CustomStringConvert
 
     /// `invalid recording id "a/b": it contains a path separator`
     public var description: String {
-        "invalid recording id \(Self.quoted(raw)): \(reason)"
-    }
-
-    /// The input quoted, at most 60 characters, control characters shown as escapes.
-    public static func quoted(_ raw: String) -> String {
-        var out = "\""
-        var count = 0
-        for scalar in raw.unicodeScalars {
-            if count == 60 { out += "…"; break }
-            count += 1
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        "invalid recording id \(TerminalText.quoted(raw)): \(reason)"
     }
 }

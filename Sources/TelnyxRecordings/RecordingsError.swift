@@ -23,6 +23,8 @@ public struct RecordingsError: Error, Sendable, CustomStringConvertible {
         case unreadableResponse = "unreadable_response"
         /// The run was interrupted (Ctrl-C) before a retry could be sent.
         case interrupted
+        /// The base URL does not answer like the recordings API (checked before deleting).
+        case wrongBaseURL = "wrong_base_url"
     }
 
     /// One entry of the API's `errors` array.

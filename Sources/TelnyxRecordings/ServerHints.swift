@@ -28,28 +28,33 @@ public struct ServerHints: Sendable, Hashable {
         now: Double
     ) -> ServerHints {
         var hints = ServerHints()
-        if let ms = retryAfterMs.flatMap(parseNumber), ms >= 0, ms.isFinite {
-            hints.retryAfter = .milliseconds(ms)
+        if let ms = retryAfterMs.flatMap(parseNumber) {
+            hints.retryAfter = duration(seconds: ms / 1000)
         } else if let value = retryAfter {
             hints.retryAfter = parseRetryAfter(value, now: now)
         }
         hints.limit = limit.flatMap(parseNumber).flatMap(saneInt)
         hints.remaining = remaining.flatMap(parseNumber).flatMap(saneInt)
-        if let seconds = reset.flatMap(parseNumber), seconds >= 0, seconds.isFinite, seconds < 86_400 * 366 {
-            hints.reset = .milliseconds(seconds * 1000)
-        }
+        hints.reset = reset.flatMap(parseNumber).flatMap(duration(seconds:))
         return hints
+    }
+
+    /// The longest wait a hint can express here; the retry policy trusts far less (60 s).
+    /// Clamping before a `Duration` is made matters: `retry-after-ms: 1e24` overflows one.
+    public static let maximumHint: Double = 86_400
+
+    /// `seconds` as a duration, clamped to 0…`maximumHint`; nil when not a finite number.
+    static func duration(seconds: Double) -> Duration? {
+        guard seconds.isFinite else { return nil }
+        return .milliseconds(Int64((min(max(seconds, 0), maximumHint) * 1000).rounded()))
     }
 
     /// `Retry-After: 120` or `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`. A date in the past
     /// means "now" (zero).
     public static func parseRetryAfter(_ value: String, now: Double) -> Duration? {
-        if let seconds = parseNumber(value) {
-            return seconds >= 0 && seconds.isFinite ? .milliseconds(seconds * 1000) : nil
-        }
+        if let seconds = parseNumber(value) { return duration(seconds: seconds) }
         guard let date = HTTPDate.parse(value) else { return nil }
-        let delta = date - now
-        return .milliseconds(max(delta, 0) * 1000)
+        return duration(seconds: date - now)
     }
 
     static func parseNumber(_ text: String) -> Double? {
@@ -62,8 +67,10 @@ public struct ServerHints: Sendable, Hashable {
         return Double(trimmed)
     }
 
+    /// A count from a header: whole, not negative, clamped to a billion (a larger budget
+    /// means "no limit" just as well, and arithmetic on it can never overflow).
     static func saneInt(_ value: Double) -> Int? {
-        value >= 0 && value < 1e12 ? Int(value) : nil
+        value.isFinite && value >= 0 ? Int(min(value, 1e9)) : nil
     }
 }
 

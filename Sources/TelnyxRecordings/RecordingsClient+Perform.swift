@@ -1,0 +1,104 @@
+import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import NIOCore
+import NIOHTTP1
+
+extension RecordingsClient {
+    /// One attempt's result: an answer (a status line arrived), or a failure before any.
+    enum Attempt: Sendable {
+        case answer(HTTPAnswer)
+        case failure(TransportFailure)
+    }
+
+    /// Sends `request` until an answer settles it, as the retry policy and the shared rate
+    /// limiter allow, and returns the final verdict (never `.retry`).
+    ///
+    /// - If the calling task is cancelled, a request on the wire still finishes and its answer
+    ///   is judged; no retry starts, backoff sleeps end at once, and the verdict is a failure of
+    ///   kind `.interrupted` only when the outcome is unknown or nothing was sent.
+    /// - `effect` names what the request does ("deleted"), for the messages about attempts
+    ///   whose outcome is unknown; nil for requests that change nothing.
+    func perform(
+        _ request: HTTPClient.Request, subject: ResponseVerdict.Subject, effect: String?, attempts: inout AttemptHistory
+    ) async -> ResponseVerdict {
+        while true {
+            if Task.isCancelled { return .failed(attempts.interrupted(effect: effect ?? "changed")) }
+            do {
+                try await rateLimiter.acquire()
+            } catch {
+                return .failed(attempts.interrupted(effect: effect ?? "changed"))
+            }
+            attempts.attempts += 1
+            // Not cancelled with the caller: a request on the wire finishes and its real outcome
+            // is reported (see `send`).
+            let delay: Duration?
+            let why: String
+            switch await send(request) {
+            case .answer(let answer):
+                let hints = Self.hints(answer.headers, status: answer.status)
+                rateLimiter.release(status: answer.status, hints: hints)
+                let verdict = ResponseVerdict.judge(answer, hints: hints, subject: subject, attempts: &attempts)
+                guard case .retry(let after) = verdict else { return verdict }
+                delay = after
+                why = "HTTP \(answer.status)"
+            case .failure(let failure):
+                rateLimiter.release(status: nil)
+                if failure.maybeSent, effect != nil {
+                    attempts.uncertain = "attempt \(attempts.attempts) \(failure.summary)"
+                }
+                let error = attempts.error(
+                    failure.kind, status: nil, failure.description(host: hostDescription, effect: effect.map { "it may or may not have been \($0)" }))
+                attempts.last = error
+                attempts.lastWasUncertain = failure.maybeSent && effect != nil
+                guard failure.retryable, let after = attempts.retryAfterFailure(hint: nil) else { return .failed(error) }
+                delay = after
+                why = failure.detail
+            }
+            if Task.isCancelled { return .failed(attempts.interrupted(effect: effect ?? "changed")) }
+            waits.retrying(
+                after: delay ?? .zero,
+                reason: "\(subject.action): \(why); attempt \(attempts.attempts + 1) of at most \(configuration.retryPolicy.maxAttempts)")
+            if let delay, delay > .zero {
+                try? await Task.sleep(for: delay)
+                if Task.isCancelled { return .failed(attempts.interrupted(effect: effect ?? "changed")) }
+            }
+        }
+    }
+
+    /// One request. It uses the future-based API on purpose: awaiting a future is not cancelled
+    /// with the calling task, so a request on the wire always finishes (no extra Task per
+    /// request to shield it), and the body is collected on the event loop.
+    private func send(_ request: HTTPClient.Request) async -> Attempt {
+        let collector = ResponseCollector()
+        do {
+            let deadline = NIODeadline.now() + .nanoseconds(configuration.requestTimeout.nanoseconds)
+            return .answer(try await http.execute(request: request, delegate: collector, deadline: deadline).futureResult.get())
+        } catch {
+            // Once the status line has arrived the answer is judged by it, whatever happened to
+            // the body afterwards (too large, cut off, too slow).
+            if let partial = collector.partialAnswer {
+                var answer = partial
+                answer.bodyComplete = false
+                return .answer(answer)
+            }
+            return .failure(TransportFailure(error, requestTimeout: configuration.requestTimeout, connectTimeout: configuration.connectTimeout))
+        }
+    }
+
+    static func hints(_ headers: HTTPHeaders, status: Int) -> ServerHints {
+        // Cheap common case: a 2xx/4xx without any of the headers.
+        let retryAfterMs = headers.first(name: "retry-after-ms")
+        let retryAfter = headers.first(name: "retry-after")
+        let remaining = headers.first(name: "x-ratelimit-remaining")
+        if retryAfterMs == nil && retryAfter == nil && remaining == nil && status != 429 { return .none }
+        return ServerHints.parse(
+            retryAfterMs: retryAfterMs, retryAfter: retryAfter,
+            limit: headers.first(name: "x-ratelimit-limit"), remaining: remaining,
+            reset: headers.first(name: "x-ratelimit-reset"),
+            now: Date().timeIntervalSince1970)
+    }
+}

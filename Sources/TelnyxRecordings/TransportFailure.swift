@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncHTTPClient
+import NIOCore
+import TerminalText
+
+/// Why an attempt got no HTTP status line, and what that means for the recording.
+///
+/// The text never quotes an HTTP library's own error description: some of them carry the
+/// request's header values, the API key among them. Only fixed phrases, `errno` texts and
+/// the library's bounded `shortDescription` are shown.
+struct TransportFailure: Sendable {
+    var kind: RecordingsError.Kind
+    /// Whether the request may have reached the server (so it may have deleted the recording).
+    var maybeSent: Bool
+    /// Whether asking again may help. False when the request could not be built or sent at
+    /// all (a header the HTTP library refuses): it will fail the same way every time.
+    var retryable: Bool
+    /// Short phrase: "timed out", "lost its connection".
+    var summary: String
+    var detail: String
+
+    init(_ error: any Error, requestTimeout: Duration, connectTimeout: Duration) {
+        let typeName = String(reflecting: type(of: error))
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .deadlineExceeded, .readTimeout, .writeTimeout:
+                self.init(.timeout, maybeSent: true, "timed out", "no answer within \(Self.format(requestTimeout))")
+            case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
+                self.init(.timeout, maybeSent: false, "could not connect", "could not connect within \(Self.format(connectTimeout))")
+            case .remoteConnectionClosed:
+                self.init(.transport, maybeSent: true, "lost its connection", "the server closed the connection before answering")
+            case .alreadyShutdown, .cancelled:
+                self.init(.transport, maybeSent: false, "was not sent", "the HTTP client is shut down")
+            default:
+                // The header-validation cases carry the refused values (the key among them), so
+                // they are told apart by their bounded short description only.
+                if e.shortDescription.hasPrefix("Invalid header field") {
+                    self.init(
+                        .transport, maybeSent: false, retryable: false, "was not sent",
+                        "a request header holds a character HTTP does not allow (check the API key)")
+                } else {
+                    self.init(.transport, maybeSent: true, "failed", "HTTP error: \(e.shortDescription)")
+                }
+            }
+        } else if let io = error as? IOError {
+            let reason = String(cString: strerror(io.errnoCode))
+            switch io.errnoCode {
+            case ECONNREFUSED:
+                self.init(.transport, maybeSent: false, "could not connect", "connection refused")
+            case ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL:
+                self.init(.transport, maybeSent: false, "could not connect", "network unreachable")
+            case ECONNRESET, EPIPE:
+                self.init(.transport, maybeSent: true, "lost its connection", "connection reset by peer")
+            default:
+                self.init(.transport, maybeSent: true, "failed", reason)
+            }
+        } else if typeName.contains("NIOConnectionError") {
+            let text = "\(error)"
+            let reason = text.contains("refused") || text.contains("111") ? "connection refused" : "could not connect"
+            self.init(.transport, maybeSent: false, "could not connect", reason)
+        } else if let channel = error as? ChannelError {
+            switch channel {
+            case .connectTimeout:
+                self.init(.timeout, maybeSent: false, "could not connect", "could not connect within \(Self.format(connectTimeout))")
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed:
+                self.init(.transport, maybeSent: true, "lost its connection", "the connection closed before an answer")
+            default:
+                self.init(.transport, maybeSent: true, "failed", "connection error")
+            }
+        } else if typeName.contains("SSL") || typeName.contains("TLS") || typeName.contains("Certificate") {
+            self.init(.transport, maybeSent: false, "could not connect", "TLS failure (\(Self.shortTypeName(typeName)))")
+        } else {
+            self.init(.transport, maybeSent: true, "failed", "unexpected error (\(Self.shortTypeName(typeName)))")
+        }
+    }
+
+    private init(
+        _ kind: RecordingsError.Kind, maybeSent: Bool, retryable: Bool = true, _ summary: String, _ detail: String
+    ) {
+        self.kind = kind
+        self.maybeSent = maybeSent
+        self.retryable = retryable
+        self.summary = summary
+        self.detail = detail
+    }
+
+    /// What a person reads. `effect` says what the request would have done ("the recording
+    /// may or may not have been deleted"); nil for requests that change nothing.
+    func description(host: String, effect: String?) -> String {
+        let unknown = effect.map { ": \($0); run this id again (a 404 then confirms it is gone)" } ?? ""
+        let nothing = effect == nil ? "" : "; nothing was deleted"
+        switch kind {
+        case .timeout where maybeSent:
+            return "\(detail) from \(host)\(unknown)"
+        case .timeout:
+            return "\(detail) to \(host): check TELNYX_BASE_URL and the network\(nothing)"
+        case .transport where !retryable:
+            return "the request to \(host) \(summary): \(detail)\(nothing)"
+        case .transport where !maybeSent:
+            return "could not reach \(host) (\(detail)): check TELNYX_BASE_URL and the network\(nothing)"
+        default:
+            return "request to \(host) \(summary) (\(detail))\(unknown)"
+        }
+    }
+
+    /// `NIOSSLError` for `NIOSSL.NIOSSLError`: a type name says what failed without quoting
+    /// anything the error holds.
+    static func shortTypeName(_ name: String) -> String {
+        TerminalText.sanitized(String(name.split(separator: ".").last ?? Substring(name)), limit: 60, oneLine: true)
+    }
+
+    static func format(_ d: Duration) -> String {
+        let s = d.seconds
+        if s < 1 { return "\(Int((s * 1000).rounded())) ms" }
+        if s == s.rounded() { return "\(Int(s)) s" }
+        return "\(s) s"
+    }
+}
