@@ -11,6 +11,9 @@ import Synchronization
 /// - `DELETE /v2/recordings/{id}` with `Authorization: Bearer <apiKey>` → 200
 ///   `{"data": {…RecordingResponseData…}}`, and the recording is gone;
 /// - an unknown or already deleted id → 404 `{"errors":[{"code":"10005","title":"Resource not found",…}]}`;
+/// - `GET /v2/recordings/{id}` → 200 `{"data": {…}}` or the 404 above;
+/// - `GET /v2/recordings` with the documented filters and paging (`page[number]` ≥ 1,
+///   `page[size]` 1…250, else 400) → `{"data": [...], "meta": {...}}`, newest first;
 /// - a missing or wrong bearer token → 401 `{"errors":[{"code":"10009","title":"Authentication failed",…}]}`;
 /// - any other path or method → 404 `{"errors":[{"code":"404","title":"Not Found","detail":"Page not found"}]}`.
 ///
@@ -41,8 +44,8 @@ public final class Sandbox: Sendable {
     ) async throws -> Sandbox {
         let handler = Handler(state: State(seedCount: count, faults: faults), apiKey: apiKey)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            await handler.respond(to: request)
+        let responder = CallbackResponder<SandboxContext> { request, context in
+            await handler.respond(to: request, channel: context.channel)
         }
         var app = Application(
             responder: responder,
@@ -63,6 +66,23 @@ public final class Sandbox: Sendable {
             throw SandboxError(message: "the sandbox server stopped before it started listening on \(host):\(port)")
         }
         return Sandbox(host: host, port: boundPort, apiKey: apiKey, handler: handler, task: task)
+    }
+
+    /// Runs `body` with a started sandbox and stops it afterwards, whatever `body` does: the
+    /// fixture owns its setup and teardown, like Hummingbird's `app.test { … }`.
+    public static func with<T>(
+        seed count: Int = 1000, faults: SandboxFaults = .none, apiKey: String = Sandbox.defaultAPIKey,
+        _ body: (Sandbox) async throws -> T
+    ) async throws -> T {
+        let sandbox = try await start(apiKey: apiKey, seed: count, faults: faults)
+        do {
+            let result = try await body(sandbox)
+            await sandbox.stop()
+            return result
+        } catch {
+            await sandbox.stop()
+            throw error
+        }
     }
 
     private init(host: String, port: Int, apiKey: String, handler: Handler, task: Task<Void, any Error>) {
@@ -224,6 +244,8 @@ struct State: Sendable {
     var serverErrors = 0
     var windowStart = ContinuousClock.now
     var windowCount = 0
+    /// A 429 was sent and no request has come since (for `Hostility.resetAfterRateLimit`).
+    var rateLimitedLast = false
 
     init(seedCount: Int, faults: SandboxFaults) {
         let count = max(0, seedCount)
@@ -234,240 +256,3 @@ struct State: Sendable {
     }
 }
 
-typealias FieldName = HTTPFields.Element.Name
-
-/// Turns requests into responses; shares `state` with its `Sandbox`.
-final class Handler: Sendable {
-    let state: Mutex<State>
-    let expectedAuthorization: String
-
-    init(state: State, apiKey: String) {
-        self.state = Mutex(state)
-        self.expectedAuthorization = "Bearer " + apiKey
-    }
-
-    static let prefix = "/v2/recordings/"
-    static let limitName = FieldName("x-ratelimit-limit")!
-    static let remainingName = FieldName("x-ratelimit-remaining")!
-    static let resetName = FieldName("x-ratelimit-reset")!
-    static let retryAfterName = FieldName("retry-after")!
-    static let retryAfterMsName = FieldName("retry-after-ms")!
-
-    /// What to answer, decided under the lock.
-    enum Decision {
-        case fixed(status: Int, headers: [String: String], body: String)
-        case unauthorized
-        case pageNotFound
-        case rateLimited(RateHeaders, hint: SandboxFaults.RateLimit.Hint, headers: Bool)
-        case serverError(status: Int, html: Bool, RateHeaders?)
-        case deleted(json: String, RateHeaders?, delay: Duration)
-        case notFound(id: String, RateHeaders?, delay: Duration)
-    }
-
-    struct RateHeaders {
-        var limit: Int
-        var remaining: Int
-        /// Until the window ends.
-        var reset: Duration
-    }
-
-    func respond(to request: Request) async -> Response {
-        let target = request.head.path ?? "/"
-        let method = request.method
-        let authorization = request.headers[.authorization]
-        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
-        var id: String?
-        if path.hasPrefix(Self.prefix) {
-            let segment = path.dropFirst(Self.prefix.count)
-            if !segment.isEmpty, !segment.contains("/") { id = Self.percentDecoded(segment) }
-        }
-
-        let decision: Decision = state.withLock { s in
-            s.totalRequests += 1
-            if s.paths.count < State.pathsKept { s.paths.append(target) }
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = field.value }
-            s.lastRequest = Sandbox.SeenRequest(method: method.rawValue, path: target, headers: headers)
-            var extraDelay = Duration.zero
-            var perIDCount = 0
-            if let id {
-                perIDCount = (s.requestsByID[id] ?? 0) + 1
-                s.requestsByID[id] = perIDCount
-                if var queue = s.scripts[id], !queue.isEmpty {
-                    let next = queue.removeFirst()
-                    s.scripts[id] = queue.isEmpty ? nil : queue
-                    switch next.kind {
-                    case .fixed(let status, let headers, let body):
-                        return .fixed(status: status, headers: headers, body: body)
-                    case .normal(let delay):
-                        extraDelay = delay
-                    }
-                }
-            }
-            guard authorization == expectedAuthorization else { return .unauthorized }
-            guard let id, method == .delete else { return .pageNotFound }
-
-            var rate: RateHeaders?
-            if let limit = s.faults.rateLimit {
-                let now = ContinuousClock.now
-                let windowNanos = max(limit.window.nanosecondsClamped, 1_000_000)
-                let elapsed = (now - s.windowStart).nanosecondsClamped
-                if elapsed >= windowNanos {
-                    s.windowStart = s.windowStart.advanced(by: .nanoseconds(elapsed - elapsed % windowNanos))
-                    s.windowCount = 0
-                }
-                let left = Duration.nanoseconds(windowNanos) - (now - s.windowStart)
-                if s.windowCount >= limit.requests {
-                    s.rateLimited += 1
-                    return .rateLimited(
-                        RateHeaders(limit: limit.requests, remaining: 0, reset: left), hint: limit.hint, headers: limit.sendsHeaders)
-                }
-                s.windowCount += 1
-                if limit.sendsHeaders {
-                    rate = RateHeaders(limit: limit.requests, remaining: limit.requests - s.windowCount, reset: left)
-                }
-            }
-
-            let faults = s.faults
-            if faults.serverErrorRate > 0 {
-                let h = SandboxData.mix(SandboxData.hash(id) ^ SandboxData.mix(faults.seed &+ UInt64(perIDCount)))
-                if SandboxData.unit(h) < faults.serverErrorRate {
-                    s.serverErrors += 1
-                    let h2 = SandboxData.mix(h)
-                    let status = [500, 502, 503, 504][Int(h2 % 4)]
-                    return .serverError(status: status, html: SandboxData.unit(SandboxData.mix(h2)) < faults.htmlErrorFraction, rate)
-                }
-            }
-
-            let delay = faults.latency + extraDelay
-            if let index = s.recordings.removeValue(forKey: id) {
-                s.deletedIDs.append(id)
-                return .deleted(json: SandboxData.recordingJSON(id: id, index: index), rate, delay: delay)
-            }
-            return .notFound(id: id, rate, delay: delay)
-        }
-
-        switch decision {
-        case .fixed(let status, let headers, let body):
-            var fields = HTTPFields()
-            for (name, value) in headers {
-                if let name = FieldName(name) { fields[name] = value }
-            }
-            return Self.response(status, fields, body)
-        case .unauthorized:
-            return Self.json(
-                401,
-                SandboxJSON.errors(
-                    code: "10009", title: "Authentication failed",
-                    detail: authorization == nil
-                        ? "Authentication is required. Send your API key as `Authorization: Bearer <KEY>`."
-                        : "The API key is invalid or has been revoked."))
-        case .pageNotFound:
-            return Self.json(404, SandboxJSON.errors(code: "404", title: "Not Found", detail: "Page not found"))
-        case .rateLimited(let rate, let hint, let sendsHeaders):
-            var fields = sendsHeaders ? Self.rateFields(rate) : HTTPFields()
-            let millis = max(rate.reset.nanosecondsClamped / 1_000_000, 1)
-            switch hint {
-            case .none: break
-            case .retryAfterSeconds: fields[Self.retryAfterName] = String((millis + 999) / 1000)
-            case .retryAfterMilliseconds: fields[Self.retryAfterMsName] = String(millis)
-            case .retryAfterDate:
-                // Rounded up, so the date is never before the window's end.
-                let end = Self.wallClockSeconds() + Double(millis) / 1000
-                fields[Self.retryAfterName] = SandboxData.httpDate(seconds: Int(end.rounded(.up)))
-            }
-            return Self.json(
-                429,
-                SandboxJSON.errors(
-                    code: "10011", title: "Too many requests",
-                    detail: "You have exceeded the rate limit of \(rate.limit) requests. Slow down and retry later."),
-                fields)
-        case .serverError(let status, let html, let rate):
-            let fields = rate.map(Self.rateFields) ?? HTTPFields()
-            if html {
-                var f = fields
-                f[.contentType] = "text/html"
-                return Self.response(status, f, SandboxJSON.htmlPage(status: status))
-            }
-            return Self.json(
-                status,
-                SandboxJSON.errors(
-                    code: "\(status)", title: status == 503 ? "Service unavailable" : "Internal server error",
-                    detail: "An unexpected error occurred. Please try again."),
-                fields)
-        case .deleted(let json, let rate, let delay):
-            if delay > .zero { try? await Task.sleep(for: delay) }
-            return Self.json(200, "{\"data\":\(json)}", rate.map(Self.rateFields) ?? HTTPFields())
-        case .notFound(let id, let rate, let delay):
-            if delay > .zero { try? await Task.sleep(for: delay) }
-            return Self.json(
-                404,
-                SandboxJSON.errors(
-                    code: "10005", title: "Resource not found",
-                    detail: "The requested resource or URL could not be found. No recording with id \(id)."),
-                rate.map(Self.rateFields) ?? HTTPFields())
-        }
-    }
-
-    static func rateFields(_ rate: RateHeaders) -> HTTPFields {
-        var fields = HTTPFields()
-        fields[limitName] = String(rate.limit)
-        fields[remainingName] = String(max(rate.remaining, 0))
-        let millis = rate.reset.nanosecondsClamped / 1_000_000
-        fields[resetName] = String(max((millis + 999) / 1000, 0))
-        return fields
-    }
-
-    static func json(_ status: Int, _ body: String, _ fields: HTTPFields = HTTPFields()) -> Response {
-        var f = fields
-        f[.contentType] = "application/json"
-        return response(status, f, body)
-    }
-
-    static func response(_ status: Int, _ fields: HTTPFields, _ body: String) -> Response {
-        Response(
-            status: HTTPResponse.Status(code: status), headers: fields,
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
-    }
-
-    /// `%XX` decoded; nil when an escape is malformed or the result is not UTF-8.
-    static func percentDecoded(_ text: Substring) -> String? {
-        guard text.contains("%") else { return String(text) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let h = iterator.next().flatMap(hexValue), let l = iterator.next().flatMap(hexValue) else { return nil }
-                bytes.append(h << 4 | l)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-
-    static func wallClockSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-}
-
-extension Duration {
-    var nanosecondsClamped: Int64 {
-        let (s, atto) = components
-        let (product, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return s < 0 ? Int64.min : Int64.max }
-        return product + atto / 1_000_000_000
-    }
-}

@@ -75,20 +75,16 @@ enum SandboxData {
     private static let areaCodes = [212, 312, 415, 512, 617, 646, 702, 718, 773, 917]
     private static let base64url = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    /// The full `RecordingResponseData` of seed `index` with id `id`, as JSON.
-    static func recordingJSON(id: String, index: Int) -> String {
+    /// The made-up recording of seed `index`, with id `id`.
+    static func recording(id: String, index: Int) -> SandboxRecording {
         let i = UInt64(truncatingIfNeeded: index)
         let r0 = mix(i ^ 0x5EED_0000_0000)
         let r1 = mix(r0)
         let r2 = mix(r1)
         let r3 = mix(r2)
-        // Spread over 2025: one recording every ~17 minutes of wall time.
-        let created = 1_735_689_600 + Int(i % 1_800_000) * 1_013 + Int(r0 % 1000)
+        let createdMillis = createdMillis(index: index)
         let duration = 5_000 + Int(r1 % 3_595_000)
-        let startedMillis = Int64(created) * 1000 - Int64(duration) - Int64(r2 % 4000)
-        let endedMillis = startedMillis + Int64(duration)
-        let createdMillis = Int64(created) * 1000 + Int64(r3 % 1000)
-        let updatedMillis = createdMillis + 1_000 + Int64(r0 % 60_000)
+        let startedMillis = createdMillis / 1000 * 1000 - Int64(duration) - Int64(r2 % 4000)
         let conference = index % 5 == 0
         var control = [UInt8]("v3:".utf8)
         var bits = r2
@@ -99,31 +95,39 @@ enum SandboxData {
         }
         let area1 = areaCodes[Int(r1 % UInt64(areaCodes.count))]
         let area2 = areaCodes[Int(r2 % UInt64(areaCodes.count))]
-        let from = "+1\(area1)555\(String(1000 + Int(r0 % 9000)))"
-        let to = "+1\(area2)555\(String(1000 + Int(r3 % 9000)))"
-        let escapedID = SandboxJSON.escape(id)
-        var o = "{"
-        o += "\"record_type\":\"recording\""
-        o += ",\"id\":\"\(escapedID)\""
-        o += ",\"call_control_id\":\"\(String(decoding: control, as: UTF8.self))\""
-        o += ",\"call_leg_id\":\"\(uuidV1(mix(r3 ^ 1)))\""
-        o += ",\"call_session_id\":\"\(uuidV1(mix(r3 ^ 2)))\""
-        o += ",\"channels\":\"\(index % 3 == 0 ? "single" : "dual")\""
-        if conference { o += ",\"conference_id\":\"\(uuid(mix(r0 ^ 3), mix(r1 ^ 3)))\"" }
-        o += ",\"connection_id\":\"17\(String(10_000_000_000_000_000 + Int(r1 % 10_000_000_000_000_000)).dropFirst())\""
-        o += ",\"created_at\":\"\(iso8601(millis: createdMillis))\""
-        o += ",\"updated_at\":\"\(iso8601(millis: updatedMillis))\""
-        o += ",\"download_urls\":{\"mp3\":\"https://recordings.sandbox.invalid/\(escapedID).mp3\",\"wav\":\"https://recordings.sandbox.invalid/\(escapedID).wav\"}"
-        o += ",\"duration_millis\":\(duration)"
-        o += ",\"recording_started_at\":\"\(iso8601(millis: startedMillis))\""
-        o += ",\"recording_ended_at\":\"\(iso8601(millis: endedMillis))\""
-        o += ",\"source\":\"\(conference ? "conference" : "call")\""
-        o += ",\"status\":\"completed\""
-        o += ",\"from\":\"\(from)\""
-        o += ",\"to\":\"\(to)\""
-        o += ",\"initiated_by\":\"\(conference ? "StartConferenceRecordingAPI" : initiators[Int(r2 % 6)])\""
-        o += "}"
-        return o
+        return SandboxRecording(
+            id: id,
+            callControlId: String(decoding: control, as: UTF8.self),
+            callLegId: uuidV1(mix(r3 ^ 1)),
+            callSessionId: uuidV1(mix(r3 ^ 2)),
+            channels: index % 3 == 0 ? "single" : "dual",
+            conferenceId: conference ? uuid(mix(r0 ^ 3), mix(r1 ^ 3)) : nil,
+            connectionId: "17" + String(10_000_000_000_000_000 + Int(r1 % 10_000_000_000_000_000)).dropFirst(),
+            createdMillis: createdMillis,
+            updatedMillis: createdMillis + 1_000 + Int64(r0 % 60_000),
+            durationMillis: duration,
+            startedMillis: startedMillis,
+            endedMillis: startedMillis + Int64(duration),
+            source: conference ? "conference" : "call",
+            from: "+1\(area1)555\(String(1000 + Int(r0 % 9000)))",
+            to: "+1\(area2)555\(String(1000 + Int(r3 % 9000)))",
+            initiatedBy: conference ? "StartConferenceRecordingAPI" : initiators[Int(r2 % 6)])
+    }
+
+    /// When seed `index` was created, in milliseconds since 1970 (cheap: the list filters and
+    /// sorts on it without building whole recordings).
+    static func createdMillis(index: Int) -> Int64 {
+        let i = UInt64(truncatingIfNeeded: index)
+        let r0 = mix(i ^ 0x5EED_0000_0000)
+        let r3 = mix(mix(mix(r0)))
+        // Spread over 2025: one recording every ~17 minutes of wall time.
+        let created = 1_735_689_600 + Int(i % 1_800_000) * 1_013 + Int(r0 % 1000)
+        return Int64(created) * 1000 + Int64(r3 % 1000)
+    }
+
+    /// The full `RecordingResponseData` of seed `index` with id `id`, as JSON.
+    static func recordingJSON(id: String, index: Int) -> String {
+        recording(id: id, index: index).json()
     }
 
     /// `2025-03-04T12:34:56.789Z`.
@@ -201,5 +205,67 @@ enum SandboxJSON {
     static func htmlPage(status: Int) -> String {
         let title = status == 502 ? "502 Bad Gateway" : status == 504 ? "504 Gateway Time-out" : "\(status) Error"
         return "<html>\r\n<head><title>\(title)</title></head>\r\n<body>\r\n<center><h1>\(title)</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    }
+}
+
+/// One recording of the sandbox: the contract's `RecordingResponseData`.
+struct SandboxRecording: Sendable {
+    var id: String
+    var callControlId: String
+    var callLegId: String
+    var callSessionId: String
+    var channels: String
+    var conferenceId: String?
+    var connectionId: String
+    var createdMillis: Int64
+    var updatedMillis: Int64
+    var durationMillis: Int
+    var startedMillis: Int64
+    var endedMillis: Int64
+    var source: String
+    var from: String
+    var to: String
+    var initiatedBy: String
+
+    /// The value of a list filter's field (`from`, `connection_id`, …), for exact matches.
+    func value(of field: String) -> String? {
+        switch field {
+        case "from": from
+        case "to": to
+        case "connection_id": connectionId
+        case "conference_id": conferenceId
+        case "call_leg_id": callLegId
+        case "call_session_id": callSessionId
+        case "call_control_id": callControlId
+        case "sip_call_id": nil
+        default: nil
+        }
+    }
+
+    /// As JSON. `mediaBase` is where `download_urls` point.
+    func json(mediaBase: String = "https://recordings.sandbox.invalid") -> String {
+        let escapedID = SandboxJSON.escape(id)
+        var o = "{"
+        o += "\"record_type\":\"recording\""
+        o += ",\"id\":\"\(escapedID)\""
+        o += ",\"call_control_id\":\"\(SandboxJSON.escape(callControlId))\""
+        o += ",\"call_leg_id\":\"\(callLegId)\""
+        o += ",\"call_session_id\":\"\(callSessionId)\""
+        o += ",\"channels\":\"\(channels)\""
+        if let conferenceId { o += ",\"conference_id\":\"\(conferenceId)\"" }
+        o += ",\"connection_id\":\"\(connectionId)\""
+        o += ",\"created_at\":\"\(SandboxData.iso8601(millis: createdMillis))\""
+        o += ",\"updated_at\":\"\(SandboxData.iso8601(millis: updatedMillis))\""
+        o += ",\"download_urls\":{\"mp3\":\"\(mediaBase)/\(escapedID).mp3\",\"wav\":\"\(mediaBase)/\(escapedID).wav\"}"
+        o += ",\"duration_millis\":\(durationMillis)"
+        o += ",\"recording_started_at\":\"\(SandboxData.iso8601(millis: startedMillis))\""
+        o += ",\"recording_ended_at\":\"\(SandboxData.iso8601(millis: endedMillis))\""
+        o += ",\"source\":\"\(source)\""
+        o += ",\"status\":\"completed\""
+        o += ",\"from\":\"\(SandboxJSON.escape(from))\""
+        o += ",\"to\":\"\(SandboxJSON.escape(to))\""
+        o += ",\"initiated_by\":\"\(initiatedBy)\""
+        o += "}"
+        return o
     }
 }

@@ -12,17 +12,44 @@ public struct SandboxFaults: Sendable, Hashable {
     /// Fraction (0…1) of those 5xx answers whose body is an HTML page (as from a proxy).
     public var htmlErrorFraction: Double
     public var seed: UInt64
+    /// Answers meant to break a client (see `Hostility`).
+    public var hostility: Set<Hostility>
 
     public init(
         latency: Duration = .zero, rateLimit: RateLimit? = nil, serverErrorRate: Double = 0,
-        htmlErrorFraction: Double = 0.25, seed: UInt64 = 1
+        htmlErrorFraction: Double = 0.25, seed: UInt64 = 1, hostility: Set<Hostility> = []
     ) {
         self.latency = latency
         self.rateLimit = rateLimit
         self.serverErrorRate = serverErrorRate
         self.htmlErrorFraction = htmlErrorFraction
         self.seed = seed
+        self.hostility = hostility
     }
+
+    /// A hostile or broken server, one behaviour each: what a client must survive without a
+    /// crash, a hang, a lost outcome or an unjournaled delete.
+    public enum Hostility: String, Sendable, Hashable, CaseIterable {
+        /// 429s carry `retry-after-ms` and `Retry-After` of 10^24 (no clock can hold them).
+        /// Takes effect with a `rateLimit`.
+        case absurdRetryHints = "absurd-retry-hints"
+        /// `x-ratelimit-reset` says the window ends in 35 days. Takes effect with a `rateLimit`.
+        case bogusResetWindow = "bogus-reset-window"
+        /// The first request after each 429 loses its connection before any answer (the
+        /// recording is not deleted).
+        case resetAfterRateLimit = "reset-after-429"
+        /// A delete answers 200 with a body of over 2 MiB (the recording is deleted).
+        case oversizedSuccess = "oversized-success"
+        /// Recordings (`from`, `to`) and error titles carry terminal escape sequences, C1
+        /// controls and bidirectional overrides.
+        case escapesInText = "escapes-in-text"
+        /// A delete answers 200, then the connection breaks in the middle of the body (the
+        /// recording is deleted).
+        case cutOffSuccess = "cut-off-success"
+    }
+
+    /// `\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}`: what `escapesInText` puts in text.
+    public static let hostileText = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}"
 
     public static let none = SandboxFaults()
 
