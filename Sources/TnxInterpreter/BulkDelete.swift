@@ -1,24 +1,29 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import TelnyxRecordings
 import TnxLanguage
+import TnxSystem
 
 extension Interpreter {
+    /// What the bulk run waits for: the next lines of the id source, or a finished delete.
+    enum BulkEvent: Sendable {
+        case lines(IDSource.Batch)
+        case finished(Outcome)
+    }
+
     /// `foreach id in FILE delete $id`: streams the ids, deletes each valid, new one once with
     /// at most `concurrency` requests in flight, and gives every id read exactly one outcome.
     ///
-    /// Outcomes are recorded here on the actor in the order requests finish: journal first
-    /// (one write each, so a crash loses only in-flight ids), then summary and output.
-    /// Ctrl-C (task cancellation) stops reading new ids; requests on the wire finish and are
-    /// recorded. A 401 stops reading at once.
+    /// The ids are read on a thread of their own (`IDSource`), and the run waits for whichever
+    /// comes first, the next lines or a finished request: an outcome is journaled and printed
+    /// as soon as its answer arrives, even while the input is silent, and Ctrl-C is honoured
+    /// within 100 ms of a wait for input. Outcomes are recorded here on the actor in the order
+    /// requests finish: journal first (one write each, so a crash loses only in-flight ids),
+    /// then summary and output, flushed after each event. Ctrl-C (task cancellation) stops
+    /// reading; requests on the wire finish and are recorded. A 401 stops reading at once.
     func bulkDelete(from path: String) async -> RunStatus {
-        let reader: IDLineReader
-        do {
-            reader = try path == "-"
-                ? IDLineReader(descriptor: environment.standardInputDescriptor, name: "<stdin>")
-                : IDLineReader(path: path)
-        } catch {
+        let source: IDSource
+        switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
+        case .success(let opened): source = opened
+        case .failure(let error):
             reporter.error(error.description)
             return .failures
         }
@@ -27,97 +32,116 @@ extension Interpreter {
         let concurrency = settings.concurrency
         let client = environment.client
 
-        if environment.resume, !dryRun, completedIDs == nil {
-            guard let journal = environment.journal else {
-                reporter.error("--resume needs the journal; it cannot be used with --no-journal")
-                return .usage
-            }
-            do throws(JournalError) {
-                completedIDs = try Journal.completedIDs(at: journal.path)
-            } catch {
-                reporter.error(error.description)
-                return .usage
-            }
+        if !dryRun, let refused = await prepareToDelete() { return refused }
+        var done: IDSet?
+        if environment.resume {
+            // A dry-run reads the journal too: it shows what the real --resume would skip.
+            guard let set = await loadResumeSet() else { return .usage }
+            done = set.done
         }
-        let done = dryRun ? nil : completedIDs
 
         let showProgress = !environment.quiet && format == .text && environment.stderr.isTerminal
+        let total = showProgress && !source.isStream ? await Self.countLines(path) : nil
         bulk = BulkState(
-            report: BulkReport(source: reader.name, dryRun: dryRun), dryRun: dryRun, format: format,
-            progress: Progress(
-                sink: showProgress ? environment.stderr : nil,
-                total: showProgress && path != "-" ? Self.countLines(path) : nil))
-        var seen = IDSet(expected: path == "-" ? 0 : Self.estimatedIDCount(path))
+            report: BulkReport(source: source.name, dryRun: dryRun), dryRun: dryRun, format: format,
+            progress: Progress(sink: showProgress ? environment.stderr : nil, total: total))
+        var seen = IDSet(expected: source.isStream ? 0 : Self.estimatedIDCount(path))
         // A dry-run's lines are written straight from their parts (see `DryRunLines`), except
         // under a progress line, which is redrawn around each.
         var dryRunLines: DryRunLines? =
             !dryRun ? nil
-            : format == .json ? .json(source: reader.name)
+            : format == .json ? .json(source: source.name)
             : showProgress ? nil : .text(label: reporter.wouldDeleteLabel)
         let started = ContinuousClock.now
 
-        await withTaskGroup(of: Outcome.self) { group in
+        await withTaskGroup(of: BulkEvent.self) { group in
             var inFlight = 0
-            reading: while true {
-                if Task.isCancelled {
+            var reading = false
+            var ended = false
+            var stopping = false
+            var pending: [IDLine] = []
+            var next = 0
+            while true {
+                if !stopping, Task.isCancelled {
                     markBulk(interrupted: true)
-                    break
+                    stopping = true
+                    source.stop()
                 }
-                let line: IDLine?
-                do throws(IDSourceError) {
-                    line = try reader.next()
-                } catch {
-                    reporter.error(error.description)
-                    markBulk(failure: error.description)
-                    break
-                }
-                guard let line else { break }
-                // Built only when an outcome needs it: not for each line of a json dry-run.
-                var origin: String { "\(reader.name):\(line.number)" }
-                let id: RecordingID
-                do throws(InvalidRecordingID) {
-                    id = try RecordingID(line.text)
-                } catch {
-                    if !record(Outcome(kind: .invalid, id: line.text, origin: origin, message: error.description)) { break }
-                    continue
-                }
-                guard seen.insert(id.rawValue) else {
-                    if !record(Outcome(kind: .duplicate, id: id.rawValue, origin: origin, message: "already read earlier in this run")) { break }
-                    continue
-                }
-                if let done, done.contains(id.rawValue) {
-                    if !record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: "done in an earlier run (journal)")) { break }
-                    continue
-                }
-                if dryRun {
-                    // No I/O: no task per id, which keeps a million-id dry-run fast.
-                    let result = await client.deleteRecording(id, dryRun: true)
-                    if case .wouldDelete(let request) = result, dryRunLines != nil {
-                        recordWouldDelete(id: id.rawValue, line: line.number, request: request, lines: &dryRunLines!)
+                taking: while !stopping, next < pending.count, dryRun || inFlight < concurrency {
+                    if Task.isCancelled { break taking }
+                    let line = pending[next]
+                    next += 1
+                    // Built only when an outcome needs it: not for each line of a json dry-run.
+                    var origin: String { "\(source.name):\(line.number)" }
+                    let id: RecordingID
+                    do throws(InvalidRecordingID) {
+                        id = try RecordingID(line.text)
+                    } catch {
+                        stopping = !record(Outcome(kind: .invalid, id: line.text, origin: origin, message: error.description))
                         continue
                     }
-                    if !record(Outcome(result, id: id, origin: origin)) { break }
-                    continue
+                    guard seen.insert(id.rawValue) else {
+                        stopping = !record(Outcome(kind: .duplicate, id: id.rawValue, origin: origin, message: "already read earlier in this run"))
+                        continue
+                    }
+                    if let done, done.contains(id.rawValue) {
+                        stopping = !record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: "done in an earlier run (journal)"))
+                        continue
+                    }
+                    if dryRun {
+                        // No I/O: no task per id, which keeps a million-id dry-run fast.
+                        let result = await client.deleteRecording(id, dryRun: true)
+                        if case .wouldDelete(let request) = result, dryRunLines != nil {
+                            recordWouldDelete(id: id.rawValue, line: line.number, request: request, lines: &dryRunLines!)
+                            continue
+                        }
+                        stopping = !record(Outcome(result, id: id, origin: origin))
+                        continue
+                    }
+                    guard mayDeleteUnconfirmed() else {
+                        _ = record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: Self.unconfirmedMessage))
+                        markBulk(failure: Self.unconfirmedMessage, status: .usage)
+                        stopping = true
+                        break taking
+                    }
+                    let sentFrom = origin
+                    group.addTask {
+                        .finished(Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: sentFrom))
+                    }
+                    inFlight += 1
                 }
-                if inFlight >= concurrency, let finished = await group.next() {
+                if stopping {
+                    source.stop()
+                } else if next == pending.count, !ended, !reading {
+                    reading = true
+                    group.addTask { .lines(await source.next()) }
+                }
+                // Everything recorded so far reaches stdout before the run waits again: a
+                // `tail -f` of a cron log, or `jq` on a pipe, sees each outcome as it happens.
+                environment.stdout.flush()
+                if inFlight == 0 && !reading { break }
+                guard let event = await group.next() else { break }
+                switch event {
+                case .finished(let outcome):
                     inFlight -= 1
-                    let keepGoing = record(finished)
-                    if !keepGoing || Task.isCancelled {
-                        // The id just read was not sent: it still gets its one outcome.
-                        let why = keepGoing ? "not sent: interrupted" : "not sent: the run stopped"
-                        _ = record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: why))
-                        if keepGoing { markBulk(interrupted: true) }
-                        break reading
+                    if !record(outcome) { stopping = true }
+                case .lines(.lines(let lines)):
+                    reading = false
+                    pending = lines
+                    next = 0
+                case .lines(.end):
+                    reading = false
+                    ended = true
+                case .lines(.failed(let error)):
+                    reading = false
+                    ended = true
+                    if error.stopped || Task.isCancelled {
+                        if !stopping { markBulk(interrupted: true) }
+                    } else {
+                        reporter.error(error.description)
+                        markBulk(failure: error.description)
                     }
                 }
-                let sentFrom = origin
-                group.addTask {
-                    Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: sentFrom)
-                }
-                inFlight += 1
-            }
-            while let finished = await group.next() {
-                _ = record(finished)
             }
         }
         guard var run = bulk else { return .failures }
@@ -154,28 +178,32 @@ extension Interpreter {
         reporter.stdout.write { lines.append(id: id, line: line, request: request, to: &$0) }
     }
 
-    /// Marks the bulk run in progress as interrupted or failed while reading.
-    func markBulk(interrupted: Bool = false, failure: String? = nil) {
-        if interrupted { bulk?.report.interrupted = true }
+    /// Marks the bulk run in progress as interrupted, or as stopped early for `failure`.
+    func markBulk(interrupted: Bool = false, failure: String? = nil, status: RunStatus = .failures) {
+        guard var run = bulk else { return }
+        if interrupted { run.report.interrupted = true }
         if let failure {
-            bulk?.status = max(bulk?.status ?? .failures, .failures)
-            bulk?.report.stoppedBecause = failure
+            run.status = max(run.status, status)
+            run.report.stoppedBecause = failure
         }
+        bulk = run
     }
 
     /// About how many ids `path` holds, from its size (a UUID line is 37 bytes).
     static func estimatedIDCount(_ path: String) -> Int {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return 0 }
-        return Int(info.st_size) / 37 + 16
+        guard case .regular(let size) = FileKind.of(path) else { return 0 }
+        return size / 37 + 16
     }
 
-    /// Lines in `path` that may hold ids, for the progress line's total. Cheap: no validation.
-    static func countLines(_ path: String) -> Int? {
-        guard let reader = try? IDLineReader(path: path) else { return nil }
-        var n = 0
-        while (try? reader.next()) ?? nil != nil { n += 1 }
-        return n
+    /// Lines in the regular file `path` that may hold ids, for the progress line's total,
+    /// counted on a thread of its own. Cheap: no validation.
+    static func countLines(_ path: String) async -> Int? {
+        await BlockingWorker().run {
+            guard let reader = try? IDLineReader(path: path) else { return nil }
+            var n = 0
+            while (try? reader.next()) ?? nil != nil { n += 1 }
+            return n
+        }
     }
 }
 
@@ -193,7 +221,7 @@ struct BulkState {
         var keepGoing = true
         if let journalFailure {
             status = max(status, journalFailure)
-            report.stoppedBecause = "the journal could not be written"
+            report.stoppedBecause = "the journal could not be written, so nothing more is sent"
             keepGoing = false
         }
         report.summary.add(outcome.kind)

@@ -19,11 +19,14 @@ public struct InterpreterEnvironment: Sendable {
     public var connection: @Sendable () -> ConnectionInfo
     /// The REPL's `Delete 5,000 recordings? [y/N]`. nil in scripts: they refuse instead.
     public var askConfirmation: (@Sendable (String) async -> Bool)?
-    /// The REPL's `set api-key`: asks for the key without echo and hands it to the client.
-    /// Returns false when nothing was entered.
-    public var enterAPIKey: (@Sendable () async -> Bool)?
+    /// The shell's `set api-key`: asks for the key without echo and hands it to the client.
+    public var enterAPIKey: (@Sendable () async -> APIKeyEntry)?
     /// Opens stdin for `foreach id in -`.
     public var standardInputDescriptor: Int32 = 0
+    /// What to do when a real delete is due and no key is set: the shell says `set api-key`,
+    /// a script says TELNYX_API_KEY.
+    public var noKeyAdvice =
+        "no API key: set TELNYX_API_KEY (export TELNYX_API_KEY=KEY…) or pass --api-key; nothing was sent"
 
     public init(
         client: any RecordingDeleting, stdout: any OutputSink, stderr: any OutputSink, journal: Journal?,
@@ -35,6 +38,15 @@ public struct InterpreterEnvironment: Sendable {
         self.journal = journal
         self.connection = connection
     }
+}
+
+/// What `set api-key` did.
+public enum APIKeyEntry: Sendable {
+    case set
+    /// Nothing was entered.
+    case unchanged
+    /// The key was refused (not printable ASCII); the reason never quotes it.
+    case refused(String)
 }
 
 /// What the user should know about where requests go.
@@ -51,7 +63,7 @@ public struct ConnectionInfo: Sendable {
     }
 }
 
-/// How a statement, an entry or a whole script ended; the exit codes of DESIGN.md.
+/// How a statement, an entry or a whole script ended, and so the exit code.
 public enum RunStatus: Int32, Sendable, Comparable {
     case success = 0
     /// Some deletes failed.
@@ -60,7 +72,8 @@ public enum RunStatus: Int32, Sendable, Comparable {
     case usage = 2
     /// Authentication failed: a bad key will not get better.
     case unauthorized = 3
-    /// Ctrl-C.
+    /// Ctrl-C, SIGTERM or SIGHUP: the exit code is 128 + the signal (130, 143, 129), which
+    /// the executable knows; 130 here.
     case interrupted = 130
 
     public var exitCode: Int32 { rawValue }

@@ -1,8 +1,7 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
+import TnxSystem
 
 /// One id-bearing line of an id file: trimmed, not blank, not a comment.
 public struct IDLine: Sendable, Hashable {
@@ -14,6 +13,8 @@ public struct IDLine: Sendable, Hashable {
 /// Why an id source could not be read.
 public struct IDSourceError: Error, Sendable, CustomStringConvertible {
     public var description: String
+    /// Reading stopped because `stop()` was called (Ctrl-C), not because of the input.
+    public var stopped = false
 }
 
 /// Streams the id lines of a file or of stdin with constant memory, however long the file.
@@ -23,9 +24,12 @@ public struct IDSourceError: Error, Sendable, CustomStringConvertible {
 /// `maximumLineLength` is returned truncated (it is invalid anyway) instead of being
 /// buffered whole.
 public final class IDLineReader {
+    /// Longest id line kept: an id is at most 128 characters, so anything longer is invalid
+    /// anyway and is not buffered whole.
     public static let maximumLineLength = 4096
 
     public let name: String
+    private let maximumLineLength: Int
     private let fd: Int32
     private let ownsDescriptor: Bool
     private var buffer: [UInt8]
@@ -34,29 +38,39 @@ public final class IDLineReader {
     private var eof = false
     private var lineNumber = 0
     private var atFileStart = true
+    /// A pipe, FIFO, terminal or socket: it may be silent for a long time, so every read waits
+    /// in short slices and `stop()` ends the wait.
+    public let isStream: Bool
+    /// Asked while a read of a stream waits (every 100 ms): true ends the wait with
+    /// `IDSourceError.stopped`.
+    public var shouldStop: (@Sendable () -> Bool)?
 
     /// Opens `path` for reading. The message of a failure names the file and the reason.
-    public init(path: String) throws(IDSourceError) {
+    public init(path: String, maximumLineLength: Int = IDLineReader.maximumLineLength) throws(IDSourceError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw IDSourceError(description: "cannot read id file '\(path)': \(String(cString: strerror(errno)))")
         }
-        var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+        let kind = FileDescriptor.kind(fd)
+        if kind == .directory {
             close(fd)
             throw IDSourceError(description: "cannot read id file '\(path)': it is a directory")
         }
+        self.isStream = kind == .stream
         self.name = path
         self.fd = fd
         self.ownsDescriptor = true
+        self.maximumLineLength = maximumLineLength
         self.buffer = [UInt8](repeating: 0, count: 1 << 16)
     }
 
     /// Reads from an open descriptor (stdin) that the caller keeps open.
     public init(descriptor: Int32, name: String) {
+        self.isStream = !FileDescriptor.kind(descriptor).isRegular
         self.name = name
         self.fd = descriptor
         self.ownsDescriptor = false
+        self.maximumLineLength = IDLineReader.maximumLineLength
         self.buffer = [UInt8](repeating: 0, count: 1 << 16)
     }
 
@@ -64,10 +78,34 @@ public final class IDLineReader {
         if ownsDescriptor { close(fd) }
     }
 
+    /// Whether a whole line (or the last one) is already buffered: reading it needs no `read`.
+    private var hasBufferedLine: Bool {
+        if eof { return start < end }
+        return firstNewline(from: start) != nil
+    }
+
     /// The next id line, or nil at the end of the input.
     public func next() throws(IDSourceError) -> IDLine? {
+        switch try read(mayWait: true) {
+        case .line(let line): return line
+        case .end, .needsInput: return nil
+        }
+    }
+
+    /// What `read(mayWait:)` found.
+    public enum Read {
+        case line(IDLine)
+        /// A stream has no whole line buffered, and `mayWait` was false.
+        case needsInput
+        case end
+    }
+
+    /// The next id line; with `mayWait` false, a stream that would have to wait for more input
+    /// answers `.needsInput` instead (so lines already read can be used at once).
+    public func read(mayWait: Bool) throws(IDSourceError) -> Read {
         while true {
-            guard let raw = try nextRawLine() else { return nil }
+            if !mayWait, isStream, !hasBufferedLine { return .needsInput }
+            guard let raw = try nextRawLine() else { return .end }
             lineNumber += 1
             let isFirst = atFileStart
             atFileStart = false
@@ -78,7 +116,7 @@ public final class IDLineReader {
             case .truncated(let bytes):
                 text = bytes.withUnsafeBufferPointer { Self.idText($0, isFirst) }
             }
-            if let text { return IDLine(number: lineNumber, text: text) }
+            if let text { return .line(IDLine(number: lineNumber, text: text)) }
         }
     }
 
@@ -108,8 +146,8 @@ public final class IDLineReader {
                 start = nl + 1
                 return line
             }
-            if end - start >= Self.maximumLineLength {
-                let kept = Array(buffer[start..<(start + Self.maximumLineLength)])
+            if end - start >= maximumLineLength {
+                let kept = Array(buffer[start..<(start + maximumLineLength)])
                 try skipToNextLine()
                 return .truncated(kept)
             }
@@ -147,12 +185,18 @@ public final class IDLineReader {
             start = 0
         }
         if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+        if isStream {
+            while !FileDescriptor.waitForInput(fd, milliseconds: 100) {
+                if shouldStop?() == true {
+                    throw IDSourceError(description: "reading '\(name)' was stopped", stopped: true)
+                }
+            }
+        }
         let n = buffer.withUnsafeMutableBufferPointer { p in
-            read(fd, p.baseAddress! + end, p.count - end)
+            FileDescriptor.read(fd, into: p.baseAddress! + end, count: p.count - end)
         }
         if n < 0 {
-            if errno == EINTR { return }
-            throw IDSourceError(description: "cannot read id file '\(name)': \(String(cString: strerror(errno)))")
+            throw IDSourceError(description: "cannot read id file '\(name)': \(SystemError(Int32(-n)))")
         }
         if n == 0 { eof = true }
         end += n

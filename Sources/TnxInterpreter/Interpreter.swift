@@ -1,29 +1,45 @@
 import TelnyxRecordings
 import TnxLanguage
 
-/// Runs tnx source: the one `run(source)` that the script runner and the REPL share.
+/// Runs tnx source: the one `run` that the script runner and the shell share.
 ///
 /// An actor because it owns the session's state (settings, `show last`, what stdin has
 /// given) while a bulk run's requests complete on other threads; outcomes are recorded here,
 /// one at a time, so the journal, the summary and the reporter never race.
+///
+/// One `run` is one *invocation*: the script files of a command line, or one shell entry. All
+/// of it is checked before any of it runs, and the safety gate counts all of it (see
+/// `SafetyGate.swift`).
 public actor Interpreter {
     public private(set) var settings: Settings
+    /// What each script file of an invocation starts from (the command line's options), so a
+    /// script means the same alone or after another.
+    let startingSettings: Settings
     let environment: InterpreterEnvironment
     let reporter: Reporter
     var last: LastResult = .nothing
-    /// Ids the journal says are done, read once on the first bulk run with `--resume`.
-    var completedIDs: IDSet?
+    /// What the journal says is done, read once on the first bulk run with `--resume`.
+    var resumeSet: ResumeSet?
     /// The bulk run in progress, if any.
     var bulk: BulkState?
+    /// The journal is open and the base URL answered like the API (`prepareToDelete`).
+    var preparedToDelete = false
+    /// Real deletes this invocation may still send with `confirm` on: 1 when nobody
+    /// confirmed, unlimited once the gate was answered yes. The gate's count decides whether to
+    /// ask; this decides, request by request, that no miscount can delete a second recording.
+    var unconfirmedDeletesLeft = 1
 
     public init(settings: Settings, environment: InterpreterEnvironment) {
         self.settings = settings
+        self.startingSettings = settings
         self.environment = environment
         let colour = environment.colourAllowed
         self.reporter = Reporter(
             stdout: environment.stdout, stderr: environment.stderr,
             colourOut: colour && environment.stdout.isTerminal,
             colourErr: colour && environment.stderr.isTerminal)
+        let notices = WaitNotices(stderr: environment.stderr)
+        environment.client.activity?.observe { notices.say($0) }
     }
 
     /// The result of `run`: how it ended, and whether `exit` asked to end the session.
@@ -32,38 +48,72 @@ public actor Interpreter {
         public var exitRequested: Bool
     }
 
-    /// Parses and checks the whole of `source`; when it is clean, runs it. A syntax error
-    /// anywhere means nothing runs and nothing is sent.
-    public func run(_ source: SourceFile, origin: ScriptOrigin) async -> Result {
-        defer { flush() }
-        guard let script = Self.checked(source, origin: origin, reporter: reporter) else {
-            return Result(status: .usage, exitRequested: false)
+    /// One piece of source of an invocation, with where it came from.
+    public struct Input: Sendable {
+        public var file: SourceFile
+        public var origin: ScriptOrigin
+        public init(file: SourceFile, origin: ScriptOrigin) {
+            self.file = file
+            self.origin = origin
         }
-        if let refusal = await safetyGate(script.statements) {
+    }
+
+    /// Runs one shell entry (or one script), with the session's current settings.
+    public func run(_ source: SourceFile, origin: ScriptOrigin) async -> Result {
+        await run([Input(file: source, origin: origin)], eachFromStartingSettings: origin != .repl)
+    }
+
+    /// Runs the scripts of one invocation: every one is checked and counted by the safety gate
+    /// before the first runs; then they run in order, each from the invocation's starting
+    /// settings (with `eachFromStartingSettings`), until one ends the invocation.
+    public func run(_ inputs: [Input], eachFromStartingSettings: Bool = true) async -> Result {
+        defer { flush() }
+        var scripts: [(script: Script, origin: ScriptOrigin)] = []
+        for input in inputs {
+            if let script = Self.checked(input.file, origin: input.origin, settings: startingSettings, reporter: reporter) {
+                scripts.append((script, input.origin))
+            }
+        }
+        guard scripts.count == inputs.count else { return Result(status: .usage, exitRequested: false) }
+
+        let first = eachFromStartingSettings ? startingSettings : settings
+        if let refusal = await safetyGate(scripts.map(\.script.statements), startingFrom: first) {
             return Result(status: refusal, exitRequested: false)
         }
-        let flow = await execute(script.statements, bindings: [:], origin: origin)
-        return Result(status: flow.status, exitRequested: flow.exitRequested)
+        var status = RunStatus.success
+        var exitRequested = false
+        for (script, origin) in scripts {
+            if eachFromStartingSettings { settings = startingSettings }
+            let flow = await execute(script.statements, bindings: [:], origin: origin)
+            status = max(status, flow.status)
+            if flow.exitRequested { exitRequested = true }
+            if flow.stop || flow.exitRequested { break }
+            if status != .success, status != .failures || settings.onError == .stop { break }
+        }
+        if let failure = await syncJournal() { status = max(status, failure) }
+        return Result(status: status, exitRequested: exitRequested)
     }
 
     /// The same checks as `run`, nothing executed. Prints the diagnostics and returns whether
     /// the source is clean.
     public func check(_ source: SourceFile, origin: ScriptOrigin) -> Bool {
         defer { flush() }
-        return Self.checked(source, origin: origin, reporter: reporter) != nil
+        return Self.checked(source, origin: origin, settings: startingSettings, reporter: reporter) != nil
     }
 
     /// `tnx --check`: needs no client, no journal, no network.
-    public static func check(_ source: SourceFile, origin: ScriptOrigin, stderr: any OutputSink, colour: Bool) -> Bool {
+    public static func check(
+        _ source: SourceFile, origin: ScriptOrigin, settings: Settings = Settings(), stderr: any OutputSink, colour: Bool
+    ) -> Bool {
         let reporter = Reporter(stdout: stderr, stderr: stderr, colourOut: false, colourErr: colour)
-        return checked(source, origin: origin, reporter: reporter) != nil
+        return checked(source, origin: origin, settings: settings, reporter: reporter) != nil
     }
 
-    private static func checked(_ source: SourceFile, origin: ScriptOrigin, reporter: Reporter) -> Script? {
+    private static func checked(_ source: SourceFile, origin: ScriptOrigin, settings: Settings, reporter: Reporter) -> Script? {
         let parsed = Frontend.parse(source)
         var diagnostics = parsed.diagnostics
         if !parsed.hasErrors {
-            diagnostics += Planner.check(parsed.script, origin: origin)
+            diagnostics += Planner.check(parsed.script, origin: origin, dryRunLocked: settings.dryRunLocked)
         }
         reporter.diagnostics(diagnostics, source: source)
         let errors = diagnostics.filter { $0.severity == .error }.count
@@ -101,6 +151,8 @@ public actor Interpreter {
                 break
             }
             let step = await execute(statement, bindings: bindings, origin: origin)
+            // What a statement printed is on its way before the next one starts.
+            environment.stdout.flush()
             flow.status = max(flow.status, step.status)
             if step.exitRequested {
                 flow.exitRequested = true
@@ -157,13 +209,15 @@ public actor Interpreter {
             return Flow()
         case .set(.apiKey):
             guard let enter = environment.enterAPIKey else {
-                reporter.error("'set api-key' only works in the REPL; use TELNYX_API_KEY or --api-key")
+                reporter.error("'set api-key' only works in the shell; use TELNYX_API_KEY or --api-key")
                 return Flow(status: .usage)
             }
-            if await enter() {
-                reporter.info("API key set for this session (it is not saved anywhere)")
-            } else {
-                reporter.info("no key entered; the API key is unchanged")
+            switch await enter() {
+            case .set: reporter.info("API key set for this session (it is not saved anywhere)")
+            case .unchanged: reporter.info("no key entered; the API key is unchanged")
+            case .refused(let reason):
+                reporter.error(reason)
+                return Flow(status: .usage)
             }
             return Flow()
         case .set(let assignment):
@@ -184,8 +238,20 @@ public actor Interpreter {
     /// `delete ID`.
     private func deleteOne(_ id: RecordingID) async -> RunStatus {
         let dryRun = settings.dryRun
+        if !dryRun {
+            if let refused = await prepareToDelete() { return refused }
+            if !mayDeleteUnconfirmed() {
+                let outcome = Outcome(kind: .skipped, id: id.rawValue, message: Self.unconfirmedMessage)
+                reporter.outcome(outcome, format: settings.output)
+                reporter.error(Self.unconfirmedMessage)
+                return .usage
+            }
+        }
         let outcome = Outcome(await environment.client.deleteRecording(id, dryRun: dryRun), id: id, origin: nil)
-        if !dryRun, let failure = journal(outcome) { return failure }
+        if !dryRun, let failure = journal(outcome) {
+            reporter.outcome(outcome, format: settings.output)
+            return failure
+        }
         reporter.outcome(outcome, format: settings.output)
         last = .delete(outcome)
         return Self.status(of: outcome)
@@ -208,32 +274,47 @@ public actor Interpreter {
         }
     }
 
+    /// Flushes the journal to the disk at the end of an invocation that wrote to it.
+    private func syncJournal() async -> RunStatus? {
+        guard preparedToDelete, let journal = environment.journal, let error = await journal.sync() else { return nil }
+        reporter.error(error.description)
+        return .failures
+    }
+
     /// `foreach f in FILES body`: the body once per file name, in order.
     private func forEachFile(
         in path: String, variable: String, body: [Statement], bindings: [String: String], origin: ScriptOrigin
     ) async -> Flow {
-        let reader: IDLineReader
-        do {
-            reader = try path == "-" ? IDLineReader(descriptor: environment.standardInputDescriptor, name: "<stdin>") : IDLineReader(path: path)
-        } catch {
+        let source: IDSource
+        switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
+        case .success(let opened): source = opened
+        case .failure(let error):
             reporter.error(error.description)
             return Flow(status: .failures)
         }
         var flow = Flow()
         var inner = bindings
-        while !flow.stop {
-            let line: IDLine?
-            do throws(IDSourceError) { line = try reader.next() } catch {
-                reporter.error(error.description)
-                flow.status = max(flow.status, .failures)
-                break
+        reading: while !flow.stop {
+            switch await source.next(limit: 1) {
+            case .end:
+                break reading
+            case .failed(let error):
+                if error.stopped || Task.isCancelled {
+                    flow.status = max(flow.status, .interrupted)
+                } else {
+                    reporter.error(error.description)
+                    flow.status = max(flow.status, .failures)
+                }
+                break reading
+            case .lines(let lines):
+                for line in lines where !flow.stop {
+                    inner[variable] = line.text
+                    let step = await execute(body, bindings: inner, origin: origin)
+                    flow.status = max(flow.status, step.status)
+                    flow.stop = step.stop
+                    flow.exitRequested = step.exitRequested
+                }
             }
-            guard let line else { break }
-            inner[variable] = line.text
-            let step = await execute(body, bindings: inner, origin: origin)
-            flow.status = max(flow.status, step.status)
-            flow.stop = step.stop
-            flow.exitRequested = step.exitRequested
         }
         return flow
     }

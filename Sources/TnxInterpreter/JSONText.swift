@@ -1,3 +1,5 @@
+import TerminalText
+
 /// Hand-written JSON output for the journal and `--output json`: one line per outcome, on
 /// the hot path of bulk runs, where a general encoder would cost more than the request.
 /// It appends UTF-8 bytes to one buffer; nested objects are written in place.
@@ -93,38 +95,42 @@ struct JSONObjectWriter {
         String(decoding: finishBytes(), as: UTF8.self)
     }
 
+    /// `value` as a JSON string. Besides what JSON requires, every character `TerminalText`
+    /// finds unsafe (C1 controls, bidirectional overrides) is written as `\uXXXX`: the same
+    /// text, and a JSON line printed to a terminal cannot drive it.
     static func appendQuoted(_ value: String, to out: inout [UInt8]) {
         var value = value
         out.append(UInt8(ascii: "\""))
-        value.withUTF8 { utf8 in
-            var clean = true
-            var i = 0
-            while i < utf8.count {
-                let byte = utf8[i]
-                if byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                    clean = false
-                    break
-                }
-                i += 1
-            }
-            if clean {
-                out.append(contentsOf: utf8)
-                return
-            }
+        // One pass over the bytes decides; ids, URLs and most text are plain ASCII.
+        let (clean, ascii) = value.withUTF8 { utf8 -> (Bool, Bool) in
+            var ascii = true
             for byte in utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-                case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-                case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: "\\u00".utf8)
-                    out.append(hex[Int(byte >> 4)])
-                    out.append(hex[Int(byte & 0xF)])
-                default:
-                    out.append(byte)
+                if byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F { return (false, false) }
+                if byte >= 0x80 { ascii = false }
+            }
+            return (true, ascii)
+        }
+        if clean && (ascii || !value.unicodeScalars.contains(where: TerminalText.isUnsafe)) {
+            value.withUTF8 { out.append(contentsOf: $0) }
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        let hex = Array("0123456789abcdef".utf8)
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case "\\": out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case "\n": out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case "\r": out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case "\t": out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            default:
+                if TerminalText.isUnsafe(scalar) {
+                    // Every unsafe scalar is in the basic plane: four hex digits.
+                    let v = scalar.value
+                    out.append(contentsOf: "\\u".utf8)
+                    for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int((v >> UInt32(shift)) & 0xF)]) }
+                } else {
+                    out.append(contentsOf: String(scalar).utf8)
                 }
             }
         }

@@ -1,38 +1,59 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Dispatch
 import Synchronization
+import TelnyxRecordings
+import TnxSystem
 
 /// The audit trail of what tnx destroyed: one JSON line per outcome, appended with a single
-/// `write(2)` each, so a crash (even `kill -9`) loses only requests still in flight.
-/// `--resume` reads it back to skip what is already done.
+/// `write(2)` each as soon as the answer arrives, so a crash (even `kill -9`) loses only the
+/// requests still in flight. `--resume` reads it back to skip what is already done.
 ///
-/// The file is created on the first outcome (never by `--check`, `help` or a dry-run) with
-/// mode 0600 in a 0700 directory: it holds phone numbers and call metadata.
+/// - `open()` runs before the first request of a real run: the file (mode 0600, in a 0700
+///   directory: it holds phone numbers and call metadata) must open for appending, or nothing
+///   is sent. A last line torn by a crash is ended first, so the next line starts whole.
+/// - Every line names the base URL it was deleted at; `--resume` trusts only lines of the
+///   current one (a sandbox run never skips a real id).
+/// - Written lines are flushed to the disk (`fsync`) at most a second after they are written,
+///   on a thread of their own, and at the end of every run: a power cut loses at most the
+///   last second of lines.
 public final class Journal: Sendable {
     public let path: String
     /// Identifies this process's entries, so one run can be told from another.
     public let runID: String
-    private let descriptor = Mutex<Int32>(-1)
+    /// The API the outcomes happened at (normalised, as `ClientConfiguration` gives it).
+    public let baseURL: String
 
-    public init(path: String, runID: String = Journal.makeRunID()) {
+    private struct State {
+        var fd: Int32 = -1
+        /// Lines written since the last `fsync`.
+        var dirty = false
+        var syncScheduled = false
+        /// A background `fsync` failed: the next write reports it.
+        var syncFailure: String?
+        /// `fsync`s done, for tests.
+        var syncs = 0
+    }
+    private let state = Mutex(State())
+    private let worker = BlockingWorker()
+    /// Wakes a background sync that is waiting out its second (`sync()` wants it now).
+    private let syncNow = DispatchSemaphore(value: 0)
+
+    public init(path: String, baseURL: String, runID: String = Journal.makeRunID()) {
         self.path = path
+        self.baseURL = baseURL
         self.runID = runID
     }
 
     deinit {
-        descriptor.withLock { if $0 >= 0 { close($0) } }
+        state.withLock { if $0.fd >= 0 { FileDescriptor.close($0.fd) } }
     }
 
-    /// `$XDG_STATE_HOME/tnx/journal.jsonl`, or `~/.local/state/tnx/journal.jsonl`.
-    public static func defaultPath(environment: [String: String]) -> String {
+    /// `$XDG_STATE_HOME/tnx/NAME`, or `~/.local/state/tnx/NAME`.
+    public static func defaultPath(environment: [String: String], name: String = "journal.jsonl") -> String {
         if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
-            return state + "/tnx/journal.jsonl"
+            return state + "/tnx/" + name
         }
         let home = environment["HOME"] ?? "."
-        return home + "/.local/state/tnx/journal.jsonl"
+        return home + "/.local/state/tnx/" + name
     }
 
     public static func makeRunID() -> String {
@@ -42,127 +63,97 @@ public final class Journal: Sendable {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
+    /// Opens the journal for appending (once), creating it and its directory when missing.
+    /// Throws when it cannot be written: then nothing may be deleted.
+    public func open() throws(JournalError) {
+        let result: Result<Void, JournalError> = state.withLock { s in
+            if s.fd >= 0 { return .success(()) }
+            if let reason = Directories.createParent(of: path) { return .failure(JournalError(path: path, reason: reason)) }
+            switch FileKind.of(path) {
+            case .directory: return .failure(JournalError(path: path, reason: "it is a directory"))
+            case .stream: return .failure(JournalError(path: path, reason: "it is not a regular file"))
+            case .regular, .missing: break
+            }
+            let fd: Int32
+            switch FileDescriptor.openForAppending(path) {
+            case .success(let opened): fd = opened
+            case .failure(let error): return .failure(JournalError(path: path, reason: error.description))
+            }
+            // A crash in the middle of a line left it without its end: end it, so the next
+            // line is whole (the torn one is ignored by --resume, with a warning).
+            if let last = FileDescriptor.lastByte(fd), last != UInt8(ascii: "\n"),
+                let errno = FileDescriptor.writeAll(fd, [UInt8(ascii: "\n")])
+            {
+                FileDescriptor.close(fd)
+                return .failure(JournalError(path: path, reason: SystemError(errno).description))
+            }
+            s.fd = fd
+            return .success(())
+        }
+        try result.get()
+    }
+
     /// Appends one outcome. Throws when the journal cannot be written: the caller stops the
     /// run, since deleting without an audit trail is not what the user asked for.
     public func record(_ outcome: Outcome) throws(JournalError) {
         var line = JSONObjectWriter()
         line.field("time", Timestamp.now())
         line.field("run", runID)
-        line.field("id", outcome.id)
-        line.field("outcome", outcome.kind.rawValue)
-        line.field("origin", outcome.origin)
-        if let status = outcome.httpStatus { line.field("http_status", status) } else { line.null("http_status") }
-        if outcome.kind == .failed || outcome.kind == .invalid || outcome.kind == .notFound {
-            line.field("error", outcome.message)
-            line.field("error_code", outcome.error?.apiErrors.first?.code)
-        } else {
-            line.field("note", outcome.message)
-        }
-        if outcome.attempts > 1 { line.field("attempts", outcome.attempts) }
-        if let recording = outcome.recording {
-            line.object("recording") { RecordingJSON.write(recording, to: &$0) }
-        }
+        line.field("base_url", baseURL)
+        OutcomeFields.write(outcome, to: &line, request: false)
         var bytes = line.finishBytes()
         bytes.append(UInt8(ascii: "\n"))
         try append(bytes)
     }
 
     private func append(_ bytes: [UInt8]) throws(JournalError) {
-        let result: Result<Void, JournalError> = descriptor.withLock { fd in
-            if fd < 0 {
-                switch Self.open(path) {
-                case .success(let opened): fd = opened
-                case .failure(let error): return .failure(error)
-                }
-            }
-            let written = bytes.withUnsafeBufferPointer { bytes -> Int in
-                var offset = 0
-                while offset < bytes.count {
-                    let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        return -Int(errno)
-                    }
-                    offset += n
-                }
-                return offset
-            }
-            if written < 0 {
-                return .failure(JournalError(path: path, reason: String(cString: strerror(Int32(-written)))))
-            }
-            return .success(())
+        try open()
+        let (failure, scheduleSync) = state.withLock { s -> (String?, Bool) in
+            if let failure = s.syncFailure { return (failure, false) }
+            if let errno = FileDescriptor.writeAll(s.fd, bytes) { return (SystemError(errno).description, false) }
+            s.dirty = true
+            defer { s.syncScheduled = true }
+            return (nil, !s.syncScheduled)
         }
-        try result.get()
+        if let failure { throw JournalError(path: path, reason: failure) }
+        if scheduleSync {
+            let written = ContinuousClock.now
+            worker.submit { [self] in
+                // At most a second after the first unsynced line; lines written meanwhile
+                // ride along.
+                let wait = written + .seconds(1) - ContinuousClock.now
+                if wait > .zero { _ = syncNow.wait(timeout: .now() + .nanoseconds(Int(wait.nanosecondsClamped))) }
+                flushToDisk(background: true)
+            }
+        }
     }
 
-    private static func open(_ path: String) -> Result<Int32, JournalError> {
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            let directory = String(path[..<slash])
-            if let reason = makeDirectories(directory) {
-                return .failure(JournalError(path: path, reason: reason))
-            }
-        }
-        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            return .failure(JournalError(path: path, reason: String(cString: strerror(errno))))
-        }
-        return .success(fd)
+    /// `fsync`s done so far.
+    var syncCount: Int { state.withLock { $0.syncs } }
+
+    /// Flushes every line written so far to the disk; nil, or what failed. Runs on the
+    /// journal's own thread.
+    public func sync() async -> JournalError? {
+        syncNow.signal()
+        return await worker.run { [self] in flushToDisk(background: false) }
     }
 
-    /// `mkdir -p` with mode 0700; nil on success, else the reason.
-    static func makeDirectories(_ directory: String) -> String? {
-        var path = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            path += "/" + component
-            if mkdir(path, 0o700) != 0 && errno != EEXIST {
-                return "cannot create directory '\(path)': \(String(cString: strerror(errno)))"
+    @discardableResult
+    private func flushToDisk(background: Bool) -> JournalError? {
+        let fd = state.withLock { s -> Int32 in
+            if background { s.syncScheduled = false }
+            guard s.dirty else { return -1 }
+            s.dirty = false
+            return s.fd
+        }
+        if fd >= 0 {
+            let error = FileDescriptor.sync(fd)
+            state.withLock { s in
+                s.syncs += 1
+                if let error { s.syncFailure = "cannot flush it to the disk: \(error)" }
             }
         }
-        return nil
-    }
-
-    /// The ids whose latest outcome in the journal at `path` is `deleted` or `not_found`.
-    /// A missing journal is an empty one.
-    static func completedIDs(at path: String) throws(JournalError) -> IDSet {
-        var done = IDSet()
-        let reader: IDLineReader
-        do {
-            reader = try IDLineReader(path: path)
-        } catch {
-            if errno == ENOENT { return done }
-            throw JournalError(path: path, reason: error.description)
-        }
-        do {
-            while let line = try reader.next() {
-                guard let id = field("id", in: line.text), let outcome = field("outcome", in: line.text) else { continue }
-                switch outcome {
-                case OutcomeKind.deleted.rawValue, OutcomeKind.notFound.rawValue: done.insert(id)
-                case OutcomeKind.failed.rawValue: done.remove(id)
-                default: break
-                }
-            }
-        } catch {
-            throw JournalError(path: path, reason: error.description)
-        }
-        return done
-    }
-
-    /// The string value of `"key":"…"` in one of our own journal lines. Ids and outcomes
-    /// never contain quotes or backslashes (ids are validated before they are journaled).
-    private static func field(_ key: String, in line: String) -> String? {
-        let pattern = Array("\"\(key)\":\"".utf8)
-        let bytes = Array(line.utf8)
-        guard bytes.count > pattern.count else { return nil }
-        var i = 0
-        while i + pattern.count <= bytes.count {
-            if bytes[i] == pattern[0] && Array(bytes[i..<(i + pattern.count)]) == pattern {
-                let start = i + pattern.count
-                guard let close = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-                return String(decoding: bytes[start..<close], as: UTF8.self)
-            }
-            i += 1
-        }
-        return nil
+        return state.withLock { $0.syncFailure }.map { JournalError(path: path, reason: $0) }
     }
 }
 
@@ -171,5 +162,13 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public var description: String {
         "cannot write the journal '\(path)': \(reason); choose another place with --journal PATH (or --no-journal)"
+    }
+}
+
+extension Duration {
+    var nanosecondsClamped: Int64 {
+        let (s, atto) = components
+        let (product, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? Int64.max : product + atto / 1_000_000_000
     }
 }

@@ -58,6 +58,9 @@ public struct Outcome: Sendable {
                 message: "no such recording (already deleted?)", error: error, attempts: error.attempts)
         case .wouldDelete(let request):
             self.init(kind: .wouldDelete, id: id.rawValue, origin: origin, request: request)
+        case .failed(let error) where error.kind == .interrupted && error.attempts == 0:
+            // Stopped before its request was sent: untouched, like an id the run did not reach.
+            self.init(kind: .skipped, id: id.rawValue, origin: origin, message: "not sent: interrupted")
         case .failed(let error):
             self.init(
                 kind: .failed, id: id.rawValue, origin: origin, httpStatus: error.status,

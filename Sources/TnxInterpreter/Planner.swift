@@ -1,10 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TelnyxRecordings
 import TnxLanguage
+import TnxSystem
 
 /// Where a script came from, which decides what it may do.
 public enum ScriptOrigin: Sendable, Hashable {
@@ -27,13 +23,18 @@ public enum ScriptOrigin: Sendable, Hashable {
 ///   per file, in order.
 struct Planner {
     let origin: ScriptOrigin
+    /// `--dry-run`: `set dry-run off` is an error.
+    let dryRunLocked: Bool
     private(set) var diagnostics: [Diagnostic] = []
     private var stdinLoop: SourceLocation?
 
-    init(origin: ScriptOrigin) { self.origin = origin }
+    init(origin: ScriptOrigin, dryRunLocked: Bool) {
+        self.origin = origin
+        self.dryRunLocked = dryRunLocked
+    }
 
-    static func check(_ script: Script, origin: ScriptOrigin) -> [Diagnostic] {
-        var planner = Planner(origin: origin)
+    static func check(_ script: Script, origin: ScriptOrigin, dryRunLocked: Bool = false) -> [Diagnostic] {
+        var planner = Planner(origin: origin, dryRunLocked: dryRunLocked)
         planner.check(script.statements, fileVariables: [])
         return planner.diagnostics
     }
@@ -101,6 +102,11 @@ struct Planner {
                     "'set api-key' asks for the key at the terminal, so it only works in the REPL; scripts use TELNYX_API_KEY or --api-key",
                     at: statement.location, length: 3)
             }
+        case .set(.dryRun(false)) where dryRunLocked:
+            report(
+                "dry-run-locked",
+                "tnx was started with --dry-run, which nothing can turn off: 'set dry-run off' is refused; run tnx without --dry-run to delete",
+                at: statement.location, length: 3)
         case .help(let topic?):
             if Help.text(topic: topic) == nil {
                 report("unknown-help-topic", Help.unknownTopicMessage(topic), at: statement.location, length: 4)
@@ -138,11 +144,7 @@ struct Planner {
 
     /// Why `path` cannot be read as an id file, or nil when it can.
     static func unreadable(_ path: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return String(cString: strerror(errno)) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { return "it is a directory" }
-        guard access(path, R_OK) == 0 else { return String(cString: strerror(errno)) }
-        return nil
+        Directories.unreadable(path)
     }
 
     private static func usesAsSource(_ variable: String, _ body: [Statement]) -> Bool {

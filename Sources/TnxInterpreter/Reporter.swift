@@ -1,4 +1,5 @@
 import TelnyxRecordings
+import TerminalText
 import TnxLanguage
 
 /// Turns outcomes, summaries and messages into what a person (text) or a program (json)
@@ -25,6 +26,8 @@ struct Reporter {
     /// What precedes the request on a text `would_delete` line.
     var wouldDeleteLabel: String { paint("would delete".padding(12), Self.colour(of: .wouldDelete), colourOut) + " " }
 
+    /// One outcome as a line of text. Everything in it that came from outside — the id as
+    /// read, the file name, the API's words, the recording's numbers — is sanitised.
     func text(_ o: Outcome) -> String {
         let label = o.kind == .wouldDelete ? "would delete" : o.kind.rawValue
         var line = paint(label.padding(12), Self.colour(of: o.kind), colourOut) + " "
@@ -32,58 +35,36 @@ struct Reporter {
         case .wouldDelete:
             line += o.request.map { "\($0.method) \($0.url)" } ?? o.id
         case .invalid:
-            line += (o.origin.map { "\($0): " } ?? "") + (o.message ?? "invalid recording id")
+            line += (o.origin.map { "\(Self.safe($0)): " } ?? "") + Self.safe(o.message ?? "invalid recording id")
             return line
         default:
-            line += o.id
+            line += Self.safe(o.id)
         }
-        if let origin = o.origin, o.kind != .deleted, o.kind != .wouldDelete { line += "  (\(origin))" }
+        if let origin = o.origin, o.kind != .deleted, o.kind != .wouldDelete { line += "  (\(Self.safe(origin)))" }
         if o.kind == .deleted, let r = o.recording {
             var facts: [String] = []
-            if let from = r.from, let to = r.to { facts.append("\(from) → \(to)") }
+            if let from = r.from, let to = r.to { facts.append("\(Self.safe(from, limit: 40)) → \(Self.safe(to, limit: 40))") }
             if let ms = r.durationMillis { facts.append(Self.duration(ms)) }
-            if let started = r.recordingStartedAt { facts.append(String(started.prefix(10))) }
+            if let started = r.recordingStartedAt { facts.append(Self.safe(String(started.prefix(10)))) }
             if !facts.isEmpty { line += "  " + facts.joined(separator: ", ") }
         }
-        if o.kind != .wouldDelete, let message = o.message { line += "  " + message }
+        if o.kind != .wouldDelete, let message = o.message { line += "  " + Self.safe(message) }
         return line
+    }
+
+    /// Text from outside tnx, made safe for a terminal (`TerminalText`, the one sanitiser).
+    static func safe(_ text: String, limit: Int = .max) -> String {
+        TerminalText.sanitized(text, limit: limit)
     }
 
     static func json(_ o: Outcome) -> String {
         String(decoding: jsonBytes(o), as: UTF8.self)
     }
 
-    /// One outcome as a JSON object: `id`, `outcome`, `origin`, `http_status`, `error` or
-    /// `note`, the API's error code, `attempts`, and the `request` (dry-run) or `recording`.
+    /// One outcome as a JSON object (`OutcomeFields`, the list the journal uses too).
     static func jsonBytes(_ o: Outcome) -> [UInt8] {
         var w = JSONObjectWriter()
-        w.field("id", o.id)
-        w.field("outcome", o.kind.rawValue)
-        w.field("origin", o.origin)
-        if let status = o.httpStatus { w.field("http_status", status) } else { w.null("http_status") }
-        if o.kind == .failed || o.kind == .invalid {
-            w.field("error", o.message)
-        } else {
-            w.field("note", o.message)
-        }
-        if let first = o.error?.apiErrors.first {
-            w.field("error_code", first.code)
-            w.field("error_title", first.title)
-            w.field("error_detail", first.detail)
-        }
-        if o.attempts > 1 { w.field("attempts", o.attempts) }
-        if let request = o.request {
-            w.object("request") { r in
-                r.field("method", request.method)
-                r.field("url", request.url)
-                r.object("headers") { h in
-                    for header in request.headers { h.field(dynamic: header.name, header.value) }
-                }
-            }
-        }
-        if let recording = o.recording {
-            w.object("recording") { RecordingJSON.write(recording, to: &$0) }
-        }
+        OutcomeFields.write(o, to: &w, request: true)
         return w.finishBytes()
     }
 
@@ -107,7 +88,7 @@ struct Reporter {
                 parts.append("\(kind == .wouldDelete ? "would delete" : kind.rawValue) \(Self.grouped(s[kind]))")
             }
             let rate = seconds > 0 && s.read > 0 ? String(format1: Double(s.read) / seconds) + "/s" : nil
-            var line = paint("summary", .bold, colourOut) + " \(source): " + parts.joined(separator: " · ")
+            var line = paint("summary", .bold, colourOut) + " \(Self.safe(source)): " + parts.joined(separator: " · ")
             line += "  in " + String(format1: seconds) + " s" + (rate.map { " (\($0))" } ?? "")
             if dryRun { line += "\n" + paint("dry-run", .cyan, colourOut) + ": nothing was sent; \(Self.grouped(s[.wouldDelete])) recordings would be deleted" }
             if interrupted { line += "\n" + paint("interrupted", .yellow, colourOut) + ": ids after the last one read were not touched; run again with --resume to go on" }
@@ -117,13 +98,14 @@ struct Reporter {
 
     // MARK: Messages
 
-    /// A problem to stderr: `error: …` (or `tnx: error: …` in scripts).
+    /// A problem to stderr: `error: …`. The message is sanitised: it may quote a file name,
+    /// an id or the API's words.
     func error(_ message: String) {
-        stderr.write(paint("error:", .red, colourErr) + " " + message + "\n")
+        stderr.write(paint("error:", .red, colourErr) + " " + Self.safe(message) + "\n")
     }
 
     func warning(_ message: String) {
-        stderr.write(paint("warning:", .yellow, colourErr) + " " + message + "\n")
+        stderr.write(paint("warning:", .yellow, colourErr) + " " + Self.safe(message) + "\n")
     }
 
     /// Plain information for people on stdout in text mode (help, settings, show last).

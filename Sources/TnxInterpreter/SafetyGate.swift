@@ -1,33 +1,61 @@
 import TelnyxRecordings
 import TnxLanguage
+import TnxSystem
 
+/// The safety gate: without confirmation (`--yes`, `set confirm off`, or a `y` in the shell),
+/// one invocation never deletes more than one recording.
+///
+/// Two halves:
+/// - before anything runs, `safetyGate` counts what every script of the invocation would
+///   delete with `confirm` on, following their `set` statements in order, each script from the
+///   invocation's starting settings. More than one, or anything it cannot count for sure (ids
+///   from stdin or another stream, files named in a file, a `set dry-run`/`set confirm` inside a
+///   loop body), needs confirmation: the shell asks, a script refuses;
+/// - while it runs, every real delete with `confirm` on spends one of
+///   `unconfirmedDeletesLeft` (1 unless the gate was answered yes), so no miscount of the first
+///   half can ever delete a second recording.
 extension Interpreter {
-    /// How many recordings a script would delete with confirmation on. Counted before anything
-    /// runs, following the `set dry-run` and `set confirm` statements in order.
+    /// What the gate learns from the scripts before they run.
     struct DeleteEstimate {
         var count = 0
-        /// Sources whose ids cannot be counted in advance (stdin, files named in a file).
+        /// What cannot be counted in advance ("every recording listed in <stdin>").
         var uncounted: [String] = []
+        /// Some statement may send a real delete (dry-run off), confirmed or not.
+        var mayDelete = false
 
         var needsConfirmation: Bool { count > 1 || !uncounted.isEmpty }
 
         var phrase: String {
             var parts: [String] = []
             if count > 0 { parts.append("\(Reporter.grouped(count)) recording\(count == 1 ? "" : "s")") }
-            parts += uncounted.map { "every recording listed in \($0)" }
+            parts += uncounted
             return parts.joined(separator: " and ")
         }
     }
 
-    /// The safety gate: deleting more than one recording needs `--yes` / `set confirm off`
-    /// in a script, or a `y` in the REPL. Returns the status to end with when refused.
-    func safetyGate(_ statements: [Statement]) async -> RunStatus? {
-        var simulated = settings
+    static let unconfirmedMessage =
+        "not sent: deleting more than one recording needs confirmation; add --yes (or 'set confirm off') to go ahead"
+
+    /// Counts the invocation's deletes, checks that a key is set if any may be sent, and asks or
+    /// refuses when confirmation is needed. Returns the status to end with when the invocation
+    /// must not run; otherwise sets the allowance of unconfirmed deletes.
+    func safetyGate(_ scripts: [[Statement]], startingFrom start: Settings) async -> RunStatus? {
         var estimate = DeleteEstimate()
-        await self.estimate(statements, settings: &simulated, into: &estimate, insideFileLoop: false)
+        for statements in scripts {
+            var simulated = start
+            await self.estimate(statements, settings: &simulated, into: &estimate, insideFileLoop: false)
+        }
+        if estimate.mayDelete, !environment.connection().hasAPIKey {
+            reporter.error(environment.noKeyAdvice)
+            return .unauthorized
+        }
+        unconfirmedDeletesLeft = 1
         guard estimate.needsConfirmation else { return nil }
         if let ask = environment.askConfirmation {
-            if await ask("Delete \(estimate.phrase)? This cannot be undone. [y/N] ") { return nil }
+            if await ask("Delete \(estimate.phrase)? This cannot be undone. [y/N] ") {
+                unconfirmedDeletesLeft = .max
+                return nil
+            }
             reporter.info("nothing was deleted")
             return .success
         }
@@ -37,23 +65,49 @@ extension Interpreter {
         return .usage
     }
 
+    /// Spends one unconfirmed delete if `confirm` is on; false when none is left.
+    func mayDeleteUnconfirmed() -> Bool {
+        guard settings.confirm else { return true }
+        guard unconfirmedDeletesLeft > 0 else { return false }
+        if unconfirmedDeletesLeft != .max { unconfirmedDeletesLeft -= 1 }
+        return true
+    }
+
     private func estimate(_ statements: [Statement], settings: inout Settings, into estimate: inout DeleteEstimate, insideFileLoop: Bool) async {
         for statement in statements {
             switch statement.kind {
             case .set(let assignment):
+                if insideFileLoop, !settings.dryRunLocked, assignment.key == .dryRun || assignment.key == .confirm {
+                    // Runs once per file: whether the deletes after it are counted, dry or
+                    // confirmed depends on how many files there are.
+                    estimate.uncounted.append("whatever the loop at \(statement.location) deletes ('set \(assignment.key.rawValue)' inside a loop)")
+                }
                 settings.apply(assignment)
             case .delete:
-                if !settings.dryRun && settings.confirm { estimate.count += 1 }
+                guard !settings.dryRun else { continue }
+                estimate.mayDelete = true
+                guard settings.confirm else { continue }
+                if insideFileLoop {
+                    estimate.uncounted.append("the delete at \(statement.location), once for each file of its loop")
+                } else {
+                    estimate.count += 1
+                }
             case .foreach(_, _, let source, let body):
                 if Planner.isIDLoop(statement) {
-                    guard !settings.dryRun && settings.confirm else { continue }
+                    guard !settings.dryRun else { continue }
+                    estimate.mayDelete = true
+                    guard settings.confirm else { continue }
                     switch source.kind {
                     case .literal(let path) where path != "-" && !insideFileLoop:
-                        estimate.count += await countDeletable(path)
-                    case .literal:
-                        estimate.uncounted.append("stdin")
+                        if let count = await countDeletable(path) {
+                            estimate.count += count
+                        } else {
+                            estimate.uncounted.append("every recording listed in \(path)")
+                        }
+                    case .literal(let path):
+                        estimate.uncounted.append("every recording listed in \(path == "-" ? "stdin" : path)")
                     case .variable(let name):
-                        estimate.uncounted.append("the files named by $\(name)")
+                        estimate.uncounted.append("every recording listed in the files named by $\(name)")
                     }
                 } else {
                     await self.estimate(body, settings: &settings, into: &estimate, insideFileLoop: true)
@@ -66,19 +120,72 @@ extension Interpreter {
         }
     }
 
-    /// Valid, distinct ids in `path` that `--resume` would not skip.
-    private func countDeletable(_ path: String) async -> Int {
-        guard let reader = try? IDLineReader(path: path) else { return 0 }
-        if environment.resume, completedIDs == nil, let journal = environment.journal {
-            completedIDs = try? Journal.completedIDs(at: journal.path)
+    /// Valid, distinct ids in the regular file `path` that `--resume` would not skip; nil for
+    /// a stream (a pipe, a FIFO, `/dev/stdin`), which can be read only once: the run reads it.
+    private func countDeletable(_ path: String) async -> Int? {
+        guard FileKind.of(path).isRegular else { return nil }
+        let done = await loadResumeSet()?.done
+        let worker = BlockingWorker()
+        return await worker.run {
+            guard let reader = try? IDLineReader(path: path) else { return 0 }
+            var seen = IDSet()
+            var n = 0
+            while let line = (try? reader.next()) ?? nil {
+                guard let id = try? RecordingID(line.text), seen.insert(id.rawValue) else { continue }
+                if done?.contains(id.rawValue) == true { continue }
+                n += 1
+            }
+            return n
         }
-        var seen = IDSet()
-        var n = 0
-        while let line = (try? reader.next()) ?? nil {
-            guard let id = try? RecordingID(line.text), seen.insert(id.rawValue) else { continue }
-            if environment.resume, completedIDs?.contains(id.rawValue) == true { continue }
-            n += 1
+    }
+
+    /// The journal's done ids for `--resume` (read once), or nil without `--resume`. Reports
+    /// a journal that cannot be read, and warns once about lines it ignored.
+    func loadResumeSet() async -> ResumeSet? {
+        guard environment.resume, let journal = environment.journal else { return nil }
+        if let resumeSet { return resumeSet }
+        let path = journal.path
+        let baseURL = journal.baseURL
+        let read: Swift.Result<ResumeSet, JournalError> = await BlockingWorker().run {
+            do throws(JournalError) {
+                return .success(try Journal.completedIDs(at: path, baseURL: baseURL))
+            } catch {
+                return .failure(error)
+            }
         }
-        return n
+        switch read {
+        case .success(let set):
+            if let warning = set.warning(path: path, baseURL: baseURL) { reporter.warning(warning) }
+            resumeSet = set
+            return set
+        case .failure(let error):
+            reporter.error(error.description)
+            return nil
+        }
+    }
+
+    /// Before the first real request of the session: the journal must open, and the base URL
+    /// must answer like the recordings API. Returns the status to stop with, nothing sent.
+    func prepareToDelete() async -> RunStatus? {
+        if preparedToDelete { return nil }
+        if let journal = environment.journal {
+            do throws(JournalError) {
+                try journal.open()
+            } catch {
+                reporter.error(error.description + "; nothing was sent")
+                return .usage
+            }
+        }
+        if let error = await environment.client.confirmEndpoint() {
+            reporter.error(error.description)
+            switch error.kind {
+            case .unauthorized: return .unauthorized
+            case .wrongBaseURL: return .usage
+            case .interrupted: return .interrupted
+            default: return .failures
+            }
+        }
+        preparedToDelete = true
+        return nil
     }
 }

@@ -9,12 +9,17 @@ public struct Settings: Sendable, Hashable {
     public var onError: ErrorPolicy = .stop
     /// Ask (REPL) or refuse (script) before deleting more than one recording.
     public var confirm = true
+    /// `--dry-run`: dry-run is on for the whole invocation, and `set dry-run off` cannot turn
+    /// it off (the checker refuses it; `apply` ignores it as a second line of defence).
+    public var dryRunLocked = false {
+        didSet { if dryRunLocked { dryRun = true } }
+    }
 
     public init() {}
 
     public mutating func apply(_ assignment: SettingAssignment) {
         switch assignment {
-        case .dryRun(let on): dryRun = on
+        case .dryRun(let on): dryRun = on || dryRunLocked
         case .concurrency(let n): concurrency = n
         case .output(let format): output = format
         case .onError(let policy): onError = policy

@@ -77,9 +77,9 @@ extension Interpreter {
         return table(rows)
     }
 
-    /// Two aligned columns.
+    /// Two aligned columns. The values are sanitised: most came from the API or the user.
     static func table(_ rows: [(String, String)]) -> String {
         let width = rows.map(\.0.count).max() ?? 0
-        return rows.map { $0.0.padding(width + 2) + $0.1 }.joined(separator: "\n")
+        return rows.map { $0.0.padding(width + 2) + Reporter.safe($0.1) }.joined(separator: "\n")
     }
 }

@@ -6,13 +6,14 @@ import Synchronization
 import TelnyxRecordings
 import TnxInterpreter
 import TnxLanguage
+import TnxSystem
 
 /// The interactive shell: libedit on the main thread, each entry run through the same
 /// `Interpreter.run` as a script, in a Task that Ctrl-C cancels.
 enum REPL {
     static func run(
         command: TnxCommand, environment: InterpreterEnvironment, connection: Connection, processEnvironment: [String: String],
-        interrupts: InterruptWatcher
+        signals: StopSignalWatcher
     ) -> Int32 {
         var environment = environment
         let client = connection.client
@@ -20,15 +21,20 @@ enum REPL {
         // `Mutex` is not copyable and cannot be captured by the escaping closures below.)
         let keys = KnownSecrets([processEnvironment["TELNYX_API_KEY"], command.apiKey].compactMap { $0 })
         environment.askConfirmation = { question in await TerminalQuestion.confirm(question) }
+        environment.noKeyAdvice = "no API key: type 'set api-key' to enter one (or start tnx with TELNYX_API_KEY set); nothing was sent"
         environment.enterAPIKey = {
             // Whatever the statement printed before must be on the screen before the prompt,
             // which `readSecret` writes straight to the terminal.
             FileOutput.standardOutput.flush()
-            guard let key = LineEditor.readSecret(prompt: "API key (input hidden): "), !key.isEmpty else { return false }
+            guard let key = LineEditor.readSecret(prompt: "API key (input hidden): "), !key.isEmpty else { return .unchanged }
             keys.add(key)
-            client.setAPIKey(key)
+            do throws(ConfigurationError) {
+                try client.setAPIKey(key)
+            } catch {
+                return .refused(error.message)
+            }
             connection.keySource.withLock { $0 = "entered in this session" }
-            return true
+            return .set
         }
         let interpreter = Interpreter(settings: command.startingSettings, environment: environment)
         let editor: LineEditor
@@ -75,7 +81,10 @@ enum REPL {
                 guard text.contains(where: { !$0.isWhitespace }) else { continue }
                 editor.addToHistory(text)
                 let source = SourceFile(name: "<repl>", text: text)
-                let result = runBlocking(cancellingOn: interrupts) { await interpreter.run(source, origin: .repl) }
+                let (result, stoppedBy) = runBlocking(cancellingOn: signals) { await interpreter.run(source, origin: .repl) }
+                // SIGTERM or SIGHUP stopped the entry the way Ctrl-C does; unlike Ctrl-C it
+                // also ends the session.
+                if let stoppedBy, stoppedBy != SIGINT { return StopSignals.exitStatus(for: stoppedBy) }
                 if result.exitRequested { return 0 }
             }
         }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TnxSystem
 
 /// `tnx --sandbox`: the sandbox API served by the `tnx-sandbox` executable next to `tnx`, as a
 /// child process.
@@ -31,11 +32,7 @@ final class SandboxProcess: Sendable {
 
     /// Where `tnx-sandbox` must be: beside the running `tnx`.
     static var executablePath: String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let me = length > 0 ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
-        let directory = me.lastIndex(of: "/").map { String(me[..<$0]) } ?? "."
-        return directory + "/tnx-sandbox"
+        Executable.directory + "/tnx-sandbox"
     }
 
     /// Starts `tnx-sandbox` seeded with `seed` recordings and waits (at most `timeoutSeconds`)
@@ -64,14 +61,14 @@ final class SandboxProcess: Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // tnx blocks SIGINT in every thread (one watcher takes it); the child must not inherit
-        // that, nor share tnx's process group, where the terminal's Ctrl-C would reach it.
+        // tnx blocks the stop signals in every thread (one watcher takes them); the child must
+        // not inherit that, nor share tnx's process group, where the terminal's Ctrl-C would
+        // reach it.
         var noSignals = sigset_t()
         sigemptyset(&noSignals)
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGPIPE)
+        for signal in StopSignals.all + [SIGPIPE] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setpgroup(&attributes, 0)

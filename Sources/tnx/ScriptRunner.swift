@@ -1,36 +1,23 @@
-import LineEditor
 import TnxInterpreter
 import TnxLanguage
+import TnxSystem
 
-/// Runs script files, `-c` text or a script from stdin, as one script: all of it is checked
-/// before any of it runs, then each piece runs in order until one ends the script.
+/// Runs script files, `-c` text or a script from stdin as one invocation: all of it is checked,
+/// and counted by the safety gate, before any of it runs; then each piece runs in order, from
+/// the command line's settings, until one ends the invocation.
 enum ScriptRunner {
-    static func run(_ sources: [ScriptSource], interpreter: Interpreter, interrupts: InterruptWatcher) -> Int32 {
-        // A syntax error in the third file must stop the first one from running.
-        if sources.count > 1 {
-            var clean = true
-            for source in sources {
-                clean = runBlocking { await interpreter.check(source.file, origin: source.origin) } && clean
-            }
-            guard clean else { return RunStatus.usage.exitCode }
-        }
-        var status = RunStatus.success
-        for source in sources {
-            let result = runBlocking(cancellingOn: interrupts) { await interpreter.run(source.file, origin: source.origin) }
-            status = max(status, result.status)
-            if result.exitRequested || result.status != .success {
-                let onError = runBlocking { await interpreter.settings.onError }
-                if result.exitRequested || result.status != .failures || onError == .stop { break }
-            }
-        }
-        return status.exitCode
+    static func run(_ sources: [ScriptSource], interpreter: Interpreter, signals: StopSignalWatcher) -> Int32 {
+        let inputs = sources.map { Interpreter.Input(file: $0.file, origin: $0.origin) }
+        let (result, stoppedBy) = runBlocking(cancellingOn: signals) { await interpreter.run(inputs) }
+        if result.status == .interrupted, let stoppedBy { return StopSignals.exitStatus(for: stoppedBy) }
+        return result.status.exitCode
     }
 
     /// `tnx --check`: every source, every diagnostic; nothing runs and nothing is contacted.
-    static func check(_ sources: [ScriptSource], colour: Bool) -> Int32 {
+    static func check(_ sources: [ScriptSource], settings: Settings, colour: Bool) -> Int32 {
         var clean = true
         for source in sources {
-            clean = Interpreter.check(source.file, origin: source.origin, stderr: FileOutput.standardError, colour: colour) && clean
+            clean = Interpreter.check(source.file, origin: source.origin, settings: settings, stderr: FileOutput.standardError, colour: colour) && clean
         }
         FileOutput.standardError.flush()
         return clean ? 0 : RunStatus.usage.exitCode

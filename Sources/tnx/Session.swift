@@ -3,6 +3,7 @@ import Glibc
 #endif
 import LineEditor
 import Synchronization
+import TnxSystem
 import TelnyxRecordings
 import TnxInterpreter
 import TnxLanguage
@@ -13,20 +14,21 @@ import TnxLanguage
 /// It runs on the main thread, synchronously: the REPL's line editor must own that thread,
 /// and each operation runs in a Task that Ctrl-C can cancel (see `Operation`).
 enum Session {
-    static func run(_ command: TnxCommand, interrupts: InterruptWatcher) -> Int32 {
+    static func run(_ command: TnxCommand, signals: StopSignalWatcher) -> Int32 {
         let environment = processEnvironment()
 
         // What to run. Reading the scripts first means a missing file fails before anything
         // else starts.
         let sources: [ScriptSource]
-        switch ScriptSource.load(command, standardInputIsTerminal: isatty(0) == 1) {
+        switch ScriptSource.load(command, standardInputIsTerminal: FileDescriptor.isTerminal(0)) {
         case .success(let loaded): sources = loaded
         case .failure(let error):
             FileOutput.standardError.write("tnx: error: \(error.message)\n")
             return 2
         }
         if command.check {
-            return ScriptRunner.check(sources, colour: colourAllowed(environment) && isatty(2) == 1)
+            return ScriptRunner.check(
+                sources, settings: command.startingSettings, colour: colourAllowed(environment) && FileDescriptor.isTerminal(2))
         }
 
         let connection: Connection
@@ -38,9 +40,11 @@ enum Session {
         }
         defer { runBlocking { await connection.close() } }
 
-        let journal: Journal? =
-            command.noJournal ? nil : Journal(path: command.journal ?? Journal.defaultPath(environment: environment))
         let client = connection.client
+        // The sandbox keeps a journal of its own: ids tried there must never be skipped by a
+        // later --resume against the real API (and --resume trusts only lines of its base URL).
+        let defaultJournal = Journal.defaultPath(environment: environment, name: command.sandbox ? "sandbox-journal.jsonl" : "journal.jsonl")
+        let journal: Journal? = command.noJournal ? nil : Journal(path: command.journal ?? defaultJournal, baseURL: client.baseURL)
         var interpreterEnvironment = InterpreterEnvironment(
             client: client, stdout: FileOutput.standardOutput, stderr: FileOutput.standardError, journal: journal,
             connection: {
@@ -53,10 +57,10 @@ enum Session {
         if sources.isEmpty {
             return REPL.run(
                 command: command, environment: interpreterEnvironment, connection: connection, processEnvironment: environment,
-                interrupts: interrupts)
+                signals: signals)
         }
         let interpreter = Interpreter(settings: command.startingSettings, environment: interpreterEnvironment)
-        return ScriptRunner.run(sources, interpreter: interpreter, interrupts: interrupts)
+        return ScriptRunner.run(sources, interpreter: interpreter, signals: signals)
     }
 
     /// The process's environment variables (the first of each name wins, as in `getenv`).
@@ -120,6 +124,11 @@ final class Connection: Sendable {
             // The pool must never cap a bulk run, and `set concurrency` can raise the number of
             // requests in flight to 256 mid-script. Connections are opened on demand only.
             configuration.maximumConnections = 256
+            // --dry-run is final: the client itself refuses to send a delete.
+            configuration.deletesAllowed = !command.dryRun
+            if let wait = command.maxServerWaitMs {
+                configuration.retryPolicy.maxServerDelay = .milliseconds(wait)
+            }
             let client = RecordingsClient(configuration: configuration)
             return .success(Connection(client: client, sandbox: sandbox, keySource: keySource))
         } catch {

@@ -26,7 +26,7 @@ struct TnxCommand: ParsableCommand {
 
             Environment: TELNYX_API_KEY (the API key), TELNYX_BASE_URL (default https://api.telnyx.com/v2), NO_COLOR, XDG_STATE_HOME (the journal and the history live in $XDG_STATE_HOME/tnx/).
 
-            Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, or refused by the safety gate; 3 authentication failed; 130 interrupted.
+            Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, journal or base URL unusable, or refused by the safety gate; 3 authentication failed or no key; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP.
 
             Inside tnx, `help` lists the statements and settings.
             """,
@@ -42,7 +42,7 @@ struct TnxCommand: ParsableCommand {
     @Flag(help: "Parse and validate the scripts without running anything or touching the network.")
     var check = false
 
-    @Flag(help: "Show every request that would be sent; send nothing. Same as 'set dry-run on'.")
+    @Flag(help: "Show every request that would be sent; delete nothing. Nothing in a script can turn it off.")
     var dryRun = false
 
     @Flag(help: "Delete more than one recording without asking. Same as 'set confirm off'.")
@@ -81,6 +81,11 @@ struct TnxCommand: ParsableCommand {
     @Option(help: .hidden)
     var seed: Int = 1000
 
+    /// The longest wait a server's hint may impose (default 60 s): tests of hostile servers
+    /// shorten it.
+    @Option(help: .hidden)
+    var maxServerWaitMs: Int?
+
     func validate() throws {
         if let concurrency, !(1...256).contains(concurrency) {
             throw ValidationError("--concurrency must be a whole number from 1 to 256, not \(concurrency)")
@@ -99,7 +104,7 @@ struct TnxCommand: ParsableCommand {
     /// The settings a script starts with.
     var startingSettings: Settings {
         var settings = Settings()
-        settings.dryRun = dryRun
+        settings.dryRunLocked = dryRun
         settings.confirm = !yes
         if let output { settings.output = output }
         if let concurrency { settings.concurrency = concurrency }

@@ -2,8 +2,8 @@
 import Glibc
 #endif
 import ArgumentParser
-import LineEditor
 import TnxInterpreter
+import TnxSystem
 
 /// Turns the command line into an exit status. Errors travel up to here as values; nothing
 /// below calls `exit`.
@@ -23,15 +23,26 @@ enum TnxMain {
             FileOutput.standardError.write("tnx: error: \(message)\nRun 'tnx --help' for usage.\n")
             return 2
         }
-        // Ctrl-C during an operation cancels it (the runners set that action); a second one
-        // exits at once with 130. One that arrives while nothing runs (loading a script,
-        // shutting down) exits with 130 too, except in the shell: there ^C at the prompt is a
-        // key, and a SIGINT between entries (`kill -INT`, a ^C typed just as an entry ends)
-        // must not end the session. Created only now, so --help and --version do not pay for it.
-        let shell = ScriptSource.opensShell(command, standardInputIsTerminal: isatty(0) == 1)
-        let whenIdle: @Sendable () -> Void
-        if shell { whenIdle = {} } else { whenIdle = { _exit(130) } }
-        let interrupts = InterruptWatcher(forceExitAfter: 2, exitStatus: 130, whenIdle: whenIdle)
-        return Session.run(command, interrupts: interrupts)
+        // A stop signal during an operation cancels it (the runners set that action); a second
+        // one exits at once with 128 + the signal. One that arrives while nothing runs (loading
+        // a script, shutting down) exits at once too, except SIGINT in the shell: there ^C at
+        // the prompt is a key, and a SIGINT between entries (`kill -INT`, a ^C typed just as an
+        // entry ends) must not end the session. Created only now, so --help and --version do
+        // not pay for it.
+        let shell = ScriptSource.opensShell(command, standardInputIsTerminal: FileDescriptor.isTerminal(0))
+        if shell { TerminalState.save() }
+        let whenIdle: @Sendable (Int32) -> Void = { signal in
+            if shell && signal == SIGINT { return }
+            FileOutput.standardOutput.flush()
+            TerminalState.restore()
+            _exit(StopSignals.exitStatus(for: signal))
+        }
+        let signals = StopSignalWatcher(
+            forceExitAfter: 2, beforeForcedExit: { FileOutput.standardOutput.flush() }, whenIdle: whenIdle)
+        if !signals.isRegistered {
+            FileOutput.standardError.write(
+                "tnx: warning: could not watch for Ctrl-C and SIGTERM; stopping tnx may lose the summary of a run in progress\n")
+        }
+        return Session.run(command, signals: signals)
     }
 }

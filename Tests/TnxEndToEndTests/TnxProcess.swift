@@ -10,8 +10,10 @@ struct TnxProcess {
         var stderr: String
     }
 
-    /// `.build/<triple>/debug/tnx`, next to the test bundle.
+    /// `.build/<triple>/debug/tnx`, next to the test bundle; `TNX_TEST_BINARY` names another
+    /// (to check that a new test fails on an older tnx).
     static var binary: String {
+        if let other = ProcessInfo.processInfo.environment["TNX_TEST_BINARY"] { return other }
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         var candidate = bundle.appendingPathComponent("tnx").path
         if !FileManager.default.isExecutableFile(atPath: candidate) {
@@ -38,9 +40,12 @@ struct TnxProcess {
     }
 
     static func start(
-        _ arguments: [String], environment: [String: String], stdin: String? = nil, executable: String = TnxProcess.binary
+        _ arguments: [String], environment: [String: String], stdin: String? = nil, keepStdinOpen: Bool = false,
+        executable: String = TnxProcess.binary, launcher: [String] = []
     ) -> Running {
-        Running(arguments: arguments, environment: environment, stdin: stdin, executable: executable)
+        Running(
+            arguments: arguments, environment: environment, stdin: stdin, keepStdinOpen: keepStdinOpen, executable: executable,
+            launcher: launcher)
     }
 
     /// A tnx process that is still running (for signals).
@@ -51,20 +56,34 @@ struct TnxProcess {
         private let outData = LockedData()
         private let errData = LockedData()
 
-        init(arguments: [String], environment: [String: String], stdin: String?, executable: String) {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+        private let inPipe = Pipe()
+
+        /// `launcher` runs first with tnx and its arguments appended (e.g. `sh -c 'ulimit -f 2;
+        /// exec "$0" "$@"'`).
+        init(
+            arguments: [String], environment: [String: String], stdin: String?, keepStdinOpen: Bool = false, executable: String,
+            launcher: [String] = []
+        ) {
+            if let first = launcher.first {
+                process.executableURL = URL(fileURLWithPath: first)
+                process.arguments = Array(launcher.dropFirst()) + [executable] + arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = arguments
+            }
             process.environment = environment
             process.standardOutput = outPipe
             process.standardError = errPipe
-            let inPipe = Pipe()
+            let inPipe = self.inPipe
             process.standardInput = inPipe
             let outData = self.outData
             let errData = self.errData
             outPipe.fileHandleForReading.readabilityHandler = { handle in outData.append(handle.availableData) }
             errPipe.fileHandleForReading.readabilityHandler = { handle in errData.append(handle.availableData) }
             try! process.run()
-            if let stdin {
+            if keepStdinOpen {
+                if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
+            } else if let stdin {
                 let writer = inPipe.fileHandleForWriting
                 DispatchQueue.global().async {
                     writer.write(Data(stdin.utf8))
@@ -74,6 +93,14 @@ struct TnxProcess {
                 try? inPipe.fileHandleForWriting.close()
             }
         }
+
+        /// With `keepStdinOpen`: writes more input.
+        func writeStdin(_ text: String) { inPipe.fileHandleForWriting.write(Data(text.utf8)) }
+
+        /// With `keepStdinOpen`: ends the input.
+        func closeStdin() { try? inPipe.fileHandleForWriting.close() }
+
+        var isRunning: Bool { process.isRunning }
 
         var stdoutSoFar: String { outData.string }
         var stderrSoFar: String { errData.string }

@@ -21,7 +21,7 @@ struct Harness {
         scratch = try TemporaryFile(text: "")
         journalPath = journal ? scratch.directory + "/journal.jsonl" : nil
         var environment = InterpreterEnvironment(
-            client: client, stdout: out, stderr: err, journal: journalPath.map { Journal(path: $0, runID: "test") },
+            client: client, stdout: out, stderr: err, journal: journalPath.map { Journal(path: $0, baseURL: "https://api.example/v2", runID: "test") },
             connection: { ConnectionInfo(baseURL: "https://api.example/v2", hasAPIKey: true, keySource: "TELNYX_API_KEY") })
         environment.resume = resume
         environment.askConfirmation = ask
@@ -239,7 +239,7 @@ struct InterpreterTests {
         // A second run over the same journal with --resume.
         let second = FakeClient()
         var environment = InterpreterEnvironment(
-            client: second, stdout: MemoryOutput(), stderr: MemoryOutput(), journal: Journal(path: first.journalPath!),
+            client: second, stdout: MemoryOutput(), stderr: MemoryOutput(), journal: Journal(path: first.journalPath!, baseURL: "https://api.example/v2"),
             connection: { ConnectionInfo(baseURL: "x", hasAPIKey: true) })
         environment.resume = true
         let out = MemoryOutput()
@@ -262,7 +262,8 @@ struct InterpreterTests {
         let interpreter = h.interpreter
         let source = SourceFile(name: "test.tnx", text: "set concurrency 4\nforeach id in \(path) delete $id\ndelete \(uuid(99_999))")
         let task = Task { await interpreter.run(source, origin: .file).status }
-        try await Task.sleep(for: .milliseconds(200))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while client.sent.count < 8, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         task.cancel()
         let status = await task.value
         #expect(status == .interrupted)

@@ -4,13 +4,15 @@ import Testing
 
 @testable import TnxInterpreter
 
+let base = "https://api.example/v2"
+
 @Suite("The journal")
 struct JournalTests {
     @Test("each outcome is one JSON line with time, run, id, outcome, status and the recording")
     func lines() throws {
         let dir = try TemporaryFile(text: "")
         let path = dir.directory + "/state/tnx/journal.jsonl"
-        let journal = Journal(path: path, runID: "run1")
+        let journal = Journal(path: path, baseURL: base, runID: "run1")
         var recording = Recording(id: "3fa85f64-5717-4562-b3fc-2c963f66afa6")
         recording.from = "+15551234567"
         recording.durationMillis = 60000
@@ -39,7 +41,7 @@ struct JournalTests {
     func permissions() throws {
         let dir = try TemporaryFile(text: "")
         let path = dir.directory + "/state/tnx/journal.jsonl"
-        try Journal(path: path).record(Outcome(kind: .notFound, id: "a", httpStatus: 404))
+        try Journal(path: path, baseURL: base).record(Outcome(kind: .notFound, id: "a", httpStatus: 404))
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let dirAttributes = try FileManager.default.attributesOfItem(atPath: dir.directory + "/state/tnx")
@@ -50,7 +52,7 @@ struct JournalTests {
     func completed() throws {
         let dir = try TemporaryFile(text: "")
         let path = dir.directory + "/journal.jsonl"
-        let journal = Journal(path: path)
+        let journal = Journal(path: path, baseURL: base)
         try journal.record(Outcome(kind: .deleted, id: "a", httpStatus: 200))
         try journal.record(Outcome(kind: .notFound, id: "b", httpStatus: 404))
         try journal.record(Outcome(kind: .failed, id: "c", httpStatus: 503))
@@ -58,17 +60,17 @@ struct JournalTests {
         try journal.record(Outcome(kind: .failed, id: "d", httpStatus: 500))
         try journal.record(Outcome(kind: .failed, id: "e", httpStatus: 500))
         try journal.record(Outcome(kind: .deleted, id: "e", httpStatus: 200))
-        let done = try Journal.completedIDs(at: path)
+        let done = try Journal.completedIDs(at: path, baseURL: base).done
         #expect(done.contains("a") && done.contains("b") && done.contains("e"))
         #expect(!done.contains("c") && !done.contains("d"))
-        #expect(try Journal.completedIDs(at: dir.directory + "/missing.jsonl").count == 0)
+        #expect(try Journal.completedIDs(at: dir.directory + "/missing.jsonl", baseURL: base).done.count == 0)
     }
 
     @Test("an unwritable journal is an error that says where and what to do")
     func unwritable() throws {
-        let journal = Journal(path: "/proc/forbidden/journal.jsonl")
+        let journal = Journal(path: "/proc/forbidden/journal.jsonl", baseURL: base)
         #expect(throws: JournalError.self) { try journal.record(Outcome(kind: .deleted, id: "a")) }
-        do {
+        do throws(JournalError) {
             try journal.record(Outcome(kind: .deleted, id: "a"))
         } catch {
             #expect(error.description.contains("--journal PATH"))

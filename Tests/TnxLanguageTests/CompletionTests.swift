@@ -113,7 +113,7 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
             #expect(text.contains(s.summary), "\(s.key)")
         }
         #expect(text.contains("Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error"))
-        #expect(text.contains("130 interrupted"))
+        #expect(text.contains("130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP"))
         #expect(text.contains("docs/language.md"))
     }
 

@@ -1,0 +1,41 @@
+import TelnyxRecordings
+
+/// The fields of one outcome as JSON, in one list for both places that write them: the
+/// journal line and the `--output json` line (which adds the dry-run's `request`).
+///
+/// `id`, `outcome`, `origin` (`FILE:LINE`), `http_status` (null when nothing was answered),
+/// `error` (failed, invalid) or `note` (any other outcome's message), the API's
+/// `error_code`/`error_title`/`error_detail`, `attempts` (when more than one), `request`
+/// (dry-run, json output only) and `recording` (what the API returned). docs/output.md
+/// describes them.
+enum OutcomeFields {
+    static func write(_ o: Outcome, to w: inout JSONObjectWriter, request includeRequest: Bool) {
+        w.field("id", o.id)
+        w.field("outcome", o.kind.rawValue)
+        w.field("origin", o.origin)
+        if let status = o.httpStatus { w.field("http_status", status) } else { w.null("http_status") }
+        if o.kind == .failed || o.kind == .invalid {
+            w.field("error", o.message)
+        } else {
+            w.field("note", o.message)
+        }
+        if let first = o.error?.apiErrors.first {
+            w.field("error_code", first.code)
+            w.field("error_title", first.title)
+            w.field("error_detail", first.detail)
+        }
+        if o.attempts > 1 { w.field("attempts", o.attempts) }
+        if includeRequest, let request = o.request {
+            w.object("request") { r in
+                r.field("method", request.method)
+                r.field("url", request.url)
+                r.object("headers") { h in
+                    for header in request.headers { h.field(dynamic: header.name, header.value) }
+                }
+            }
+        }
+        if let recording = o.recording {
+            w.object("recording") { RecordingJSON.write(recording, to: &$0) }
+        }
+    }
+}
