@@ -33,9 +33,13 @@ public enum StopSignals {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    /// Ignores SIGXFSZ, whose default action kills the process when a write goes past the file
-    /// size limit: the write then fails with EFBIG, and the caller decides.
-    public static func ignoreFileSizeLimitSignal() {
+    /// Ignores the signals whose default action kills the process in the middle of a write,
+    /// between a delete and its journal line: SIGPIPE (stdout's reader went away, as with
+    /// `tnx … | head`) and SIGXFSZ (a write past `ulimit -f`). The write fails instead (EPIPE,
+    /// EFBIG): output to a vanished reader is dropped and the run goes on; a journal write that
+    /// fails stops the run.
+    public static func ignoreSignalsThatInterruptWrites() {
+        signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)
     }
 

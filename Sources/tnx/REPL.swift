@@ -41,11 +41,11 @@ enum REPL {
         do {
             editor = try LineEditor(programName: "tnx", historyFile: historyPath(processEnvironment), historySize: 1000)
         } catch {
-            FileOutput.standardError.write("tnx: error: cannot start the line editor: \(error)\n")
+            Messages.error("cannot start the line editor: \(error)")
             return 2
         }
         if let problem = editor.historyError {
-            FileOutput.standardError.write("tnx: warning: history will not be saved: \(problem)\n")
+            Messages.warning("history will not be saved: \(problem)")
         }
         // Never keep a line that carries a secret.
         editor.historyFilter = { entry in

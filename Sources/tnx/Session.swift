@@ -23,7 +23,7 @@ enum Session {
         switch ScriptSource.load(command, standardInputIsTerminal: FileDescriptor.isTerminal(0)) {
         case .success(let loaded): sources = loaded
         case .failure(let error):
-            FileOutput.standardError.write("tnx: error: \(error.message)\n")
+            Messages.error(error.message)
             return 2
         }
         if command.check {
@@ -35,7 +35,7 @@ enum Session {
         switch runBlocking({ await Connection.open(command, environment: environment) }) {
         case .success(let opened): connection = opened
         case .failure(let error):
-            FileOutput.standardError.write("tnx: error: \(error.message)\n")
+            Messages.error(error.message)
             return 2
         }
         defer { runBlocking { await connection.close() } }

@@ -20,7 +20,8 @@ enum TnxMain {
                 FileOutput.standardOutput.flush()
                 return 0
             }
-            FileOutput.standardError.write("tnx: error: \(message)\nRun 'tnx --help' for usage.\n")
+            Messages.error(message)
+            FileOutput.standardError.write("Run 'tnx --help' for usage.\n")
             return 2
         }
         // A stop signal during an operation cancels it (the runners set that action); a second
@@ -40,8 +41,7 @@ enum TnxMain {
         let signals = StopSignalWatcher(
             forceExitAfter: 2, beforeForcedExit: { FileOutput.standardOutput.flush() }, whenIdle: whenIdle)
         if !signals.isRegistered {
-            FileOutput.standardError.write(
-                "tnx: warning: could not watch for Ctrl-C and SIGTERM; stopping tnx may lose the summary of a run in progress\n")
+            Messages.warning("could not watch for Ctrl-C and SIGTERM; stopping tnx may lose the summary of a run in progress")
         }
         return Session.run(command, signals: signals)
     }

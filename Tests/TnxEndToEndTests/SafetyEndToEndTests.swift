@@ -267,6 +267,32 @@ struct SafetyEndToEndTests {
         }
     }
 
+    @Test("stdout's reader goes away (tnx … | head -1): the run goes on and every delete is journaled")
+    func closedPipe() async throws {
+        let scratch = try Scratch()
+        try await Self.withSandbox(seed: 300, scratch: scratch) { sandbox, env in
+            let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 300).joined(separator: "\n"))
+            let running = TnxProcess.start(
+                ["--yes", "-c", "foreach id in \(file) delete $id"], environment: env,
+                launcher: ["/bin/sh", "-c", "\"$0\" \"$@\" | head -n 1"])
+            let result = try await running.finish(timeout: .seconds(60))
+            #expect(result.stdout.split(separator: "\n").count == 1)
+            #expect(sandbox.deletedIDs.count == 300)
+            #expect(Self.journaledDeleted(scratch) == Set(sandbox.deletedIDs))
+        }
+    }
+
+    @Test("a script path or an option value with escape sequences is quoted safely in the error")
+    func hostileCommandLine() async throws {
+        let scratch = try Scratch()
+        let env = TnxProcess.environment(stateHome: scratch.path)
+        for arguments in [["/no/such/\u{1B}[2Jscript.tnx"], ["--concurrency", "\u{1B}]0;x\u{07}", "-c", "help"], ["--base-url", "https://a\u{1B}[31m/v2", "-c", "help"]] {
+            let result = try await TnxProcess.run(arguments, environment: env)
+            #expect(result.status == 2)
+            #expect(!result.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(result.stderr.debugDescription)")
+        }
+    }
+
     // MARK: Servers and addresses
 
     @Test("a base URL without /v2: refused up front, nothing deleted, and no journal line")

@@ -1,0 +1,15 @@
+import TerminalText
+import TnxInterpreter
+
+/// The executable's own messages on stderr (before an interpreter exists, or about the
+/// process): `tnx: error: …`. Sanitised, since they quote paths and option values from the
+/// command line.
+enum Messages {
+    static func error(_ text: String) {
+        FileOutput.standardError.write("tnx: error: " + TerminalText.sanitized(text) + "\n")
+    }
+
+    static func warning(_ text: String) {
+        FileOutput.standardError.write("tnx: warning: " + TerminalText.sanitized(text) + "\n")
+    }
+}
