@@ -154,6 +154,17 @@ int cel_history_count(History *h) {
     return ev.num;
 }
 
+const char *cel_history_entry(History *h, int index) {
+    HistEvent ev;
+    if (index < 0 || history(h, &ev, H_FIRST) < 0) return NULL;
+    for (int i = 0; i < index; i++) {
+        if (history(h, &ev, H_NEXT) < 0) return NULL;
+    }
+    return ev.str;
+}
+
+int cel_refresh(EditLine *el) { return el_set(el, EL_REFRESH); }
+
 // MARK: Terminal
 
 static void cel_write_all(int fd, const char *text) {

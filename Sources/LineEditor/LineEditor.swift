@@ -11,7 +11,7 @@ import Darwin
 /// What one `readLine` produced.
 public enum ReadResult: Equatable, Sendable {
     /// A line (without its trailing newline). It may contain newlines when a multi-line
-    /// history entry was recalled and accepted (see `LineEditor.readEntry`).
+    /// history entry was recalled and accepted.
     case line(String)
     /// Ctrl-C at the prompt: the line was abandoned (the screen shows it followed by `^C`).
     case interrupted
@@ -34,7 +34,7 @@ public enum LineEditorError: Error, Equatable, Sendable {
 /// History of multi-line entries: an entry typed over several lines (an open `{`) is stored as
 /// ONE history entry whose lines are joined with `"\n"`. libedit's file format escapes the
 /// newline (`strvis`), Up-arrow recalls the whole block at once and libedit draws it over
-/// several screen lines; Return accepts the whole block, which `readEntry` returns complete.
+/// several screen lines; Return accepts the whole block, which `readLine` returns complete.
 public final class LineEditor {
     /// Called with every entry before it is recorded; return `false` to keep it out of the
     /// history (e.g. lines that mention `api-key` or contain the current key).
@@ -54,8 +54,13 @@ public final class LineEditor {
     private let editLine: OpaquePointer
     private let history: OpaquePointer
     private var promptBuffer: UnsafeMutablePointer<CChar>
+    /// The prompt as given to `readLine`, put back after a history search.
+    private var currentPrompt = ""
     /// Set by the ^C key function while `el_gets` runs.
     fileprivate var abandoned = false
+    /// The line and cursor of the last TAB that found several candidates and nothing to
+    /// insert: a second TAB there lists them (as readline does), the first only beeps.
+    private var ambiguousAt: (line: String, cursor: Int)?
 
     /// - Parameters:
     ///   - programName: selects `programName:` lines in the user's `~/.editrc`.
@@ -90,8 +95,11 @@ public final class LineEditor {
         _ = cel_source_default(editLine)
         cel_add_fn(editLine, "tnx-interrupt", "Abandon the line (Ctrl-C)", lineEditorInterrupt)
         cel_add_fn(editLine, "tnx-complete", "Complete the word before the cursor", lineEditorComplete)
+        cel_add_fn(editLine, "tnx-search", "Search the history as you type (Ctrl-R)", lineEditorSearch)
         cel_bind(editLine, "^C", "tnx-interrupt")
         cel_bind(editLine, "^I", "tnx-complete")
+        // libedit's own incremental search prompts `bck:`; this one says what it does.
+        cel_bind(editLine, "^R", "tnx-search")
         // While editing, ^C is a key, not SIGINT; ISIG stays on (^Z still suspends).
         cel_setty(editLine, "-d", "-intr", nil)
 
@@ -137,32 +145,6 @@ public final class LineEditor {
         var end = bytes.count
         while end > 0, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
         return .line(String(decoding: bytes[..<end], as: UTF8.self))
-    }
-
-    /// Reads one entry that may span several lines: after the first line, while
-    /// `isIncomplete(textSoFar)` is true (an open `{` or string), reads more lines with
-    /// `continuationPrompt`. Lines are joined with `"\n"`.
-    ///
-    /// Ctrl-C on any line abandons the whole entry (`.interrupted`). Ctrl-D on the first line is
-    /// `.endOfFile`; on a continuation line it ends the entry as typed so far (`.line`), which the
-    /// parser then reports as unclosed, exactly as at the end of a script file.
-    public func readEntry(
-        prompt: String, continuationPrompt: String, isIncomplete: (String) -> Bool
-    ) -> ReadResult {
-        var text: String? = nil
-        while true {
-            switch readLine(prompt: text == nil ? prompt : continuationPrompt) {
-            case .interrupted:
-                return .interrupted
-            case .endOfFile:
-                guard let text else { return .endOfFile }
-                return .line(text)
-            case .line(let line):
-                let joined = text.map { $0 + "\n" + line } ?? line
-                if !isIncomplete(joined) { return .line(joined) }
-                text = joined
-            }
-        }
     }
 
     /// Reads a line with echo off, straight from the terminal, never touching the history.
@@ -231,6 +213,12 @@ public final class LineEditor {
     // MARK: Prompt
 
     private func setPrompt(_ prompt: String) {
+        currentPrompt = prompt
+        setShownPrompt(prompt)
+    }
+
+    /// Changes what the prompt shows (a search shows its own) without forgetting the prompt.
+    private func setShownPrompt(_ prompt: String) {
         free(promptBuffer)
         promptBuffer = strdup(LineEditor.bracketEscapes(prompt))!
     }
@@ -314,11 +302,106 @@ public final class LineEditor {
             }
         }
         if candidates.count == 1 { return UInt8(CC_REFRESH) }
-        // Several candidates and nothing more to insert: list them below the line.
+        // Several candidates and nothing more to insert: the first TAB beeps, the second in
+        // the same place lists them below the line.
+        let here = (line: line, cursor: cursorOffset)
+        guard let previous = ambiguousAt, previous.line == here.line, previous.cursor == here.cursor else {
+            ambiguousAt = here
+            return UInt8(CC_REFRESH_BEEP)
+        }
+        ambiguousAt = nil
         let listing = CompletionResult.columns(
             candidates.map(CompletionResult.display(of:)), width: Int(cel_terminal_columns(editLine)))
         cel_write_output(editLine, "\n" + listing)
         return UInt8(CC_REDISPLAY)
+    }
+}
+
+extension LineEditor {
+    /// Ctrl-R: searches the history, newest first, for entries holding what is typed, showing
+    /// `(search history: "text")` as the prompt and the match as the line. Ctrl-R again finds
+    /// an older match; Return runs the match; Ctrl-G puts the line back as it was; Ctrl-C
+    /// abandons it; any other key ends the search with the match to edit.
+    fileprivate func search() -> UInt8 {
+        let original = currentLine()
+        var query: [UInt8] = []
+        var index: Int? = nil
+        var failing = false
+
+        func entry(_ i: Int) -> String? { cel_history_entry(history, Int32(i)).map { String(cString: $0) } }
+        func find(from start: Int) -> Int? {
+            let needle = String(decoding: query, as: UTF8.self)
+            var i = start
+            while let text = entry(i) {
+                if needle.isEmpty || text.contains(needle) { return i }
+                i += 1
+            }
+            return nil
+        }
+        func show() {
+            let needle = String(decoding: query, as: UTF8.self)
+            setShownPrompt(failing ? "(no earlier match: \"\(needle)\") " : "(search history: \"\(needle)\") ")
+            replaceLine(with: index.flatMap(entry) ?? original)
+            _ = cel_refresh(editLine)
+        }
+        func end() {
+            setShownPrompt(currentPrompt)
+            _ = cel_refresh(editLine)
+        }
+
+        show()
+        while true {
+            var c: CChar = 0
+            guard el_getc(editLine, &c) == 1 else {
+                end()
+                return UInt8(CC_REFRESH)
+            }
+            switch UInt8(bitPattern: c) {
+            case 0x12:  // ^R: an older match
+                if let next = find(from: (index ?? -1) + 1) { index = next; failing = false } else { failing = true }
+            case 0x7F, 0x08:  // Backspace
+                if !query.isEmpty { query.removeLast() }
+                index = query.isEmpty ? nil : find(from: 0)
+                failing = !query.isEmpty && index == nil
+            case 0x07:  // ^G: give up, the line as it was
+                index = nil
+                replaceLine(with: original)
+                end()
+                return UInt8(CC_REFRESH)
+            case 0x03:  // ^C
+                end()
+                return interrupt()
+            case 0x0D, 0x0A:  // Return: run the match
+                end()
+                el_push(editLine, "\n")
+                return UInt8(CC_REFRESH)
+            case let byte where byte >= 0x20:
+                query.append(byte)
+                if let match = find(from: index ?? 0) { index = match; failing = false } else { failing = true }
+            default:  // any other key: stop searching, keep the match, and act on the key
+                end()
+                el_push(editLine, String(cString: [c, 0]))
+                return UInt8(CC_REFRESH)
+            }
+            show()
+        }
+    }
+
+    /// The whole line being edited.
+    private func currentLine() -> String {
+        let info = el_line(editLine)!.pointee
+        let count = info.lastchar - info.buffer
+        return String(decoding: UnsafeBufferPointer(
+            start: UnsafeRawPointer(info.buffer!).assumingMemoryBound(to: UInt8.self), count: count), as: UTF8.self)
+    }
+
+    /// Replaces the whole line being edited with `text`, the cursor at its end.
+    private func replaceLine(with text: String) {
+        let info = el_line(editLine)!.pointee
+        el_cursor(editLine, Int32(clamping: info.lastchar - info.cursor))
+        let scalars = currentLine().unicodeScalars.count
+        if scalars > 0 { el_deletestr(editLine, Int32(clamping: scalars)) }
+        if !text.isEmpty { el_insertstr(editLine, text) }
     }
 }
 
@@ -338,6 +421,10 @@ private let lineEditorInterrupt: cel_command_fn = { editLine, _ in
 
 private let lineEditorComplete: cel_command_fn = { editLine, _ in
     LineEditor.from(editLine)?.complete() ?? UInt8(CC_ERROR)
+}
+
+private let lineEditorSearch: cel_command_fn = { editLine, _ in
+    LineEditor.from(editLine)?.search() ?? UInt8(CC_ERROR)
 }
 
 // MARK: - Small helpers

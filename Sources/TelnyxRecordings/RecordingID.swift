@@ -15,14 +15,17 @@ public struct RecordingID: Hashable, Sendable, CustomStringConvertible {
     private let hasColon: Bool
 
     /// Accepts 1…128 characters from `A-Z a-z 0-9 - _ . ~ :`, not `.` or `..`.
-    /// Callers trim surrounding whitespace first; this never does.
+    /// Callers trim surrounding whitespace first; this never does. The error names every
+    /// problem the text has, not just the first.
     public init(_ raw: String) throws(InvalidRecordingID) {
         var text = raw
-        // One pass over contiguous bytes: this runs for every id of a bulk run.
-        let (problem, hasColon) = text.withUTF8 { bytes -> (Problem?, Bool) in
-            if bytes.isEmpty { return (.empty, false) }
-            if bytes.count > Self.maximumLength { return (.tooLong, false) }
+        // One pass over contiguous bytes: this runs for every id of a bulk run. Valid ids leave
+        // `problems` empty without any allocation.
+        let (problems, hasColon) = text.withUTF8 { bytes -> (Problems, Bool) in
+            if bytes.isEmpty { return ([.empty], false) }
+            var problems: Problems = []
             var hasColon = false
+            if bytes.count > Self.maximumLength { problems.insert(.tooLong) }
             for byte in bytes {
                 switch byte {
                 case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
@@ -30,34 +33,49 @@ public struct RecordingID: Hashable, Sendable, CustomStringConvertible {
                     UInt8(ascii: "."), UInt8(ascii: "~"):
                     continue
                 case UInt8(ascii: ":"): hasColon = true
-                case UInt8(ascii: "/"), UInt8(ascii: "\\"): return (.separator, false)
-                case 0..<0x20, 0x7F: return (.control, false)
-                case UInt8(ascii: " "): return (.space, false)
-                default: return (.character, false)
+                case UInt8(ascii: "/"), UInt8(ascii: "\\"): problems.insert(.separator)
+                case 0..<0x20, 0x7F: problems.insert(.control)
+                case UInt8(ascii: " "): problems.insert(.space)
+                default: problems.insert(.character)
                 }
             }
-            if bytes.count <= 2, bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) { return (.relative, false) }
-            return (nil, hasColon)
+            if bytes.count <= 2, bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) { problems.insert(.relative) }
+            return (problems, hasColon)
         }
-        if let problem { throw InvalidRecordingID(raw: raw, reason: problem.reason) }
+        if !problems.isEmpty { throw InvalidRecordingID(raw: raw, reason: problems.reason) }
         self.rawValue = raw
         self.hasColon = hasColon
     }
 
-    private enum Problem {
-        case empty, tooLong, separator, control, space, character, relative
+    private struct Problems: OptionSet {
+        let rawValue: UInt8
+        static let empty = Problems(rawValue: 1)
+        static let tooLong = Problems(rawValue: 2)
+        static let separator = Problems(rawValue: 4)
+        static let control = Problems(rawValue: 8)
+        static let space = Problems(rawValue: 16)
+        static let character = Problems(rawValue: 32)
+        static let relative = Problems(rawValue: 64)
 
+        /// `it contains a space and a path separator`.
         var reason: String {
-            switch self {
-            case .empty: "it is empty"
-            case .tooLong: "it is longer than \(RecordingID.maximumLength) characters"
-            case .separator: "it contains a path separator"
-            case .control: "it contains a control character"
-            case .space: "it contains a space"
-            case .character:
-                "it contains a character a recording id never has (only letters, digits and - _ . ~ : are allowed)"
-            case .relative: "it is a relative path"
-            }
+            if contains(.empty) { return "it is empty" }
+            if contains(.relative) { return "it is a relative path" }
+            var parts: [String] = []
+            if contains(.tooLong) { parts.append("is longer than \(RecordingID.maximumLength) characters") }
+            var holds: [String] = []
+            if contains(.space) { holds.append("a space") }
+            if contains(.separator) { holds.append("a path separator") }
+            if contains(.control) { holds.append("a control character") }
+            if contains(.character) { holds.append("a character a recording id never has") }
+            if !holds.isEmpty { parts.append("contains " + Self.list(holds)) }
+            var text = "it " + Self.list(parts)
+            if contains(.character) { text += " (only letters, digits and - _ . ~ : are allowed)" }
+            return text
+        }
+
+        static func list(_ items: [String]) -> String {
+            items.count <= 1 ? items.joined() : items.dropLast().joined(separator: ", ") + " and " + items.last!
         }
     }
 

@@ -7,6 +7,8 @@ extension Interpreter {
     enum BulkEvent: Sendable {
         case lines(IDSource.Batch)
         case finished(Outcome)
+        /// Time to redraw the progress line (it counts down a pause while nothing happens).
+        case tick
     }
 
     /// `foreach id in FILE delete $id`: streams the ids, deletes each valid, new one once with
@@ -34,8 +36,12 @@ extension Interpreter {
 
         if !dryRun, let refused = await prepareToDelete() { return refused }
         var done: IDSet?
-        if environment.resume {
+        if settings.resume {
             // A dry-run reads the journal too: it shows what the real --resume would skip.
+            guard environment.journal != nil else {
+                reporter.error("resume skips what the journal says is done, but tnx runs with --no-journal; run without it")
+                return .usage
+            }
             guard let set = await loadResumeSet() else { return .usage }
             done = set.done
         }
@@ -44,7 +50,9 @@ extension Interpreter {
         let total = showProgress && !source.isStream ? await Self.countLines(path) : nil
         bulk = BulkState(
             report: BulkReport(source: source.name, dryRun: dryRun), dryRun: dryRun, format: format,
-            progress: Progress(sink: showProgress ? environment.stderr : nil, total: total))
+            progress: Progress(
+                sink: showProgress ? environment.stderr : nil, sharesTerminalWithOutput: environment.stdout.isTerminal, total: total),
+            activity: client.activity)
         var seen = IDSet(expected: source.isStream ? 0 : Self.estimatedIDCount(path))
         // A dry-run's lines are written straight from their parts (see `DryRunLines`), except
         // under a progress line, which is redrawn around each.
@@ -61,6 +69,7 @@ extension Interpreter {
             var stopping = false
             var pending: [IDLine] = []
             var next = 0
+            var ticking = false
             while true {
                 if !stopping, Task.isCancelled {
                     markBulk(interrupted: true)
@@ -120,8 +129,18 @@ extension Interpreter {
                 // `tail -f` of a cron log, or `jq` on a pipe, sees each outcome as it happens.
                 environment.stdout.flush()
                 if inFlight == 0 && !reading { break }
+                if showProgress, !ticking {
+                    ticking = true
+                    group.addTask {
+                        try? await Task.sleep(for: .milliseconds(250))
+                        return .tick
+                    }
+                }
                 guard let event = await group.next() else { break }
                 switch event {
+                case .tick:
+                    ticking = false
+                    bulk?.updateProgress()
                 case .finished(let outcome):
                     inFlight -= 1
                     if !record(outcome) { stopping = true }
@@ -143,6 +162,7 @@ extension Interpreter {
                     }
                 }
             }
+            group.cancelAll()  // a pending tick ends at once
         }
         guard var run = bulk else { return .failures }
         bulk = nil
@@ -157,7 +177,7 @@ extension Interpreter {
         }
         reporter.summary(
             run.report.summary, source: run.report.source, dryRun: dryRun, interrupted: run.report.interrupted,
-            seconds: run.report.seconds, format: format)
+            seconds: run.report.seconds, format: format, resumeAdvice: environment.resumeAdvice)
         last = .bulk(run.report)
         return run.status
     }
@@ -215,6 +235,7 @@ struct BulkState {
     let dryRun: Bool
     let format: OutputFormat
     var progress: Progress
+    let activity: ClientActivity?
 
     /// Counts, keeps and prints one outcome (already journaled); false when the run must stop.
     mutating func record(_ outcome: Outcome, journalFailure: RunStatus?, reporter: Reporter) -> Bool {
@@ -228,6 +249,10 @@ struct BulkState {
         if outcome.kind == .failed || outcome.kind == .invalid, report.problems.count < BulkReport.keptProblems {
             report.problems.append(outcome)
         }
+        if outcome.kind == .invalid {
+            // The input was not what the user thought: a cron job must notice.
+            status = max(status, .failures)
+        }
         if outcome.kind == .failed {
             if outcome.error?.kind == .unauthorized {
                 status = max(status, .unauthorized)
@@ -237,9 +262,15 @@ struct BulkState {
                 status = max(status, .failures)
             }
         }
-        progress.clear()
+        progress.beforeOutput()
         reporter.outcome(outcome, format: format)
-        progress.update(report.summary)
+        progress.afterOutput()
+        updateProgress()
         return keepGoing
+    }
+
+    mutating func updateProgress() {
+        guard progress.isShown else { return }
+        progress.update(report.summary, activity: activity?.snapshot)
     }
 }

@@ -21,7 +21,7 @@ struct DryRunLines {
     /// `,"headers":{…}}}` followed by a newline, for `headers`.
     private var headersTail: [UInt8] = Self.tail(for: [])
 
-    /// Text lines: `label` is what precedes the method, e.g. `would delete `.
+    /// Text lines: `label` is what precedes the id, e.g. `would delete `.
     static func text(label: String) -> DryRunLines {
         DryRunLines(shape: .text(label: Array(label.utf8)))
     }
@@ -45,11 +45,14 @@ struct DryRunLines {
         let afterID: [UInt8]
         switch shape {
         case .text(let label):
+            // `would delete ID  (DELETE URL)`; a valid id needs no sanitising.
             out.append(contentsOf: label)
+            out.append(contentsOf: id.utf8)
+            out.append(contentsOf: "  (".utf8)
             out.append(contentsOf: request.method.utf8)
             out.append(UInt8(ascii: " "))
             out.append(contentsOf: request.url.utf8)
-            out.append(UInt8(ascii: "\n"))
+            out.append(contentsOf: ")\n".utf8)
             return
         case .json(let bytes): afterID = bytes
         }

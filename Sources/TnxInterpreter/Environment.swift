@@ -9,8 +9,6 @@ public struct InterpreterEnvironment: Sendable {
     public var stderr: any OutputSink
     /// nil with `--no-journal`.
     public var journal: Journal?
-    /// `--resume`: skip ids the journal says are deleted or not found.
-    public var resume = false
     /// `--quiet`: no progress line and no informational messages.
     public var quiet = false
     /// Colour is allowed at all (`NO_COLOR` unset); each stream still needs a terminal.
@@ -27,6 +25,9 @@ public struct InterpreterEnvironment: Sendable {
     /// a script says TELNYX_API_KEY.
     public var noKeyAdvice =
         "no API key: set TELNYX_API_KEY (export TELNYX_API_KEY=KEY…) or pass --api-key; nothing was sent"
+    /// How to go on after an interrupted run: `--resume` for a script, `set resume on` in the
+    /// shell.
+    public var resumeAdvice = "run again with --resume to go on"
 
     public init(
         client: any RecordingDeleting, stdout: any OutputSink, stderr: any OutputSink, journal: Journal?,

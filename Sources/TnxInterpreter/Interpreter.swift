@@ -1,5 +1,6 @@
 import TelnyxRecordings
 import TnxLanguage
+import TnxSystem
 
 /// Runs tnx source: the one `run` that the script runner and the shell share.
 ///
@@ -18,7 +19,7 @@ public actor Interpreter {
     let environment: InterpreterEnvironment
     let reporter: Reporter
     var last: LastResult = .nothing
-    /// What the journal says is done, read once on the first bulk run with `--resume`.
+    /// What the journal says is done, read once on the first bulk run with `resume` on.
     var resumeSet: ResumeSet?
     /// The bulk run in progress, if any.
     var bulk: BulkState?
@@ -46,21 +47,28 @@ public actor Interpreter {
     public struct Result: Sendable {
         public var status: RunStatus
         public var exitRequested: Bool
+        /// `exit N`: the status the process ends with.
+        public var exitCode: Int32?
+
+        /// What the process exits with.
+        public var processStatus: Int32 { exitCode ?? status.exitCode }
     }
 
-    /// One piece of source of an invocation, with where it came from.
+    /// One piece of source of an invocation: where it came from, and the absolute directory
+    /// its relative id-file paths start from (a script file's own directory; the current one
+    /// for `-c`, stdin and the shell).
     public struct Input: Sendable {
         public var file: SourceFile
-        public var origin: ScriptOrigin
-        public init(file: SourceFile, origin: ScriptOrigin) {
+        public var context: ScriptContext
+        public init(file: SourceFile, origin: ScriptOrigin, directory: String) {
             self.file = file
-            self.origin = origin
+            self.context = ScriptContext(origin: origin, directory: directory)
         }
     }
 
     /// Runs one shell entry (or one script), with the session's current settings.
-    public func run(_ source: SourceFile, origin: ScriptOrigin) async -> Result {
-        await run([Input(file: source, origin: origin)], eachFromStartingSettings: origin != .repl)
+    public func run(_ source: SourceFile, origin: ScriptOrigin, directory: String = Directories.current) async -> Result {
+        await run([Input(file: source, origin: origin, directory: directory)], eachFromStartingSettings: origin != .repl)
     }
 
     /// Runs the scripts of one invocation: every one is checked and counted by the safety gate
@@ -68,57 +76,69 @@ public actor Interpreter {
     /// settings (with `eachFromStartingSettings`), until one ends the invocation.
     public func run(_ inputs: [Input], eachFromStartingSettings: Bool = true) async -> Result {
         defer { flush() }
-        var scripts: [(script: Script, origin: ScriptOrigin)] = []
+        var scripts: [(script: Script, context: ScriptContext)] = []
         for input in inputs {
-            if let script = Self.checked(input.file, origin: input.origin, settings: startingSettings, reporter: reporter) {
-                scripts.append((script, input.origin))
+            if let script = Self.checked(input.file, context: input.context, settings: startingSettings, reporter: reporter) {
+                scripts.append((script, input.context))
             }
         }
         guard scripts.count == inputs.count else { return Result(status: .usage, exitRequested: false) }
 
         let first = eachFromStartingSettings ? startingSettings : settings
-        if let refusal = await safetyGate(scripts.map(\.script.statements), startingFrom: first) {
+        if let refusal = await safetyGate(scripts.map { ($0.script.statements, $0.context) }, startingFrom: first) {
             return Result(status: refusal, exitRequested: false)
         }
         var status = RunStatus.success
-        var exitRequested = false
-        for (script, origin) in scripts {
+        var flow = Flow()
+        for (index, (script, context)) in scripts.enumerated() {
             if eachFromStartingSettings { settings = startingSettings }
-            let flow = await execute(script.statements, bindings: [:], origin: origin)
+            flow = await execute(script.statements, bindings: [:], context: context)
             status = max(status, flow.status)
-            if flow.exitRequested { exitRequested = true }
-            if flow.stop || flow.exitRequested { break }
-            if status != .success, status != .failures || settings.onError == .stop { break }
+            let stopHere = flow.stop || flow.exitRequested || (status != .success && (status != .failures || settings.onError == .stop))
+            if stopHere {
+                sayWhatWasNotRun(flow, filesLeft: scripts.count - index - 1)
+                break
+            }
         }
         if let failure = await syncJournal() { status = max(status, failure) }
-        return Result(status: status, exitRequested: exitRequested)
+        return Result(status: status, exitRequested: flow.exitRequested, exitCode: flow.exitCode)
+    }
+
+    /// `the script stopped at cleanup.tnx:4:1 (on-error stop): 3 statements after it were not run`.
+    private func sayWhatWasNotRun(_ flow: Flow, filesLeft: Int) {
+        guard !flow.exitRequested, flow.status != .interrupted, let place = flow.stoppedAt else { return }
+        var parts: [String] = []
+        if flow.notRun > 0 { parts.append("\(flow.notRun) statement\(flow.notRun == 1 ? "" : "s") after it") }
+        if filesLeft > 0 { parts.append("\(filesLeft) more script file\(filesLeft == 1 ? "" : "s")") }
+        guard !parts.isEmpty else { return }
+        let why = flow.status == .failures ? " (on-error stop; 'set on-error continue' goes on after a failure)" : ""
+        reporter.warning("stopped at \(place)\(why): \(parts.joined(separator: " and ")) \(parts.count == 1 && flow.notRun == 1 && filesLeft == 0 ? "was" : "were") not run")
     }
 
     /// The same checks as `run`, nothing executed. Prints the diagnostics and returns whether
     /// the source is clean.
-    public func check(_ source: SourceFile, origin: ScriptOrigin) -> Bool {
+    public func check(_ source: SourceFile, origin: ScriptOrigin, directory: String = Directories.current) -> Bool {
         defer { flush() }
-        return Self.checked(source, origin: origin, settings: startingSettings, reporter: reporter) != nil
+        return Self.checked(source, context: ScriptContext(origin: origin, directory: directory), settings: startingSettings, reporter: reporter) != nil
     }
 
-    /// `tnx --check`: needs no client, no journal, no network.
-    public static func check(
-        _ source: SourceFile, origin: ScriptOrigin, settings: Settings = Settings(), stderr: any OutputSink, colour: Bool
-    ) -> Bool {
-        let reporter = Reporter(stdout: stderr, stderr: stderr, colourOut: false, colourErr: colour)
-        return checked(source, origin: origin, settings: settings, reporter: reporter) != nil
-    }
-
-    private static func checked(_ source: SourceFile, origin: ScriptOrigin, settings: Settings, reporter: Reporter) -> Script? {
+    /// Parses and checks `source`; prints every diagnostic (parse errors and the planner's
+    /// checks of whatever parsed, all at once). The script when it is clean.
+    static func checked(_ source: SourceFile, context: ScriptContext, settings: Settings, reporter: Reporter) -> Script? {
         let parsed = Frontend.parse(source)
         var diagnostics = parsed.diagnostics
-        if !parsed.hasErrors {
-            diagnostics += Planner.check(parsed.script, origin: origin, dryRunLocked: settings.dryRunLocked)
+        diagnostics += Planner.check(parsed.script, context: context, dryRunLocked: settings.dryRunLocked)
+        diagnostics.sort { $0.location.offset < $1.location.offset }
+        if let note = IDFileAsScript.note(for: diagnostics, source: source) {
+            // An id file given as a script: a few of its errors, then what was meant.
+            reporter.diagnostics(Array(diagnostics.prefix(3)), source: source)
+            reporter.error(note)
+            return nil
         }
         reporter.diagnostics(diagnostics, source: source)
         let errors = diagnostics.filter { $0.severity == .error }.count
         guard errors == 0 else {
-            if origin != .repl {
+            if context.origin != .repl {
                 reporter.error("\(errors) error\(errors == 1 ? "" : "s") in \(source.name); nothing was run or sent")
             }
             return nil
@@ -138,9 +158,15 @@ public actor Interpreter {
         var status: RunStatus = .success
         var stop = false
         var exitRequested = false
+        /// `exit N`.
+        var exitCode: Int32?
+        /// Where a failure stopped the statements (on-error stop), and how many after it in the
+        /// same script were therefore not run.
+        var stoppedAt: SourceLocation?
+        var notRun = 0
     }
 
-    func execute(_ statements: [Statement], bindings: [String: String], origin: ScriptOrigin) async -> Flow {
+    func execute(_ statements: [Statement], bindings: [String: String], context: ScriptContext) async -> Flow {
         var flow = Flow()
         for (index, statement) in statements.enumerated() {
             if Task.isCancelled { flow.status = max(flow.status, .interrupted) }
@@ -150,12 +176,13 @@ public actor Interpreter {
                 flow.stop = true
                 break
             }
-            let step = await execute(statement, bindings: bindings, origin: origin)
+            let step = await execute(statement, bindings: bindings, context: context)
             // What a statement printed is on its way before the next one starts.
             environment.stdout.flush()
             flow.status = max(flow.status, step.status)
             if step.exitRequested {
                 flow.exitRequested = true
+                flow.exitCode = step.exitCode
                 flow.stop = true
             }
             if step.stop { flow.stop = true }
@@ -167,7 +194,11 @@ public actor Interpreter {
                 if index + 1 < statements.count { continue }  // reported at the next statement
                 flow.stop = true
             }
-            if flow.stop { break }
+            if flow.stop {
+                flow.stoppedAt = step.stoppedAt ?? statement.location
+                flow.notRun = step.notRun + statements.count - index - 1
+                break
+            }
         }
         return flow
     }
@@ -179,11 +210,12 @@ public actor Interpreter {
         case .show: "show"
         case .set: "set"
         case .help: "help"
+        case .run: "run"
         case .exit: "exit"
         }
     }
 
-    private func execute(_ statement: Statement, bindings: [String: String], origin: ScriptOrigin) async -> Flow {
+    private func execute(_ statement: Statement, bindings: [String: String], context: ScriptContext) async -> Flow {
         switch statement.kind {
         case .delete(let target):
             guard case .literal(let text) = target.kind, let id = try? RecordingID(text) else {
@@ -194,13 +226,13 @@ public actor Interpreter {
         case .foreach(let variable, _, let source, let body):
             let path: String
             switch source.kind {
-            case .literal(let text): path = text
-            case .variable(let name): path = bindings[name] ?? ""
+            case .literal(let text): path = context.resolve(text)
+            case .variable(let name): path = context.resolve(bindings[name] ?? "")
             }
             if Planner.isIDLoop(statement) {
                 return Flow(status: await bulkDelete(from: path))
             }
-            return await forEachFile(in: path, variable: variable, body: body, bindings: bindings, origin: origin)
+            return await forEachFile(in: path, variable: variable, body: body, bindings: bindings, context: context)
         case .show(.settings):
             showSettings()
             return Flow()
@@ -224,14 +256,18 @@ public actor Interpreter {
             settings.apply(assignment)
             return Flow()
         case .help(let topic):
-            if let text = Help.text(topic: topic) {
+            let name = topic.flatMap { if case .literal(let text) = $0.kind { text } else { nil } }
+            if let text = Help.text(topic: name) {
                 reporter.info(text)
                 return Flow()
             }
-            reporter.error(Help.unknownTopicMessage(topic ?? ""))
+            reporter.error(Help.unknownTopicMessage(name ?? ""))
             return Flow(status: .usage)
-        case .exit:
-            return Flow(stop: true, exitRequested: true)
+        case .run(let file):
+            guard case .literal(let path) = file.kind else { return Flow(status: .usage) }
+            return await runFile(context.resolve(path))
+        case .exit(let code):
+            return Flow(stop: true, exitRequested: true, exitCode: code.map(Int32.init))
         }
     }
 
@@ -283,7 +319,7 @@ public actor Interpreter {
 
     /// `foreach f in FILES body`: the body once per file name, in order.
     private func forEachFile(
-        in path: String, variable: String, body: [Statement], bindings: [String: String], origin: ScriptOrigin
+        in path: String, variable: String, body: [Statement], bindings: [String: String], context: ScriptContext
     ) async -> Flow {
         let source: IDSource
         switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
@@ -309,15 +345,33 @@ public actor Interpreter {
             case .lines(let lines):
                 for line in lines where !flow.stop {
                     inner[variable] = line.text
-                    let step = await execute(body, bindings: inner, origin: origin)
+                    let step = await execute(body, bindings: inner, context: context)
                     flow.status = max(flow.status, step.status)
                     flow.stop = step.stop
                     flow.exitRequested = step.exitRequested
+                    flow.exitCode = step.exitCode
+                    flow.stoppedAt = step.stoppedAt
+                    flow.notRun = step.notRun
                 }
             }
         }
         return flow
     }
+}
+
+/// Where a script runs: what it may do (`origin`) and where its relative paths start.
+public struct ScriptContext: Sendable, Hashable {
+    public var origin: ScriptOrigin
+    /// Absolute.
+    public var directory: String
+
+    public init(origin: ScriptOrigin, directory: String) {
+        self.origin = origin
+        self.directory = directory
+    }
+
+    /// `path` as the script means it: absolute, or under the script's directory.
+    func resolve(_ path: String) -> String { Directories.resolve(path, in: directory) }
 }
 
 /// What `show last` shows: the result of the previous delete or foreach.

@@ -38,6 +38,13 @@ struct JSONObjectWriter {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    mutating func field(dynamic key: String, _ value: Bool) {
+        appendComma()
+        Self.appendQuoted(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
     mutating func field(dynamic key: String, _ value: Int) {
         appendComma()
         Self.appendQuoted(key, to: &bytes)

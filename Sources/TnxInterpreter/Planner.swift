@@ -8,8 +8,12 @@ public enum ScriptOrigin: Sendable, Hashable {
     case file
     /// The script itself is being read from stdin, so stdin holds no ids.
     case standardInput
-    /// A REPL entry: stdin is the terminal, and `set api-key` may ask for the key.
+    /// A shell entry: stdin is the terminal, `set api-key` may ask for the key, and `run FILE`
+    /// runs a script file.
     case repl
+    /// A script file that `run` runs from the shell: stdin is the terminal, and it cannot run
+    /// another.
+    case shellScript
 }
 
 /// The checks that need more than the grammar, run on the whole script before anything is
@@ -22,19 +26,22 @@ public enum ScriptOrigin: Sendable, Hashable {
 /// - over file names, when `$var` is the source of a nested `foreach`: it runs its body once
 ///   per file, in order.
 struct Planner {
-    let origin: ScriptOrigin
+    let context: ScriptContext
+    var origin: ScriptOrigin { context.origin }
     /// `--dry-run`: `set dry-run off` is an error.
     let dryRunLocked: Bool
     private(set) var diagnostics: [Diagnostic] = []
     private var stdinLoop: SourceLocation?
 
-    init(origin: ScriptOrigin, dryRunLocked: Bool) {
-        self.origin = origin
+    init(context: ScriptContext, dryRunLocked: Bool) {
+        self.context = context
         self.dryRunLocked = dryRunLocked
     }
 
-    static func check(_ script: Script, origin: ScriptOrigin, dryRunLocked: Bool = false) -> [Diagnostic] {
-        var planner = Planner(origin: origin, dryRunLocked: dryRunLocked)
+    /// Every check on `script`, which may be only what parsed of a source with syntax errors:
+    /// all of a script's errors are reported together.
+    static func check(_ script: Script, context: ScriptContext, dryRunLocked: Bool = false) -> [Diagnostic] {
+        var planner = Planner(context: context, dryRunLocked: dryRunLocked)
         planner.check(script.statements, fileVariables: [])
         return planner.diagnostics
     }
@@ -96,7 +103,7 @@ struct Planner {
             }
             check(body, fileVariables: fileVariables)
         case .set(.apiKey):
-            if origin != .repl {
+            if origin != .repl && origin != .shellScript {
                 report(
                     "api-key-in-script",
                     "'set api-key' asks for the key at the terminal, so it only works in the REPL; scripts use TELNYX_API_KEY or --api-key",
@@ -108,8 +115,17 @@ struct Planner {
                 "tnx was started with --dry-run, which nothing can turn off: 'set dry-run off' is refused; run tnx without --dry-run to delete",
                 at: statement.location, length: 3)
         case .help(let topic?):
-            if Help.text(topic: topic) == nil {
-                report("unknown-help-topic", Help.unknownTopicMessage(topic), at: statement.location, length: 4)
+            if case .literal(let name) = topic.kind, Help.text(topic: name) == nil {
+                report("unknown-help-topic", Help.unknownTopicMessage(name), at: topic)
+            }
+        case .run(let file):
+            if origin != .repl {
+                report(
+                    "run-outside-shell",
+                    "'run' runs a script file from the shell; in a script, give the files on the command line instead: tnx a.tnx b.tnx",
+                    at: statement.location, length: 3)
+            } else if case .literal(let path) = file.kind, let problem = Self.unreadable(context.resolve(path)) {
+                report("unreadable-script", "cannot read script '\(context.resolve(path))': \(problem)", at: file)
             }
         case .show, .set, .help, .exit:
             break
@@ -125,7 +141,7 @@ struct Planner {
                     "stdin-is-script",
                     "'-' reads ids from stdin, but the script itself comes from stdin; put the script in a file or use -c",
                     at: source)
-            case .repl:
+            case .repl, .shellScript:
                 report("stdin-in-repl", "'-' reads ids from stdin, which is the terminal here; put the ids in a file", at: source)
             case .file:
                 if let first = stdinLoop {
@@ -137,8 +153,9 @@ struct Planner {
             }
             return
         }
-        if let problem = Self.unreadable(path) {
-            report("unreadable-id-file", "cannot read id file '\(path)': \(problem)", at: source)
+        let absolute = context.resolve(path)
+        if let problem = Self.unreadable(absolute) {
+            report("unreadable-id-file", "cannot read id file '\(absolute)': \(problem)", at: source)
         }
     }
 

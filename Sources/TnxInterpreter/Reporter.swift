@@ -33,7 +33,9 @@ struct Reporter {
         var line = paint(label.padding(12), Self.colour(of: o.kind), colourOut) + " "
         switch o.kind {
         case .wouldDelete:
-            line += o.request.map { "\($0.method) \($0.url)" } ?? o.id
+            line += Self.safe(o.id)
+            if let request = o.request { line += "  (\(request.method) \(request.url))" }
+            return line
         case .invalid:
             line += (o.origin.map { "\(Self.safe($0)): " } ?? "") + Self.safe(o.message ?? "invalid recording id")
             return line
@@ -68,8 +70,12 @@ struct Reporter {
         return w.finishBytes()
     }
 
-    /// The closing line of a bulk run.
-    func summary(_ s: Summary, source: String, dryRun: Bool, interrupted: Bool, seconds: Double, format: OutputFormat) {
+    /// The closing line of a bulk run. Notes about it (interrupted, invalid lines) go to
+    /// stderr, so stdout holds results only.
+    func summary(
+        _ s: Summary, source: String, dryRun: Bool, interrupted: Bool, seconds: Double, format: OutputFormat,
+        resumeAdvice: String = "run again with --resume to go on"
+    ) {
         switch format {
         case .json:
             var counts = JSONObjectWriter()
@@ -87,25 +93,38 @@ struct Reporter {
             for kind in OutcomeKind.allCases where s[kind] > 0 {
                 parts.append("\(kind == .wouldDelete ? "would delete" : kind.rawValue) \(Self.grouped(s[kind]))")
             }
-            let rate = seconds > 0 && s.read > 0 ? String(format1: Double(s.read) / seconds) + "/s" : nil
             var line = paint("summary", .bold, colourOut) + " \(Self.safe(source)): " + parts.joined(separator: " · ")
-            line += "  in " + String(format1: seconds) + " s" + (rate.map { " (\($0))" } ?? "")
-            if dryRun { line += "\n" + paint("dry-run", .cyan, colourOut) + ": nothing was sent; \(Self.grouped(s[.wouldDelete])) recordings would be deleted" }
-            if interrupted { line += "\n" + paint("interrupted", .yellow, colourOut) + ": ids after the last one read were not touched; run again with --resume to go on" }
+            line += " in " + String(format1: seconds) + " s"
+            // A dry-run's rate says nothing about how fast a real run would go.
+            if !dryRun, seconds > 0, s.read > 0 { line += " (" + String(format1: Double(s.read) / seconds) + "/s)" }
+            if dryRun {
+                let n = s[.wouldDelete]
+                line += "\n" + paint("dry-run", .cyan, colourOut)
+                    + ": nothing was deleted; \(Self.grouped(n)) \(n == 1 ? "recording" : "recordings") would be deleted"
+            }
             stdout.write(line + "\n")
+        }
+        if s[.invalid] > 0 {
+            let n = s[.invalid]
+            warning(
+                "\(Self.grouped(n)) line\(n == 1 ? "" : "s") of \(source) \(n == 1 ? "is" : "are") not a recording id (the invalid lines above): nothing was sent for \(n == 1 ? "it" : "them"), and the exit status is 1")
+        }
+        if interrupted {
+            warning("interrupted: ids after the last one read were not touched; \(resumeAdvice)")
         }
     }
 
     // MARK: Messages
 
-    /// A problem to stderr: `error: …`. The message is sanitised: it may quote a file name,
-    /// an id or the API's words.
+    /// A problem to stderr: `tnx: error: …`, the one prefix of every error tnx reports (a
+    /// diagnostic in a script names its place instead). The message is sanitised: it may quote
+    /// a file name, an id or the API's words.
     func error(_ message: String) {
-        stderr.write(paint("error:", .red, colourErr) + " " + Self.safe(message) + "\n")
+        stderr.write("tnx: " + paint("error:", .red, colourErr) + " " + Self.safe(message) + "\n")
     }
 
     func warning(_ message: String) {
-        stderr.write(paint("warning:", .yellow, colourErr) + " " + Self.safe(message) + "\n")
+        stderr.write("tnx: " + paint("warning:", .yellow, colourErr) + " " + Self.safe(message) + "\n")
     }
 
     /// Plain information for people on stdout in text mode (help, settings, show last).

@@ -22,6 +22,9 @@ extension Interpreter {
         var uncounted: [String] = []
         /// Some statement may send a real delete (dry-run off), confirmed or not.
         var mayDelete = false
+        /// Real `delete ID` statements and bulk deletes, for `--check`'s report.
+        var deleteStatements = 0
+        var bulkDeletes = 0
 
         var needsConfirmation: Bool { count > 1 || !uncounted.isEmpty }
 
@@ -39,11 +42,9 @@ extension Interpreter {
     /// Counts the invocation's deletes, checks that a key is set if any may be sent, and asks or
     /// refuses when confirmation is needed. Returns the status to end with when the invocation
     /// must not run; otherwise sets the allowance of unconfirmed deletes.
-    func safetyGate(_ scripts: [[Statement]], startingFrom start: Settings) async -> RunStatus? {
-        var estimate = DeleteEstimate()
-        for statements in scripts {
-            var simulated = start
-            await self.estimate(statements, settings: &simulated, into: &estimate, insideFileLoop: false)
+    func safetyGate(_ scripts: [([Statement], ScriptContext)], startingFrom start: Settings) async -> RunStatus? {
+        let estimate = await Self.estimate(scripts, startingFrom: start) { path, resume in
+            await self.countDeletable(path, resume: resume)
         }
         if estimate.mayDelete, !environment.connection().hasAPIKey {
             reporter.error(environment.noKeyAdvice)
@@ -73,7 +74,24 @@ extension Interpreter {
         return true
     }
 
-    private func estimate(_ statements: [Statement], settings: inout Settings, into estimate: inout DeleteEstimate, insideFileLoop: Bool) async {
+    /// What `scripts` would delete, each from `start`, following their `set` statements;
+    /// `count` counts the ids of a regular file (nil when it cannot).
+    static func estimate(
+        _ scripts: [([Statement], ScriptContext)], startingFrom start: Settings,
+        count: @Sendable (_ path: String, _ resume: Bool) async -> Int?
+    ) async -> DeleteEstimate {
+        var estimate = DeleteEstimate()
+        for (statements, context) in scripts {
+            var simulated = start
+            await Self.estimate(statements, context: context, settings: &simulated, into: &estimate, insideFileLoop: false, count: count)
+        }
+        return estimate
+    }
+
+    private static func estimate(
+        _ statements: [Statement], context: ScriptContext, settings: inout Settings, into estimate: inout DeleteEstimate,
+        insideFileLoop: Bool, count: @Sendable (String, Bool) async -> Int?
+    ) async {
         for statement in statements {
             switch statement.kind {
             case .set(let assignment):
@@ -86,6 +104,7 @@ extension Interpreter {
             case .delete:
                 guard !settings.dryRun else { continue }
                 estimate.mayDelete = true
+                estimate.deleteStatements += 1
                 guard settings.confirm else { continue }
                 if insideFileLoop {
                     estimate.uncounted.append("the delete at \(statement.location), once for each file of its loop")
@@ -96,11 +115,12 @@ extension Interpreter {
                 if Planner.isIDLoop(statement) {
                     guard !settings.dryRun else { continue }
                     estimate.mayDelete = true
+                    estimate.bulkDeletes += 1
                     guard settings.confirm else { continue }
                     switch source.kind {
                     case .literal(let path) where path != "-" && !insideFileLoop:
-                        if let count = await countDeletable(path) {
-                            estimate.count += count
+                        if let n = await count(context.resolve(path), settings.resume) {
+                            estimate.count += n
                         } else {
                             estimate.uncounted.append("every recording listed in \(path)")
                         }
@@ -110,11 +130,12 @@ extension Interpreter {
                         estimate.uncounted.append("every recording listed in the files named by $\(name)")
                     }
                 } else {
-                    await self.estimate(body, settings: &settings, into: &estimate, insideFileLoop: true)
+                    await Self.estimate(body, context: context, settings: &settings, into: &estimate, insideFileLoop: true, count: count)
                 }
             case .exit:
                 return
-            case .show, .help:
+            case .show, .help, .run:
+                // `run FILE` (shell only) counts its file when it runs, before anything in it.
                 break
             }
         }
@@ -122,9 +143,15 @@ extension Interpreter {
 
     /// Valid, distinct ids in the regular file `path` that `--resume` would not skip; nil for
     /// a stream (a pipe, a FIFO, `/dev/stdin`), which can be read only once: the run reads it.
-    private func countDeletable(_ path: String) async -> Int? {
+    func countDeletable(_ path: String, resume: Bool) async -> Int? {
+        let done = resume ? await loadResumeSet()?.done : nil
+        return await Self.countDeletable(path, skipping: done)
+    }
+
+    /// Valid, distinct ids in the regular file `path` not in `done`, counted on a thread of
+    /// their own; nil for a stream.
+    static func countDeletable(_ path: String, skipping done: IDSet?) async -> Int? {
         guard FileKind.of(path).isRegular else { return nil }
-        let done = await loadResumeSet()?.done
         let worker = BlockingWorker()
         return await worker.run {
             guard let reader = try? IDLineReader(path: path) else { return 0 }
@@ -139,10 +166,10 @@ extension Interpreter {
         }
     }
 
-    /// The journal's done ids for `--resume` (read once), or nil without `--resume`. Reports
-    /// a journal that cannot be read, and warns once about lines it ignored.
+    /// The journal's done ids for `resume` (read once), or nil without a journal. Reports a
+    /// journal that cannot be read, and warns once about lines it ignored.
     func loadResumeSet() async -> ResumeSet? {
-        guard environment.resume, let journal = environment.journal else { return nil }
+        guard let journal = environment.journal else { return nil }
         if let resumeSet { return resumeSet }
         let path = journal.path
         let baseURL = journal.baseURL
@@ -187,5 +214,41 @@ extension Interpreter {
         }
         preparedToDelete = true
         return nil
+    }
+}
+
+extension Interpreter {
+    /// `tnx --check`: every source checked (diagnostics printed), and for each clean one what
+    /// it would do: `retention.tnx: ok (1 bulk delete of 1,234 recordings; needs --yes to run)`.
+    /// Reads the id files it names to count them; contacts nothing.
+    public static func checkReport(
+        _ inputs: [Input], settings: Settings, stdout: any OutputSink, stderr: any OutputSink, colour: Bool
+    ) async -> Bool {
+        let reporter = Reporter(stdout: stdout, stderr: stderr, colourOut: false, colourErr: colour)
+        var clean = true
+        for input in inputs {
+            guard let script = checked(input.file, context: input.context, settings: settings, reporter: reporter) else {
+                clean = false
+                continue
+            }
+            let estimate = await estimate([(script.statements, input.context)], startingFrom: settings) { path, _ in
+                await countDeletable(path, skipping: nil)
+            }
+            reporter.info("\(Reporter.safe(input.file.name)): ok (\(describe(estimate, settings: settings)))")
+        }
+        stdout.flush()
+        stderr.flush()
+        return clean
+    }
+
+    private static func describe(_ e: DeleteEstimate, settings: Settings) -> String {
+        guard e.mayDelete else { return settings.dryRunLocked ? "dry-run: deletes nothing" : "deletes nothing" }
+        var parts: [String] = []
+        if e.deleteStatements > 0 { parts.append("\(e.deleteStatements) delete statement\(e.deleteStatements == 1 ? "" : "s")") }
+        if e.bulkDeletes > 0 { parts.append("\(e.bulkDeletes) bulk delete\(e.bulkDeletes == 1 ? "" : "s")") }
+        var text = parts.joined(separator: " and ")
+        if e.count > 0 || !e.uncounted.isEmpty { text += " of " + e.phrase }
+        text += e.needsConfirmation ? "; needs --yes to run" : "; runs without confirmation"
+        return text
     }
 }

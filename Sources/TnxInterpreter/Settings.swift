@@ -15,6 +15,9 @@ public struct Settings: Sendable, Hashable {
         didSet { if dryRunLocked { dryRun = true } }
     }
 
+    /// Skip ids the journal says are done (`--resume`, `set resume on`).
+    public var resume = false
+
     public init() {}
 
     public mutating func apply(_ assignment: SettingAssignment) {
@@ -24,6 +27,7 @@ public struct Settings: Sendable, Hashable {
         case .output(let format): output = format
         case .onError(let policy): onError = policy
         case .confirm(let on): confirm = on
+        case .resume(let on): resume = on
         case .apiKey: break  // handled by the interpreter: it needs the terminal
         }
     }
@@ -36,6 +40,7 @@ public struct Settings: Sendable, Hashable {
         case .output: output.rawValue
         case .onError: onError.rawValue
         case .confirm: confirm ? "on" : "off"
+        case .resume: resume ? "on" : "off"
         case .apiKey: ""
         }
     }

@@ -10,16 +10,24 @@ extension Interpreter {
         if connection.hasAPIKey {
             key = "set" + (connection.keySource.map { " (\($0))" } ?? "")
         } else {
-            key = "not set: export TELNYX_API_KEY=… (or 'set api-key' in the REPL)"
+            key = "not set: export TELNYX_API_KEY=… (or 'set api-key' in the shell)"
         }
         rows.append(("api-key", key))
         rows.append(("base-url", connection.baseURL))
         rows.append(("journal", environment.journal?.path ?? "off (--no-journal)"))
-        rows.append(("resume", environment.resume ? "on" : "off"))
         switch settings.output {
         case .json:
+            // Numbers as numbers and on/off as booleans, so `jq` needs no conversions.
             var w = JSONObjectWriter()
-            for (name, value) in rows { w.field(dynamic: name, value) }
+            for (name, value) in rows {
+                if let number = Int(value), name == SettingKey.concurrency.rawValue {
+                    w.field(dynamic: name, number)
+                } else if let flag = ["on": true, "off": false][value], SettingKey(rawValue: name) != nil {
+                    w.field(dynamic: name, flag)
+                } else {
+                    w.field(dynamic: name, value)
+                }
+            }
             var outer = JSONObjectWriter()
             outer.field("settings", json: w.finish())
             reporter.info(outer.finish())
@@ -41,7 +49,7 @@ extension Interpreter {
         case (.bulk(let run), let format):
             reporter.summary(
                 run.summary, source: run.source, dryRun: run.dryRun, interrupted: run.interrupted, seconds: run.seconds,
-                format: format)
+                format: format, resumeAdvice: environment.resumeAdvice)
             if let reason = run.stoppedBecause, format == .text { reporter.info("stopped early: \(reason)") }
             for problem in run.problems { reporter.outcome(problem, format: format) }
             let problems = run.summary[.failed] + run.summary[.invalid]

@@ -37,7 +37,8 @@ public enum SettingAssignment: Hashable, Sendable {
     case output(OutputFormat)
     case onError(ErrorPolicy)
     case confirm(Bool)
-    /// `set api-key`: takes no value in the source; the REPL asks for the key without echo.
+    case resume(Bool)
+    /// `set api-key`: takes no value in the source; the shell asks for the key without echo.
     case apiKey
 
     public var key: SettingKey {
@@ -47,6 +48,7 @@ public enum SettingAssignment: Hashable, Sendable {
         case .output: .output
         case .onError: .onError
         case .confirm: .confirm
+        case .resume: .resume
         case .apiKey: .apiKey
         }
     }
@@ -63,9 +65,12 @@ public struct Statement: Hashable, Sendable {
         case foreach(variable: String, variableLocation: SourceLocation, source: Expr, body: [Statement])
         case show(ShowTopic)
         case set(SettingAssignment)
-        /// `help` or `help TOPIC`; the topic is checked when help runs, not by the parser.
-        case help(topic: String?)
-        case exit
+        /// `help` or `help TOPIC`; the topic is checked by the planner, not by the parser.
+        case help(topic: Expr?)
+        /// `exit` or `exit N` (0…255).
+        case exit(code: Int?)
+        /// `run FILE`: a script file, run from the shell.
+        case run(Expr)
     }
 
     public var kind: Kind

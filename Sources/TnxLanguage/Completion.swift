@@ -93,8 +93,13 @@ public enum Completion {
             return words(seen)
         }
         switch state {
-        case .start, .body:
+        case .start:
             return typed.hasPrefix("$") ? CompletionResult(replaceFrom: replaceFrom, kind: .none) : words(Language.keywords)
+        case .body:
+            // A loop body holds a delete of the loop variable or a nested loop, nothing else.
+            return typed.hasPrefix("$") ? CompletionResult(replaceFrom: replaceFrom, kind: .none) : words(Language.bodyKeywords)
+        case .runFile:
+            return CompletionResult(replaceFrom: replaceFrom, kind: .filePath(prefix: typed))
         case .delete:
             return typed.isEmpty || typed.hasPrefix("$") ? variables() : CompletionResult(replaceFrom: replaceFrom, kind: .none)
         case .foreachIn:
@@ -117,18 +122,19 @@ public enum Completion {
 
     private enum State {
         case start, body, delete, foreachName, foreachIn(String), foreachSource(String)
-        case setKey, setValue(SettingKey), showTopic, helpTopic, rest
+        case setKey, setValue(SettingKey), showTopic, helpTopic, runFile, rest
     }
 
     private static func step(_ state: inout State, _ scopes: inout [(name: String, braced: Bool)], _ t: Token) {
         switch t.kind {
         case .newline, .semicolon:
             while let last = scopes.last, !last.braced { scopes.removeLast() }
-            state = .start
+            // Inside a loop's block, a new statement is a body statement.
+            state = scopes.isEmpty ? .start : .body
         case .leftBrace:
             if case .body = state, !scopes.isEmpty {
                 scopes[scopes.count - 1].braced = true
-                state = .start
+                state = .body
             } else {
                 state = .rest
             }
@@ -140,12 +146,14 @@ public enum Completion {
             switch state {
             case .start, .body:
                 guard t.kind == .word else { state = .rest; return }
+                var atStart: Bool { if case .start = state { true } else { false } }
                 switch t.text {
                 case "delete": state = .delete
                 case "foreach": state = .foreachName
                 case "show": state = .showTopic
                 case "set": state = .setKey
                 case "help": state = .helpTopic
+                case "run": state = atStart ? .runFile : .rest
                 default: state = .rest
                 }
             case .foreachName:
@@ -157,7 +165,7 @@ public enum Completion {
                 state = .body
             case .setKey:
                 if t.kind == .word, let spec = Language.setting(t.text) { state = .setValue(spec.key) } else { state = .rest }
-            case .delete, .setValue, .showTopic, .helpTopic, .rest:
+            case .delete, .setValue, .showTopic, .helpTopic, .runFile, .rest:
                 state = .rest
             }
         case .endOfFile:

@@ -27,11 +27,15 @@ public struct ParseResult: Sendable {
     /// REPL should show its continuation prompt and read more lines, not report an error.
     /// (A string cannot span lines, so an open string is an error at once, never incomplete.)
     public var isIncomplete: Bool
+    /// The input ends inside a `{` block that is still open, whatever else is wrong: the shell
+    /// keeps reading the block (and drops a line with an error) until it is closed.
+    public var hasOpenBlock: Bool
 
-    public init(script: Script, diagnostics: [Diagnostic], isIncomplete: Bool) {
+    public init(script: Script, diagnostics: [Diagnostic], isIncomplete: Bool, hasOpenBlock: Bool = false) {
         self.script = script
         self.diagnostics = diagnostics
         self.isIncomplete = isIncomplete
+        self.hasOpenBlock = hasOpenBlock
     }
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }

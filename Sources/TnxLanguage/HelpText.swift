@@ -1,5 +1,9 @@
-/// The text of `help` and `help TOPIC`, generated from the `Language` table.
+/// The text of `help` and `help TOPIC`, generated from the `Language` table. Every line fits
+/// in 80 columns (`Help.width`; a test holds every topic to it).
 public enum Help {
+    /// The widest line of any help text.
+    public static let width = 80
+
     /// Every topic `help TOPIC` knows: the statements, `settings`, each setting, `ids`,
     /// `exit-codes` and `syntax`.
     public static var topics: [String] {
@@ -33,23 +37,46 @@ public enum Help {
     static let exitCodesLine =
         "Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, journal or base URL unusable, or refused by the safety gate; 3 authentication failed or no key; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP."
 
-    private static func pad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s + "  " : s + String(repeating: " ", count: width - s.count)
+    /// `text` wrapped at word boundaries to `width` columns: the first line starts with
+    /// `prefix` (kept as it is), the others with `hanging` spaces.
+    static func wrap(_ text: String, prefix: String = "", hanging: Int = 0, width: Int = Help.width) -> String {
+        var lines: [String] = []
+        var line = prefix
+        var lineHasWord = false
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            if lineHasWord, line.count + 1 + word.count > width {
+                lines.append(line)
+                line = String(repeating: " ", count: hanging)
+                lineHasWord = false
+            }
+            line += (lineHasWord ? " " : "") + word
+            lineHasWord = true
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n")
+    }
+
+    /// Two columns: `left` indented by two and padded to `column`, then `right` wrapped
+    /// under itself; a `left` too wide for the column gets a line of its own.
+    static func row(_ left: String, _ right: String, column: Int) -> String {
+        let head = "  " + left
+        if head.count + 2 > column {
+            return head + "\n" + wrap(right, prefix: String(repeating: " ", count: column), hanging: column)
+        }
+        return wrap(right, prefix: head + String(repeating: " ", count: column - head.count), hanging: column)
     }
 
     static func overview() -> String {
-        var out = "tnx deletes Telnyx call recordings, one at a time or in bulk. Deletion is permanent:\n"
-        out += "try a script with `set dry-run on` (or `tnx --dry-run`) first.\n\n"
+        var out = wrap("tnx deletes Telnyx call recordings, one at a time or in bulk. Deletion is permanent: try a script with `set dry-run on` (or `tnx --dry-run`) first.") + "\n\n"
         out += "Statements (end each with a new line or ';'; '#' starts a comment):\n"
-        let width = (Language.statements.map(\.usage.count).max() ?? 0) + 3
+        let column = min((Language.statements.map(\.usage.count).max() ?? 0) + 4, 30)
         for s in Language.statements {
-            out += "  " + pad(s.usage, width) + s.summary + "\n"
+            out += row(s.usage, s.summary, column: column) + "\n"
         }
         out += "\nSettings (set SETTING VALUE):\n"
         out += settingLines()
-        out += "\n" + exitCodesLine + "\n\n"
-        out += "More: help TOPIC, where TOPIC is one of: " + topics.joined(separator: ", ") + ".\n"
-        out += "The full reference is docs/language.md.\n"
+        out += "\n" + wrap(exitCodesLine) + "\n\n"
+        out += wrap("More: help TOPIC, where TOPIC is one of: " + topics.joined(separator: ", ") + ".") + "\n"
         return out
     }
 
@@ -57,14 +84,10 @@ public enum Help {
         let rows: [(String, String)] = Language.settings.map { s in
             let syntax = s.values.syntax
             let left = syntax.isEmpty ? s.key.rawValue : s.key.rawValue + " " + syntax
-            return (left, s.summary + "\n" + String(repeating: " ", count: 0) + "Default: \(s.defaultValue).")
+            return (left, s.summary + " Default: \(s.defaultValue).")
         }
-        let width = (rows.map(\.0.count).max() ?? 0) + 3
-        let indent = String(repeating: " ", count: width + 2)
-        return rows.map { row in
-            let parts = row.1.split(separator: "\n")
-            return "  " + pad(row.0, width) + parts[0] + "\n" + indent + parts[1] + "\n"
-        }.joined()
+        let column = min((rows.map(\.0.count).max() ?? 0) + 4, 30)
+        return rows.map { row($0.0, $0.1, column: column) + "\n" }.joined()
     }
 
     private static func examples(_ list: [String]) -> String {
@@ -77,40 +100,51 @@ public enum Help {
     }
 
     static func statementHelp(_ spec: StatementSpec) -> String {
-        var out = "usage: \(spec.usage)\n\n\(spec.summary)\n"
+        var out = "usage: \(spec.usage)\n\n" + wrap(spec.summary) + "\n"
         switch spec.keyword {
         case "delete":
             out += """
 
-            ID is a recording id (a word, a "quoted string", or a loop variable such as $id).
-            The id is sent as one path segment of DELETE /v2/recordings/{id}; an id that is not
-            a plausible recording id is refused and never sent. A recording that is already gone
-            is reported as not_found, which is not a failure.
+            ID is a recording id (a word, a "quoted string", or a loop variable such as
+            $id). The id is sent as one path segment of DELETE /v2/recordings/{id}; an id
+            that is not a plausible recording id is refused and never sent. A recording
+            that is already gone is reported as not_found, which is not a failure.
 
             """
         case "foreach":
             out += """
 
             NAME is the loop variable (written without '$' here, used as $NAME in the body).
-            FILE is a path, a "quoted path", or - for stdin; it is read as a stream, one id per
-            line (see `help ids`). BODY is one statement on the same line, or a block
-            '{ … }' whose '{' is on the same line. Every id read ends with exactly one outcome:
-            deleted, not_found, failed, invalid, duplicate, skipped, or would_delete in a dry-run.
-            Up to `concurrency` requests are in flight at once; a failed id never stops the
-            others (an authentication failure does). Loops nest at most \(Parser.maxDepth) deep, and an
-            inner loop variable must not reuse an outer one's name.
+            FILE is a path, a "quoted path", or - for stdin; it is read as a stream, one id
+            per line (see `help ids`); a relative path in a script file is relative to the
+            script's directory. BODY is one statement on the same line, or a block '{ … }'
+            whose '{' is on the same line. Every id read ends with exactly one outcome:
+            deleted, not_found, failed, invalid, duplicate, skipped, or would_delete in a
+            dry-run. Up to `concurrency` requests are in flight at once; a failed id never
+            stops the others (an authentication failure does). Loops nest at most \(Parser.maxDepth) deep,
+            and an inner loop variable must not reuse an outer one's name.
 
             """
         case "show":
             out += "\nTopics:\n"
-            for t in Language.showTopics { out += "  " + pad(t.topic.rawValue, 12) + t.summary + "\n" }
+            for t in Language.showTopics { out += row(t.topic.rawValue, t.summary, column: 14) + "\n" }
         case "set":
             out += "\nSettings:\n" + settingLines()
-            out += "\nA setting value is checked before the script runs: a bad one is a syntax error.\n"
+            out += "\n" + wrap("A setting value is checked before the script runs: a bad one is a syntax error. `set` alone lists the settings, as `show settings` does.") + "\n"
         case "help":
-            out += "\nTopics: " + topics.joined(separator: ", ") + ".\n"
+            out += "\n" + wrap("Topics: " + topics.joined(separator: ", ") + ".") + "\n"
+        case "run":
+            out += """
+
+            FILE is checked whole before anything in it runs, and the safety gate counts
+            what it would delete, as for `tnx FILE`. It starts from the shell's settings,
+            and what it changes stays for the session. Relative id files in it are read
+            from its directory. A script cannot run another: give script files on the
+            command line instead.
+
+            """
         case "exit":
-            out += "\nIn a script, `exit` stops it; the exit code reflects what happened so far.\n" + exitCodesLine + "\n"
+            out += "\n" + wrap("In a script, `exit` stops it; without N the exit status reflects what happened so far. In the shell it ends the session with status N (default 0).") + "\n\n" + wrap(exitCodesLine) + "\n"
         default:
             break
         }
@@ -120,15 +154,16 @@ public enum Help {
     static func settingHelp(_ spec: SettingSpec) -> String {
         let syntax = spec.values.syntax
         var out = "usage: set \(spec.key.rawValue)\(syntax.isEmpty ? "" : " " + syntax)\n\n"
-        out += "\(spec.summary)\nDefault: \(spec.defaultValue).\n"
+        out += wrap(spec.summary) + "\nDefault: \(spec.defaultValue).\n"
         switch spec.key {
         case .dryRun:
             out += """
 
             With dry-run on, every delete goes through the same client and builds the exact
             request (method, URL, headers with the key redacted), shows it, and records the
-            outcome would_delete without sending anything. The summary counts what a real run
-            would delete. `tnx --dry-run FILE` runs a whole script this way.
+            outcome would_delete without sending anything. A dry-run may read; it never
+            deletes. The summary counts what a real run would delete. `tnx --dry-run FILE`
+            runs a whole script this way, and then nothing in it can turn dry-run off.
 
             Examples:
               set dry-run on
@@ -141,11 +176,14 @@ public enum Help {
         case .output:
             out += "\nExample:\n  set output json\n"
         case .onError:
-            out += "\nstop (the default in scripts) ends the script at the first failed statement with its exit\ncode; continue goes on. Inside one foreach a failed id never stops the other ids.\n"
+            out += "\n" + wrap("stop (the default in scripts) ends the script at the first failed statement with its exit code, and says which statements were not run; continue goes on. Inside one foreach a failed id never stops the other ids.") + "\n"
             out += "\nExample:\n  set on-error continue\n"
         case .confirm:
-            out += "\nWith confirm on, the REPL asks `Delete 5,000 recordings? [y/N]` and a script refuses\n(exit 2) to delete more than one recording unless run with --yes.\n"
+            out += "\n" + wrap("With confirm on, the shell asks `Delete 5,000 recordings? [y/N]` and a script refuses (exit 2) to delete more than one recording unless run with --yes.") + "\n"
             out += "\nExample:\n  set confirm off\n"
+        case .resume:
+            out += "\n" + wrap("With resume on, a foreach skips (outcome skipped) every id whose latest journal line at this API says deleted or not_found: run a stopped purge again and it goes on where it stopped. `tnx --resume` starts with it on.") + "\n"
+            out += "\nExample:\n  set resume on\n"
         case .apiKey:
             out += "\nThe key never appears in output, errors, the journal or the history file.\n"
             out += "\nExample:\n  set api-key\n"
@@ -155,15 +193,17 @@ public enum Help {
 
     static func settingsHelp() -> String {
         "usage: set SETTING VALUE\n\nSettings:\n" + settingLines()
-            + "\n`show settings` prints the current values. `help SETTING` tells more about one.\n"
+            + "\n" + wrap("`set` alone (or `show settings`) prints the current values. `help SETTING` tells more about one.") + "\n"
     }
 
     static let idsHelp = """
         An id file (the FILE of `foreach NAME in FILE`) holds one recording id per line:
           - blank lines and '#' comment lines are skipped;
-          - CRLF line ends, a UTF-8 byte order mark and spaces around an id are tolerated;
+          - CRLF line ends, a UTF-8 byte order mark and spaces around an id are
+            tolerated;
           - `-` reads the ids from stdin (when the script came from a file or -c);
-          - a line that is not a plausible recording id is reported as FILE:LINE and never sent;
+          - a line that is not a plausible recording id is reported as FILE:LINE and
+            never sent, and makes the exit status 1;
           - an id listed twice is deleted once (the repeat is counted as duplicate).
         The file is read as a stream, so millions of ids are fine.
 
@@ -180,7 +220,8 @@ public enum Help {
     static let exitCodesHelp = """
         Exit codes of a script (tnx FILE, tnx -c TEXT, or a script on stdin):
           0    all done (a recording that was already gone counts as done)
-          1    some deletes failed, or the journal could not be written mid-run
+          1    some deletes failed, some ids were invalid, or the journal could not be
+               written mid-run
           2    usage or syntax error, a journal that cannot be written, a base URL
                that is not the API, or refused by the safety gate (confirm)
           3    authentication failed, or no API key for a real delete
@@ -191,14 +232,17 @@ public enum Help {
 
     static let syntaxHelp = """
         A script is a list of statements, each ended by a new line or ';'.
-          - '#' starts a comment that runs to the end of the line, also right after a word;
+          - '#' starts a comment that runs to the end of the line, also right after a
+            word;
           - a word is any run of characters except spaces and  # ; { } " $
-          - a "string" holds spaces or special characters, on one line, with the escapes
-            \\" \\\\ \\n \\t; a '$' inside a string is just a '$';
+          - a "string" holds spaces or special characters, on one line, with the
+            escapes \\" \\\\ \\n \\t; a '$' inside a string is just a '$';
           - $name is a loop variable bound by an enclosing foreach;
-          - a foreach body is one statement on the same line, or { … } opened on that line.
+          - a foreach body is one statement on the same line, or { … } opened on that
+            line.
         The whole script is checked before anything runs; errors point at the place:
           cleanup.tnx:3:12: error: expected 'in' after loop variable 'id'
 
         """
 }
+

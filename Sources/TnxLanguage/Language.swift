@@ -1,5 +1,5 @@
 /// The one table of tnx's statements, settings and topics. The parser, the checker,
-/// `help`, docs and the REPL's completion all read it, so they cannot drift apart.
+/// `help`, docs and the shell's completion all read it, so they cannot drift apart.
 public enum Language {
     public static let statements: [StatementSpec] = [
         StatementSpec(
@@ -26,9 +26,15 @@ public enum Language {
         ),
         StatementSpec(
             keyword: "set",
-            usage: "set SETTING VALUE",
-            summary: "Change a setting for the statements that follow.",
-            examples: ["set dry-run on", "set concurrency 32", "set output json", "set on-error continue"]
+            usage: "set [SETTING VALUE]",
+            summary: "Change a setting for the statements that follow; alone, list them.",
+            examples: ["set dry-run on", "set concurrency 32", "set output json", "set on-error continue", "set"]
+        ),
+        StatementSpec(
+            keyword: "run",
+            usage: "run FILE",
+            summary: "Shell only: run a script file, checked and gated like any script.",
+            examples: ["run cleanup.tnx", "run \"scripts/q1 purge.tnx\""]
         ),
         StatementSpec(
             keyword: "help",
@@ -38,9 +44,9 @@ public enum Language {
         ),
         StatementSpec(
             keyword: "exit",
-            usage: "exit",
-            summary: "End the script or the session.",
-            examples: ["exit"]
+            usage: "exit [N]",
+            summary: "End the script or the session, with exit status N if given.",
+            examples: ["exit", "exit 3"]
         ),
     ]
 
@@ -59,15 +65,19 @@ public enum Language {
         ),
         SettingSpec(
             key: .onError, values: .choice(ErrorPolicy.allCases.map(\.rawValue)), defaultValue: "stop",
-            summary: "What a failed statement does to the rest of a script (the REPL always goes on)."
+            summary: "What a failed statement does to the rest of a script (the shell always goes on)."
         ),
         SettingSpec(
             key: .confirm, values: .choice(["on", "off"]), defaultValue: "on",
-            summary: "Ask (REPL) or refuse (script) before deleting more than one recording."
+            summary: "Ask (shell) or refuse (script) before deleting more than one recording."
+        ),
+        SettingSpec(
+            key: .resume, values: .choice(["on", "off"]), defaultValue: "off",
+            summary: "Skip ids the journal says are done (deleted or not_found) at this API."
         ),
         SettingSpec(
             key: .apiKey, values: .none, defaultValue: "from TELNYX_API_KEY",
-            summary: "REPL only: ask for the API key without echo (never stored in history)."
+            summary: "Shell only: ask for the API key without echo (never stored in history)."
         ),
     ]
 
@@ -86,6 +96,9 @@ public enum Language {
 
     /// Every word that starts a statement.
     public static var keywords: [String] { statements.map(\.keyword) }
+
+    /// The statements a foreach body may hold.
+    public static let bodyKeywords = ["delete", "foreach"]
 }
 
 public enum SettingKey: String, Hashable, Sendable, CaseIterable {
@@ -94,6 +107,7 @@ public enum SettingKey: String, Hashable, Sendable, CaseIterable {
     case output
     case onError = "on-error"
     case confirm
+    case resume
     case apiKey = "api-key"
 }
 

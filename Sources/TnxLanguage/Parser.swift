@@ -5,9 +5,11 @@
 //   statement := 'delete' value
 //              | 'foreach' NAME 'in' value body
 //              | 'show' SHOW-TOPIC                 -- last | settings (Language.showTopics)
-//              | 'set' KEY [setting-value]        -- api-key takes no value, every other key one
+//              | 'set' [KEY [setting-value]]      -- alone: show settings; api-key takes no
+//                                                    value, every other key one
 //              | 'help' [WORD | STRING]
-//              | 'exit'
+//              | 'run' value                      -- the shell only (checked by the planner)
+//              | 'exit' [WORD]                    -- an exit status 0…255
 //   body      := statement | block                -- must start on the line of the source
 //   block     := '{' { [statement] (NEWLINE | ';') } [statement] '}'
 //                                    -- at least one statement; '}' may follow a statement
@@ -55,7 +57,7 @@ final class Parser {
         if let tooManyErrors { all.append(tooManyErrors) }
         let onlyUnclosed = all.allSatisfy { $0.severity != .error || $0.id == "unterminated-block" }
         return ParseResult(script: Script(statements: statements, source: source), diagnostics: all,
-                           isIncomplete: unclosedBlock && onlyUnclosed)
+                           isIncomplete: unclosedBlock && onlyUnclosed, hasOpenBlock: unclosedBlock)
     }
 
     // MARK: - Tokens and diagnostics
@@ -199,6 +201,7 @@ final class Parser {
             case "show": return parseShow()
             case "set": return parseSet()
             case "help": return parseHelp()
+            case "run": return parseRun()
             case "exit": return parseExit()
             default:
                 error("unknown-statement", "statement '\(spec.keyword)' is not implemented", at: t)
@@ -317,6 +320,8 @@ final class Parser {
         advance()
         var names: [String] { Language.settings.map(\.key.rawValue) }
         let keyToken = token
+        // `set` alone lists the settings, as `show settings` does.
+        if isEnd(keyToken) { return Statement(kind: .show(.settings), location: keyword.location) }
         guard keyToken.kind == .word else {
             error("missing-setting",
                   "expected a setting after 'set', found \(keyToken.displayName); settings are: " + names.joined(separator: ", "),
@@ -409,6 +414,7 @@ final class Parser {
         switch spec.key {
         case .dryRun: return flag(text).map { .dryRun($0) }
         case .confirm: return flag(text).map { .confirm($0) }
+        case .resume: return flag(text).map { .resume($0) }
         case .output: return OutputFormat(rawValue: text).map { .output($0) }
         case .onError: return ErrorPolicy(rawValue: text).map { .onError($0) }
         case .concurrency: return Int(text).map { .concurrency($0) }
@@ -422,7 +428,7 @@ final class Parser {
         advance()
         switch token.kind {
         case .word, .string:
-            let topic = token.text
+            let topic = Expr(kind: .literal(token.text), location: token.location, length: token.length)
             advance()
             return Statement(kind: .help(topic: topic), location: keyword.location)
         case .variable, .leftBrace:
@@ -433,11 +439,26 @@ final class Parser {
         }
     }
 
-    /// `'exit'`
+    /// `'run' value`
+    private func parseRun() -> Statement? {
+        let keyword = token
+        advance()
+        guard let file = parseValue(expected: "a script file after 'run' (a path or a \"quoted path\")") else { return nil }
+        return Statement(kind: .run(file), location: keyword.location)
+    }
+
+    /// `'exit' [WORD]`: the word is an exit status from 0 to 255.
     private func parseExit() -> Statement? {
         let keyword = token
         advance()
-        return Statement(kind: .exit, location: keyword.location)
+        guard token.kind == .word else { return Statement(kind: .exit(code: nil), location: keyword.location) }
+        let t = token
+        guard t.text.utf8.count <= 3, t.text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let code = Int(t.text), code <= 255 else {
+            error("invalid-exit-status", "an exit status is a whole number from 0 to 255, not \(Quote.single(t.text))", at: t)
+            return nil
+        }
+        advance()
+        return Statement(kind: .exit(code: code), location: keyword.location)
     }
 
     // MARK: - value

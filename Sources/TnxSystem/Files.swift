@@ -163,6 +163,22 @@ public enum Directories {
         }
     }
 
+    /// `path` as an absolute path: kept when it already is one, else under `directory`
+    /// (itself absolute). `-` (stdin) stays `-`.
+    public static func resolve(_ path: String, in directory: String) -> String {
+        if path == "-" || path.hasPrefix("/") { return path }
+        var relative = Substring(path)
+        while relative.hasPrefix("./") { relative = relative.dropFirst(2) }
+        return directory == "/" ? "/" + relative : directory + "/" + relative
+    }
+
+    /// The directory that holds the file `path` (relative to the current directory), absolute.
+    public static func containing(_ path: String) -> String {
+        let absolute = resolve(path, in: current)
+        guard let slash = absolute.lastIndex(of: "/") else { return current }
+        return slash == absolute.startIndex ? "/" : String(absolute[..<slash])
+    }
+
     /// The current directory, absolute.
     public static var current: String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)

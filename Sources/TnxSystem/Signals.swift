@@ -191,19 +191,22 @@ public func runBlocking<T: Sendable>(_ body: @Sendable @escaping () async -> T) 
 }
 
 /// `runBlocking`, with each stop signal cancelling the task while it runs (through
-/// `watcher`'s action, restored to none afterwards). `body` sees the cancellation
+/// `watcher`'s action, restored to none afterwards; `onStop` first). `body` sees the cancellation
 /// (`Task.isCancelled`, a `Task.sleep` that throws) and decides what to return. The signal that
 /// stopped it is `watcher.stoppedBy` until the next operation starts.
 ///
 /// The action is installed before the task starts, so a signal that arrives as early as the
 /// first instruction of `body` (or even before the task exists) still cancels it.
 public func runBlocking<T: Sendable>(
-    cancellingOn watcher: StopSignalWatcher, _ body: @Sendable @escaping () async -> T
+    cancellingOn watcher: StopSignalWatcher, onStop: (@Sendable (Int32) -> Void)? = nil, _ body: @Sendable @escaping () async -> T
 ) -> (value: T, stoppedBy: Int32?) {
     let done = DispatchSemaphore(value: 0)
     let box = ResultBox<T>()
     let handle = CancellationHandle()
-    watcher.setAction { _ in handle.cancel() }
+    watcher.setAction { signal in
+        onStop?(signal)
+        handle.cancel()
+    }
     let task = Task.detached {
         let value = await body()
         box.value.withLock { $0 = .some(value) }

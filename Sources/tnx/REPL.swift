@@ -22,6 +22,7 @@ enum REPL {
         let keys = KnownSecrets([processEnvironment["TELNYX_API_KEY"], command.apiKey].compactMap { $0 })
         environment.askConfirmation = { question in await TerminalQuestion.confirm(question) }
         environment.noKeyAdvice = "no API key: type 'set api-key' to enter one (or start tnx with TELNYX_API_KEY set); nothing was sent"
+        environment.resumeAdvice = "type 'set resume on' and run it again to go on"
         environment.enterAPIKey = {
             // Whatever the statement printed before must be on the screen before the prompt,
             // which `readSecret` writes straight to the terminal.
@@ -60,32 +61,61 @@ enum REPL {
         }
 
         printBanner(interpreter: interpreter, connection: connection)
+        let colour = Session.colourAllowed(processEnvironment) && FileOutput.standardError.isTerminal
         while true {
             let dryRun = runBlocking { await interpreter.settings.dryRun }
             let prompt = dryRun ? "tnx[dry-run]> " : "tnx> "
-            entry.previousLines = []
-            let read = editor.readEntry(prompt: prompt, continuationPrompt: "...> ") { text in
-                let incomplete = Frontend.parse(SourceFile(name: "<repl>", text: text)).isIncomplete
-                entry.previousLines = incomplete ? text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) : []
-                return incomplete
-            }
-            entry.previousLines = []
-            switch read {
-            case .endOfFile:
-                // The line editor has already ended the line.
+            guard let text = readEntry(editor: editor, prompt: prompt, entry: entry, colour: colour) else {
+                // Ctrl-D: the line editor has already ended the line.
                 FileOutput.standardOutput.flush()
                 return 0
+            }
+            guard text.contains(where: { !$0.isWhitespace }) else { continue }
+            editor.addToHistory(text)
+            let source = SourceFile(name: "<repl>", text: text)
+            let (result, stoppedBy) = TerminalState.withoutControlEcho {
+                runBlocking(cancellingOn: signals, onStop: Session.endLineAfterInterrupt) { await interpreter.run(source, origin: .repl) }
+            }
+            // SIGTERM or SIGHUP stopped the entry the way Ctrl-C does; unlike Ctrl-C it also
+            // ends the session.
+            if let stoppedBy, stoppedBy != SIGINT { return StopSignals.exitStatus(for: stoppedBy) }
+            if result.exitRequested { return result.exitCode ?? 0 }
+        }
+    }
+
+    /// Reads one entry: a line, or the lines of a `{` block up to its `}`. A line that has an
+    /// error while the block is still open is shown with its diagnostic and left out, and the
+    /// block stays open for the line to be typed again (psql keeps its query buffer the same
+    /// way). Ctrl-C abandons the entry; nil at Ctrl-D on an empty first line.
+    static func readEntry(editor: LineEditor, prompt: String, entry: EntryInProgress, colour: Bool) -> String? {
+        var lines: [String] = []
+        defer { entry.previousLines = [] }
+        while true {
+            entry.previousLines = lines
+            switch editor.readLine(prompt: lines.isEmpty ? prompt : "...> ") {
             case .interrupted:
-                continue
-            case .line(let text):
-                guard text.contains(where: { !$0.isWhitespace }) else { continue }
-                editor.addToHistory(text)
-                let source = SourceFile(name: "<repl>", text: text)
-                let (result, stoppedBy) = runBlocking(cancellingOn: signals) { await interpreter.run(source, origin: .repl) }
-                // SIGTERM or SIGHUP stopped the entry the way Ctrl-C does; unlike Ctrl-C it
-                // also ends the session.
-                if let stoppedBy, stoppedBy != SIGINT { return StopSignals.exitStatus(for: stoppedBy) }
-                if result.exitRequested { return 0 }
+                lines = []
+            case .endOfFile:
+                // On a continuation line, the entry ends as typed (the parser then reports the
+                // block unclosed, as at the end of a script file).
+                if lines.isEmpty { return nil }
+                return lines.joined(separator: "\n")
+            case .line(let line):
+                let candidate = (lines + [line]).joined(separator: "\n")
+                let source = SourceFile(name: "<repl>", text: candidate)
+                let parsed = Frontend.parse(source)
+                if parsed.isIncomplete {
+                    lines.append(line)
+                    continue
+                }
+                let lineStart = candidate.utf8.count - line.utf8.count
+                let errors = parsed.diagnostics.filter { $0.severity == .error && $0.id != "unterminated-block" }
+                if parsed.hasOpenBlock, !lines.isEmpty, !errors.isEmpty, errors.allSatisfy({ $0.location.offset >= lineStart }) {
+                    FileOutput.standardError.write(DiagnosticPrinter.render(errors, source: source, colour: colour))
+                    FileOutput.standardError.write("(that line was left out; the block is still open: type it again, or Ctrl-C to drop the block)\n")
+                    continue
+                }
+                return candidate
             }
         }
     }

@@ -8,6 +8,8 @@ import TnxLanguage
 struct ScriptSource {
     var file: SourceFile
     var origin: ScriptOrigin
+    /// A script file named on the command line (not `-c` text or stdin).
+    var isFile = false
 
     struct LoadError: Error {
         var message: String
@@ -38,7 +40,7 @@ struct ScriptSource {
                 continue
             }
             switch readFile(path) {
-            case .success(let bytes): sources.append(ScriptSource(file: SourceFile(name: path, bytes: bytes), origin: .file))
+            case .success(let bytes): sources.append(ScriptSource(file: SourceFile(name: path, bytes: bytes), origin: .file, isFile: true))
             case .failure(let error): return .failure(error)
             }
         }

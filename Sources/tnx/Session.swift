@@ -50,7 +50,6 @@ enum Session {
             connection: {
                 ConnectionInfo(baseURL: client.baseURL, hasAPIKey: client.hasAPIKey, keySource: connection.keySource.withLock { $0 })
             })
-        interpreterEnvironment.resume = command.resume
         interpreterEnvironment.quiet = command.quiet
         interpreterEnvironment.colourAllowed = colourAllowed(environment)
 
@@ -80,6 +79,13 @@ enum Session {
 
     static func colourAllowed(_ environment: [String: String]) -> Bool {
         environment["NO_COLOR"].map(\.isEmpty) ?? true
+    }
+
+    /// Ctrl-C during an operation, whose echo the terminal does not show then (see
+    /// `TerminalState.withoutControlEcho`): a `^C` line of its own, written whole between the
+    /// lines of output.
+    static let endLineAfterInterrupt: @Sendable (Int32) -> Void = { signal in
+        if signal == SIGINT, FileOutput.standardOutput.isTerminal { FileOutput.standardOutput.write("^C\n") }
     }
 }
 

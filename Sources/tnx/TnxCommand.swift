@@ -106,6 +106,7 @@ struct TnxCommand: ParsableCommand {
         var settings = Settings()
         settings.dryRunLocked = dryRun
         settings.confirm = !yes
+        settings.resume = resume
         if let output { settings.output = output }
         if let concurrency { settings.concurrency = concurrency }
         return settings

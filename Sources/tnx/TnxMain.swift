@@ -14,14 +14,14 @@ enum TnxMain {
             command = try TnxCommand.parse(arguments)
         } catch {
             let code = TnxCommand.exitCode(for: error)
-            let message = TnxCommand.fullMessage(for: error)
             if code == .success {  // --help, --version
-                FileOutput.standardOutput.write(message + "\n")
+                FileOutput.standardOutput.write(TnxCommand.fullMessage(for: error) + "\n")
                 FileOutput.standardOutput.flush()
                 return 0
             }
-            Messages.error(message)
-            FileOutput.standardError.write("Run 'tnx --help' for usage.\n")
+            // One error line and one hint, not the whole usage block.
+            Messages.error(TnxCommand.message(for: error))
+            FileOutput.standardError.write("Run 'tnx --help' for the options.\n")
             return 2
         }
         // A stop signal during an operation cancels it (the runners set that action); a second
@@ -39,7 +39,11 @@ enum TnxMain {
             _exit(StopSignals.exitStatus(for: signal))
         }
         let signals = StopSignalWatcher(
-            forceExitAfter: 2, beforeForcedExit: { FileOutput.standardOutput.flush() }, whenIdle: whenIdle)
+            forceExitAfter: 2,
+            beforeForcedExit: {
+                FileOutput.standardOutput.flush()
+                TerminalState.restore()
+            }, whenIdle: whenIdle)
         if !signals.isRegistered {
             Messages.warning("could not watch for Ctrl-C and SIGTERM; stopping tnx may lose the summary of a run in progress")
         }

@@ -111,7 +111,7 @@ struct ConfigurationTests {
         #expect(rate == ServerHints(limit: 100, remaining: 7, reset: .seconds(3)))
     }
 
-    @Test("a refused id says why, naming the first problem")
+    @Test("a refused id says why, naming every problem")
     func recordingIDReasons() throws {
         let table: [(String, String?)] = [
             ("3fa85f64-5717-4562-b3fc-2c963f66afa6", nil),
@@ -120,8 +120,11 @@ struct ConfigurationTests {
             ("", "it is empty"),
             (String(repeating: "a", count: 129), "it is longer than 128 characters"),
             (String(repeating: "a", count: 128), nil),
-            ("a/b c", "it contains a path separator"),
-            ("a b/c", "it contains a space"),
+            ("a/b c", "it contains a space and a path separator"),
+            ("a b/c", "it contains a space and a path separator"),
+            ("not an id/with slash", "it contains a space and a path separator"),
+            (String(repeating: "a ", count: 70), "it is longer than 128 characters and contains a space"),
+            ("é/\u{1}", "it contains a path separator, a control character and a character a recording id never has (only letters, digits and - _ . ~ : are allowed)"),
             ("a\u{7F}", "it contains a control character"),
             ("a\tb", "it contains a control character"),
             ("a\\b", "it contains a path separator"),

@@ -180,7 +180,7 @@ struct SafetyEndToEndTests {
                 let result = try await running.finish(timeout: .seconds(30))
                 #expect(result.status == status, "\(result.stderr)")
                 #expect(result.stdout.contains("summary"))
-                #expect(result.stdout.contains("interrupted"))
+                #expect(result.stderr.contains("interrupted"))
                 #expect(Self.journaledDeleted(scratch) == Set(sandbox.deletedIDs), "every delete the server made is journaled")
             }
         }

@@ -34,6 +34,34 @@ struct TerminalOutputTests {
         #expect(try await pty.waitForExit(timeout: .seconds(30)) == 0)
     }
 
+    @Test("the progress line stays on screen between outcomes, and says so when the run is paused by a rate limit")
+    func progressStaysAndShowsPauses() async throws {
+        let scratch = try Scratch()
+        // Three requests a 3-second window, Retry-After given, no budget headers: the fourth
+        // delete draws a 429 and the whole run pauses about three seconds.
+        let limit = SandboxFaults.RateLimit(requests: 3, window: .seconds(3), hint: .retryAfterSeconds, sendsHeaders: false)
+        try await Sandbox.with(seed: 6, faults: SandboxFaults(rateLimit: limit)) { sandbox in
+            try scratch.write("ids.txt", Sandbox.seededIDs(count: 6).joined(separator: "\n"))
+            var env = TnxProcess.environment(
+                stateHome: scratch.path, extra: ["TELNYX_API_KEY": Sandbox.defaultAPIKey, "TELNYX_BASE_URL": sandbox.baseURL])
+            env["TERM"] = "xterm"
+            let pty = try PseudoTerminal(
+                executable: TnxProcess.binary, arguments: ["--yes", "--concurrency", "1", "-c", "foreach id in ids.txt delete $id"],
+                environment: env, workingDirectory: scratch.path)
+            try await pty.waitFor("paused ", timeout: .seconds(20))
+            // While paused, the last line on screen is the progress line (after the outcome
+            // lines), and it says why.
+            let screen = pty.output.replacing("\r\n", with: "\n")
+            let lastLine = String(screen.split(separator: "\n").last ?? "")
+            let shown = PseudoTerminal.stripANSI(lastLine)
+            // (The check of the base URL before the first delete is one of the three requests.)
+            #expect(shown.contains("2/6 33%"), "\(shown.debugDescription)")
+            #expect(shown.contains("rate limited (HTTP 429"), "\(shown.debugDescription)")
+            #expect(try await pty.waitForExit(timeout: .seconds(30)) == 0)
+            #expect(sandbox.deletedIDs.count == 6)
+        }
+    }
+
     @Test("no progress line with --quiet")
     func quiet() async throws {
         let scratch = try Scratch()

@@ -23,10 +23,10 @@ struct Harness {
         var environment = InterpreterEnvironment(
             client: client, stdout: out, stderr: err, journal: journalPath.map { Journal(path: $0, baseURL: "https://api.example/v2", runID: "test") },
             connection: { ConnectionInfo(baseURL: "https://api.example/v2", hasAPIKey: true, keySource: "TELNYX_API_KEY") })
-        environment.resume = resume
         environment.askConfirmation = ask
         var settings = settings
         settings.confirm = confirm
+        settings.resume = resume
         interpreter = Interpreter(settings: settings, environment: environment)
     }
 
@@ -99,7 +99,7 @@ struct InterpreterTests {
         let h = try Harness(client: client)
         let path = try h.idFile((1...5).map(uuid) + ["bad id"])
         let status = await h.run("set dry-run on\nforeach id in \(path) delete $id")
-        #expect(status == .success)
+        #expect(status == .failures, "the invalid line makes it exit 1")
         #expect(client.sent.isEmpty)
         #expect(client.dryRuns.count == 5)
         #expect(h.out.text.contains("DELETE https://api.example/v2/recordings/\(uuid(3))"))
@@ -137,7 +137,7 @@ struct InterpreterTests {
         let ids = [uuid(1), "rec:2", "", uuid(3), "bad id", uuid(1), "A-b_c.d~e"] + (4...12).map(uuid)
         let path = try h.idFile(ids, name: "odd \"name\"\twith\\escapes.txt")
         let status = await h.run("set dry-run on\nset output json\nforeach id in \"\(path.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\t", with: "\\t"))\" delete $id")
-        #expect(status == .success, "\(h.err.text)")
+        #expect(status == .failures, "the invalid line: exit 1 \(h.err.text)")
         let printed = h.out.text.split(separator: "\n").map(String.init)
         let expected = Self.dryRunOutcomes(ids, path: path).map(Reporter.json)
         #expect(Array(printed.dropLast()) == expected)
@@ -151,13 +151,15 @@ struct InterpreterTests {
         let h = try Harness(client: FakeClient())
         let ids = [uuid(1), "rec:2", "", "bad id", uuid(1)] + (3...9).map(uuid)
         let path = try h.idFile(ids)
-        #expect(await h.run("set dry-run on\nforeach id in \(path) delete $id") == .success, "\(h.err.text)")
+        // The invalid line makes the status a failure (exit 1): the input was not what was meant.
+        #expect(await h.run("set dry-run on\nforeach id in \(path) delete $id") == .failures, "\(h.err.text)")
         let reporter = Reporter(stdout: MemoryOutput(), stderr: MemoryOutput(), colourOut: false, colourErr: false)
         let expected = Self.dryRunOutcomes(ids, path: path).map(reporter.text)
         let printed = h.out.text.split(separator: "\n").map(String.init)
         #expect(Array(printed.prefix(expected.count)) == expected)
         #expect(printed.count == expected.count + 2, "then the summary and the dry-run line:\n\(h.out.text)")
-        #expect(printed.contains("would delete DELETE https://api.example/v2/recordings/rec%3A2"))
+        #expect(printed.contains("would delete rec:2  (DELETE https://api.example/v2/recordings/rec%3A2)"))
+        #expect(h.err.text.contains("1 line of \(path) is not a recording id"))
     }
 
     @Test("the safety gate refuses a bulk delete in a script without confirmation, before anything is sent")
@@ -241,11 +243,11 @@ struct InterpreterTests {
         var environment = InterpreterEnvironment(
             client: second, stdout: MemoryOutput(), stderr: MemoryOutput(), journal: Journal(path: first.journalPath!, baseURL: "https://api.example/v2"),
             connection: { ConnectionInfo(baseURL: "x", hasAPIKey: true) })
-        environment.resume = true
         let out = MemoryOutput()
         environment.stdout = out
         var settings = Settings()
         settings.confirm = false
+        settings.resume = true
         settings.output = .json
         let interpreter = Interpreter(settings: settings, environment: environment)
         let status = await interpreter.run(SourceFile(name: "t", text: "foreach id in \(path) delete $id"), origin: .file)
@@ -272,7 +274,7 @@ struct InterpreterTests {
         // Every request that was sent has its outcome in the journal.
         let journaled = h.journalLines.filter { ($0["outcome"] as? String) == "deleted" }.count
         #expect(journaled == sent)
-        #expect(h.out.text.contains("interrupted"))
+        #expect(h.err.text.contains("interrupted: ids after the last one read were not touched"))
         // The statement after the loop never ran, and the user is told so, with its place.
         #expect(!client.sent.contains(uuid(99_999)))
         #expect(h.err.text.contains("interrupted: 'delete' at test.tnx:3:1 and what follows were not run"))

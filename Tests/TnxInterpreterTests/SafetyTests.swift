@@ -37,7 +37,9 @@ struct SafetyTests {
     func gateCountsTheInvocation() async throws {
         let client = FakeClient()
         let h = try Harness(client: client, confirm: true)
-        let inputs = (1...3).map { Interpreter.Input(file: SourceFile(name: "s\($0).tnx", text: "delete \(uuid($0))"), origin: .file) }
+        let inputs = (1...3).map {
+            Interpreter.Input(file: SourceFile(name: "s\($0).tnx", text: "delete \(uuid($0))"), origin: .file, directory: "/")
+        }
         let result = await h.interpreter.run(inputs)
         #expect(result.status == .usage)
         #expect(client.sent.isEmpty)
@@ -204,11 +206,11 @@ struct SafetyTests {
             client: client, stdout: MemoryOutput(), stderr: MemoryOutput(),
             journal: Journal(path: first.journalPath!, baseURL: "https://api.example/v2"),
             connection: { ConnectionInfo(baseURL: "x", hasAPIKey: true) })
-        environment.resume = true
         let out = MemoryOutput()
         environment.stdout = out
         var settings = Self.lockedDryRun()
         settings.output = .json
+        settings.resume = true
         let interpreter = Interpreter(settings: settings, environment: environment)
         let result = await interpreter.run(SourceFile(name: "t", text: "foreach id in \(path) delete $id"), origin: .file)
         #expect(result.status == .success)

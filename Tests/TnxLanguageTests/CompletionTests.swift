@@ -35,7 +35,7 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
         #expect(complete("show last; s").replaceFrom == 11)
         #expect(complete("  e").candidates == ["exit"])
         #expect(complete("foreach id in x.txt d").candidates == ["delete"])
-        #expect(complete("foreach id in x.txt { ").candidates == Language.keywords)
+        #expect(complete("foreach id in x.txt { ").candidates == Language.bodyKeywords)
     }
 
     @Test func settings() {
@@ -103,7 +103,9 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
 
 @Suite struct HelpTests {
     @Test func overviewListsEveryStatementAndSetting() throws {
-        let text = try #require(Help.text(topic: nil))
+        let wrapped = try #require(Help.text(topic: nil))
+        // Wrapped at 80 columns: compare with the line breaks and indents folded away.
+        let text = wrapped.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
         for s in Language.statements {
             #expect(text.contains(s.usage), "\(s.keyword)")
             #expect(text.contains(s.summary), "\(s.keyword)")
@@ -114,7 +116,7 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
         }
         #expect(text.contains("Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error"))
         #expect(text.contains("130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP"))
-        #expect(text.contains("docs/language.md"))
+        #expect(!wrapped.contains("docs/"), "no path of the repository: it is not on a user's machine")
     }
 
     @Test(arguments: Help.topics)
@@ -142,7 +144,7 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
     }
 
     @Test func idsTopicExplainsTheFileFormat() throws {
-        let text = try #require(Help.text(topic: "ids"))
+        let text = try #require(Help.text(topic: "ids")).split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
         for phrase in ["one recording id per line", "blank lines", "'#' comment", "CRLF", "byte order mark", "`-` reads the ids from stdin",
                        "FILE:LINE and never sent", "deleted once"] {
             #expect(text.contains(phrase), "\(phrase)")
@@ -159,10 +161,63 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
     @Test func unknownTopic() {
         #expect(Help.text(topic: "colour") == nil)
         #expect(Help.unknownTopicMessage("forech") == "unknown help topic 'forech'; did you mean 'foreach'?")
-        #expect(Help.unknownTopicMessage("colour").hasPrefix("unknown help topic 'colour'; topics are: delete, foreach, show, set, help, exit, settings, dry-run"))
+        #expect(Help.unknownTopicMessage("colour").hasPrefix("unknown help topic 'colour'; topics are: delete, foreach, show, set, run, help, exit, settings, dry-run"))
     }
 
     @Test func helpStatementParsesAnyTopicWord() {
-        #expect(Frontend.parse("help exit-codes").script.statements.first?.kind == .help(topic: "exit-codes"))
+        guard case .help(let topic)? = Frontend.parse("help exit-codes").script.statements.first?.kind else {
+            Issue.record("not a help statement")
+            return
+        }
+        #expect(topic?.kind == .literal("exit-codes"))
+        #expect(topic?.location.column == 6)
+    }
+}
+
+@Suite("The shell's words and the language's new statements")
+struct ShellWordsTests {
+    @Test("every line of every help topic fits in 80 columns")
+    func helpWidth() throws {
+        for topic in [nil] + Help.topics.map(Optional.some) {
+            let text = try #require(Help.text(topic: topic))
+            for line in text.split(separator: "\n") {
+                #expect(line.count <= Help.width, "help \(topic ?? ""): \(line.count) columns: \(line)")
+            }
+        }
+    }
+
+    @Test("help and docs call it the shell, never the REPL")
+    func oneName() throws {
+        for topic in [nil] + Help.topics.map(Optional.some) {
+            #expect(!(try #require(Help.text(topic: topic))).contains("REPL"), "help \(topic ?? "")")
+        }
+        for spec in Language.settings { #expect(!spec.summary.contains("REPL")) }
+    }
+
+    @Test("`set` alone lists the settings; `exit N` carries a status; `run FILE` names a file")
+    func newStatements() {
+        #expect(Frontend.parse("set").script.statements.first?.kind == .show(.settings))
+        #expect(Frontend.parse("exit 3").script.statements.first?.kind == .exit(code: 3))
+        #expect(Frontend.parse("exit").script.statements.first?.kind == .exit(code: nil))
+        let bad = Frontend.parse("exit 300")
+        #expect(bad.diagnostics.map(\.id) == ["invalid-exit-status"])
+        #expect(bad.diagnostics.first?.location.column == 6)
+        guard case .run(let file)? = Frontend.parse("run \"q1 purge.tnx\"").script.statements.first?.kind else {
+            Issue.record("not a run statement")
+            return
+        }
+        #expect(file.kind == .literal("q1 purge.tnx"))
+        #expect(Frontend.parse("set resume on").script.statements.first?.kind == .set(.resume(true)))
+    }
+
+    @Test("TAB in a loop body offers only what a body may hold")
+    func bodyCompletion() {
+        let inBody = Completion.candidates(line: "foreach id in x.txt ", cursor: 20)
+        #expect(inBody.candidates == ["delete", "foreach"])
+        let atStart = Completion.candidates(line: "", cursor: 0)
+        #expect(atStart.candidates.contains("set") && atStart.candidates.contains("exit") && atStart.candidates.contains("run"))
+        let block = Completion.candidates(line: "  ", cursor: 2, previousLines: ["foreach id in x.txt {"])
+        #expect(block.candidates == ["delete", "foreach"])
+        #expect(Completion.candidates(line: "run sc", cursor: 6).kind == .filePath(prefix: "sc"))
     }
 }

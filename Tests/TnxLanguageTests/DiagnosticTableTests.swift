@@ -23,8 +23,8 @@ struct BadScript: CustomTestStringConvertible, Sendable {
     var testDescription: String { name }
 }
 
-let settingsList = "dry-run, concurrency, output, on-error, confirm, api-key"
-let statementsList = "delete, foreach, show, set, help, exit"
+let settingsList = "dry-run, concurrency, output, on-error, confirm, resume, api-key"
+let statementsList = "delete, foreach, show, set, run, help, exit"
 
 let badScripts: [BadScript] = [
     BadScript("unknown statement", "delet 3fa8", [
@@ -76,8 +76,8 @@ let badScripts: [BadScript] = [
     BadScript("missing setting value", "set on-error", [
         ("missing-value", 1, 13, "expected a value after 'set on-error': stop or continue"),
     ]),
-    BadScript("set without a setting", "set\n", [
-        ("missing-setting", 1, 4, "expected a setting after 'set', found the end of the line; settings are: \(settingsList)"),
+    BadScript("set with a variable for a setting", "set $x\n", [
+        ("missing-setting", 1, 5, "expected a setting after 'set', found '$x'; settings are: \(settingsList)"),
     ]),
     BadScript("api-key takes no value and never echoes it", "set api-key KEY0123secret", [
         ("unexpected-value", 1, 13, "'set api-key' takes no value; the key is asked for without echo, or read from TELNYX_API_KEY"),
@@ -91,8 +91,8 @@ let badScripts: [BadScript] = [
     BadScript("extra tokens", "delete a b", [
         ("extra-tokens", 1, 10, "unexpected 'b' after the end of the statement; end a statement with a new line or ';'"),
     ]),
-    BadScript("extra tokens after exit", "exit 3", [
-        ("extra-tokens", 1, 6, "unexpected '3' after the end of the statement; end a statement with a new line or ';'"),
+    BadScript("extra tokens after exit", "exit 3 4", [
+        ("extra-tokens", 1, 8, "unexpected '4' after the end of the statement; end a statement with a new line or ';'"),
     ]),
     BadScript("show without topic", "show", [
         ("missing-show-topic", 1, 5, "expected what to show after 'show': last or settings"),
@@ -202,7 +202,7 @@ func deepNest(_ n: Int) -> String {
         // The block of a broken foreach is skipped whole: no cascade of stray '}' errors.
         let r = Frontend.parse("foreach id old.txt {\n  delete $id\n}\nexit\n", name: "t.tnx")
         #expect(r.diagnostics.map(\.id) == ["expected-in"])
-        #expect(r.script.statements.map(\.kind) == [.exit])
+        #expect(r.script.statements.map(\.kind) == [.exit(code: nil)])
     }
 
     @Test func errorsAreCapped() {
@@ -218,6 +218,6 @@ func deepNest(_ n: Int) -> String {
         // The lexer's error is enough; the parser does not add "unknown statement".
         let r = Frontend.parse(SourceFile(name: "t", bytes: [0xFF, 0x0A] + Array("exit".utf8)))
         #expect(r.diagnostics.map(\.id) == ["invalid-utf8"])
-        #expect(r.script.statements.map(\.kind) == [.exit])
+        #expect(r.script.statements.map(\.kind) == [.exit(code: nil)])
     }
 }

@@ -77,6 +77,11 @@ int cel_history_save_atomic(History *_Nonnull h, const char *_Nonnull path,
 int cel_history_clear(History *_Nonnull h);
 /// H_GETSIZE: number of entries.
 int cel_history_count(History *_Nonnull h);
+/// The entry `index` places back from the newest (0: the newest), or NULL past the oldest.
+/// The pointer is libedit's: copy it at once.
+const char *_Nullable cel_history_entry(History *_Nonnull h, int index);
+/// EL_REFRESH: redraws the prompt and the line (after the prompt text changed).
+int cel_refresh(EditLine *_Nonnull el);
 
 // MARK: Terminal
 

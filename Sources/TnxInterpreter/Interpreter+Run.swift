@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TnxLanguage
+import TnxSystem
+
+extension Interpreter {
+    /// `run FILE` in the shell: the file is read and checked whole, the safety gate counts it,
+    /// then it runs with the shell's settings (what it sets stays, as for any entry). Relative
+    /// id files in it are read from its own directory.
+    func runFile(_ path: String) async -> Flow {
+        let read: Swift.Result<[UInt8], SystemError> = await BlockingWorker().run {
+            switch FileDescriptor.openForReading(path) {
+            case .failure(let error): return .failure(error)
+            case .success(let fd):
+                defer { FileDescriptor.close(fd) }
+                var bytes: [UInt8] = []
+                var chunk = [UInt8](repeating: 0, count: 1 << 16)
+                while true {
+                    let n = chunk.withUnsafeMutableBytes { FileDescriptor.read(fd, into: $0.baseAddress!, count: $0.count) }
+                    if n < 0 { return .failure(SystemError(Int32(-n))) }
+                    if n == 0 { return .success(bytes) }
+                    bytes += chunk[0..<n]
+                    if bytes.count > 64 << 20 { return .failure(SystemError(EFBIG)) }
+                }
+            }
+        }
+        let bytes: [UInt8]
+        switch read {
+        case .success(let read): bytes = read
+        case .failure(let error):
+            reporter.error("cannot read script '\(path)': \(error)")
+            return Flow(status: .usage)
+        }
+        let source = SourceFile(name: path, bytes: bytes)
+        let context = ScriptContext(origin: .shellScript, directory: Directories.containing(path))
+        guard let script = Self.checked(source, context: context, settings: settings, reporter: reporter) else {
+            return Flow(status: .usage)
+        }
+        if let refusal = await safetyGate([(script.statements, context)], startingFrom: settings) {
+            return Flow(status: refusal)
+        }
+        return await execute(script.statements, bindings: [:], context: context)
+    }
+}
+
+/// Recognises an id file given as a script (`tnx ids.txt`): its lines are "unknown
+/// statements" that look like recording ids. After a few of them, tnx says what was probably
+/// meant instead of listing fifty errors.
+enum IDFileAsScript {
+    /// The note to print, or nil when the source does not look like an id file.
+    static func note(for diagnostics: [Diagnostic], source: SourceFile) -> String? {
+        let unknown = diagnostics.filter { $0.id == "unknown-statement" || $0.id == "expected-statement" }
+        guard unknown.count >= 2 else { return nil }
+        let idLike = unknown.filter { looksLikeID(word(at: $0.location.offset, in: source.bytes)) }
+        guard idLike.count * 2 >= unknown.count, idLike.count >= 2 else { return nil }
+        let name = source.name.contains(" ") ? "\"\(source.name)\"" : source.name
+        return "\(source.name) looks like a file of recording ids, not a script: to delete the ids it lists, "
+            + "run tnx --dry-run -c 'foreach id in \(name) delete $id' to see them, then the same with --yes"
+    }
+
+    private static func word(at offset: Int, in bytes: [UInt8]) -> String {
+        var end = offset
+        while end < bytes.count, !(bytes[end] == 0x20 || bytes[end] == 0x09 || bytes[end] == 0x0A || bytes[end] == 0x0D) { end += 1 }
+        return String(decoding: bytes[min(offset, bytes.count)..<end], as: UTF8.self)
+    }
+
+    /// A UUID, or a word of id characters with both digits and letters.
+    private static func looksLikeID(_ word: String) -> Bool {
+        if IDSet.uuidValue(word) != nil { return true }
+        guard word.count >= 8, word.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }) else {
+            return false
+        }
+        return word.contains(where: \.isNumber) && word.contains(where: \.isLetter)
+    }
+}
