@@ -66,17 +66,17 @@ struct Planner {
                 do throws(InvalidRecordingID) {
                     _ = try RecordingID(text)
                 } catch {
-                    report("invalid-recording-id", error.description, at: target)
+                    report(.invalidRecordingID, error.description, at: target)
                 }
             case .variable(let name):
                 if fileVariables.contains(name) {
                     report(
-                        "file-variable-deleted",
+                        .fileVariableDeleted,
                         "'$\(name)' holds the names of id files, not recording ids; delete the ids inside them with 'foreach id in $\(name) delete $id'",
                         at: target)
                 } else {
                     report(
-                        "delete-outside-loop-body",
+                        .deleteOutsideLoopBody,
                         "'delete $\(name)' must be the whole body of the foreach that reads '\(name)': foreach \(name) in FILE delete $\(name)",
                         at: target)
                 }
@@ -92,12 +92,12 @@ struct Planner {
             }
             if Self.deletes(variable, body) {
                 report(
-                    "loop-body-not-delete",
+                    .loopBodyNotDelete,
                     "the body of a foreach over recording ids must be just 'delete $\(variable)' (each id is deleted once, concurrently); move other statements out of the loop",
                     at: body.first?.location ?? variableLocation, length: 1)
             } else {
                 report(
-                    "unused-loop-variable",
+                    .unusedLoopVariable,
                     "loop variable '\(variable)' is not used in the body; write 'foreach \(variable) in FILE delete $\(variable)'",
                     at: variableLocation, length: variable.utf8.count)
             }
@@ -105,27 +105,27 @@ struct Planner {
         case .set(.apiKey):
             if origin != .repl && origin != .shellScript {
                 report(
-                    "api-key-in-script",
-                    "'set api-key' asks for the key at the terminal, so it only works in the REPL; scripts use TELNYX_API_KEY or --api-key",
+                    .apiKeyInScript,
+                    "'set api-key' asks for the key at the terminal, so it only works in the shell; scripts use TELNYX_API_KEY or --api-key",
                     at: statement.location, length: 3)
             }
         case .set(.dryRun(false)) where dryRunLocked:
             report(
-                "dry-run-locked",
+                .dryRunLocked,
                 "tnx was started with --dry-run, which nothing can turn off: 'set dry-run off' is refused; run tnx without --dry-run to delete",
                 at: statement.location, length: 3)
         case .help(let topic?):
             if case .literal(let name) = topic.kind, Help.text(topic: name) == nil {
-                report("unknown-help-topic", Help.unknownTopicMessage(name), at: topic)
+                report(.unknownHelpTopic, Help.unknownTopicMessage(name), at: topic)
             }
         case .run(let file):
             if origin != .repl {
                 report(
-                    "run-outside-shell",
+                    .runOutsideShell,
                     "'run' runs a script file from the shell; in a script, give the files on the command line instead: tnx a.tnx b.tnx",
                     at: statement.location, length: 3)
             } else if case .literal(let path) = file.kind, let problem = Self.unreadable(context.resolve(path)) {
-                report("unreadable-script", "cannot read script '\(context.resolve(path))': \(problem)", at: file)
+                report(.unreadableScript, "cannot read script '\(context.resolve(path))': \(problem)", at: file)
             }
         case .show, .set, .help, .exit:
             break
@@ -138,16 +138,16 @@ struct Planner {
             switch origin {
             case .standardInput:
                 report(
-                    "stdin-is-script",
+                    .stdinIsScript,
                     "'-' reads ids from stdin, but the script itself comes from stdin; put the script in a file or use -c",
                     at: source)
             case .repl, .shellScript:
-                report("stdin-in-repl", "'-' reads ids from stdin, which is the terminal here; put the ids in a file", at: source)
+                report(.stdinInShell, "'-' reads ids from stdin, which is the terminal here; put the ids in a file", at: source)
             case .file:
                 if let first = stdinLoop {
-                    report("stdin-read-twice", "stdin can be read by one foreach only (the first is at \(first))", at: source)
+                    report(.stdinReadTwice, "stdin can be read by one foreach only (the first is at \(first))", at: source)
                 } else if !fileVariables.isEmpty {
-                    report("stdin-in-file-loop", "'-' inside a loop over files would read stdin once per file; read it outside the loop", at: source)
+                    report(.stdinInFileLoop, "'-' inside a loop over files would read stdin once per file; read it outside the loop", at: source)
                 }
                 stdinLoop = stdinLoop ?? source.location
             }
@@ -155,7 +155,7 @@ struct Planner {
         }
         let absolute = context.resolve(path)
         if let problem = Self.unreadable(absolute) {
-            report("unreadable-id-file", "cannot read id file '\(absolute)': \(problem)", at: source)
+            report(.unreadableIDFile, "cannot read id file '\(absolute)': \(problem)", at: source)
         }
     }
 
@@ -181,11 +181,11 @@ struct Planner {
         }
     }
 
-    private mutating func report(_ id: String, _ message: String, at expr: Expr) {
+    private mutating func report(_ id: DiagnosticID, _ message: String, at expr: Expr) {
         report(id, message, at: expr.location, length: expr.length)
     }
 
-    private mutating func report(_ id: String, _ message: String, at location: SourceLocation, length: Int) {
+    private mutating func report(_ id: DiagnosticID, _ message: String, at location: SourceLocation, length: Int) {
         diagnostics.append(Diagnostic(id: id, message: message, location: location, length: length))
     }
 }

@@ -5,9 +5,9 @@ public struct Diagnostic: Hashable, Sendable, Error, CustomStringConvertible {
         case error, warning, note
     }
 
-    /// A stable identifier (`expected-in`, `unknown-setting`, …) that tests and tools can
-    /// match on while the wording of `message` improves.
-    public var id: String
+    /// What kind of problem it is: a stable name (`expected-in`, `unknown-setting`, …) that
+    /// tests and tools can match on while the wording of `message` improves.
+    public var id: DiagnosticID
     public var severity: Severity
     /// One sentence, lower case start, no trailing period: `expected 'in' after loop variable 'id'`.
     public var message: String
@@ -15,7 +15,7 @@ public struct Diagnostic: Hashable, Sendable, Error, CustomStringConvertible {
     /// How many columns the caret marks (at least 1).
     public var length: Int
 
-    public init(id: String, severity: Severity = .error, message: String, location: SourceLocation, length: Int = 1) {
+    public init(id: DiagnosticID, severity: Severity = .error, message: String, location: SourceLocation, length: Int = 1) {
         self.id = id
         self.severity = severity
         self.message = message

@@ -55,7 +55,7 @@ final class Parser {
             ($0.element.location.offset, $0.offset) < ($1.element.location.offset, $1.offset)
         }.map(\.element)
         if let tooManyErrors { all.append(tooManyErrors) }
-        let onlyUnclosed = all.allSatisfy { $0.severity != .error || $0.id == "unterminated-block" }
+        let onlyUnclosed = all.allSatisfy { $0.severity != .error || $0.id == .unterminatedBlock }
         return ParseResult(script: Script(statements: statements, source: source), diagnostics: all,
                            isIncomplete: unclosedBlock && onlyUnclosed, hasOpenBlock: unclosedBlock)
     }
@@ -73,7 +73,7 @@ final class Parser {
         guard !stopped else { return }
         if d.severity == .error {
             if errorCount == Parser.maxErrors {
-                tooManyErrors = Diagnostic(id: "too-many-errors", message: "too many errors (more than \(Parser.maxErrors)); stopping",
+                tooManyErrors = Diagnostic(id: .tooManyErrors, message: "too many errors (more than \(Parser.maxErrors)); stopping",
                                            location: d.location, length: d.length)
                 stopped = true
                 return
@@ -84,7 +84,7 @@ final class Parser {
     }
 
     /// Reports an error about `token`, unless the lexer already reported that token.
-    private func error(_ id: String, _ message: String, at t: Token) {
+    private func error(_ id: DiagnosticID, _ message: String, at t: Token) {
         if t.isMalformed { return }
         report(Diagnostic(id: id, message: message, location: t.location, length: t.length))
     }
@@ -128,7 +128,7 @@ final class Parser {
                 advance()
             case .rightBrace:
                 if inBlock { return statements }
-                error("unexpected-brace", "unexpected '}' with no open block", at: token)
+                error(.unexpectedBrace, "unexpected '}' with no open block", at: token)
                 advance()
             default:
                 if let statement = parseStatement() {
@@ -150,7 +150,7 @@ final class Parser {
         case .rightBrace where inBlock:
             return
         default:
-            error("extra-tokens",
+            error(.extraTokens,
                   "unexpected \(token.displayName) after the end of the statement; end a statement with a new line or ';'",
                   at: token)
             skipStatement()
@@ -168,12 +168,12 @@ final class Parser {
             advance()
         } else {
             unclosedBlock = true
-            report(Diagnostic(id: "unterminated-block", message: "unterminated block; this '{' is never closed with '}'",
+            report(Diagnostic(id: .unterminatedBlock, message: "unterminated block; this '{' is never closed with '}'",
                               location: open.location))
             return statements
         }
         if statements.isEmpty && errorCount == errorsBefore {
-            report(Diagnostic(id: "empty-body", message: "empty foreach body; put at least one statement between '{' and '}'",
+            report(Diagnostic(id: .emptyBody, message: "empty foreach body; put at least one statement between '{' and '}'",
                               location: open.location))
         }
         return statements
@@ -192,7 +192,7 @@ final class Parser {
                 } else {
                     message += "; statements are: " + Language.keywords.joined(separator: ", ")
                 }
-                error("unknown-statement", message, at: t)
+                error(.unknownStatement, message, at: t)
                 return nil
             }
             switch spec.keyword {
@@ -204,14 +204,14 @@ final class Parser {
             case "run": return parseRun()
             case "exit": return parseExit()
             default:
-                error("unknown-statement", "statement '\(spec.keyword)' is not implemented", at: t)
+                error(.unknownStatement, "statement '\(spec.keyword)' is not implemented", at: t)
                 return nil
             }
         case .leftBrace:
-            error("unexpected-brace", "unexpected '{'; a block '{ … }' can only follow a foreach header", at: t)
+            error(.unexpectedBrace, "unexpected '{'; a block '{ … }' can only follow a foreach header", at: t)
             return nil
         default:
-            error("expected-statement",
+            error(.expectedStatement,
                   "expected a statement, found \(t.displayName); statements are: " + Language.keywords.joined(separator: ", "),
                   at: t)
             return nil
@@ -235,28 +235,28 @@ final class Parser {
         case .word where Lexer.isName(nameToken.text):
             break
         case .word:
-            error("expected-variable-name",
+            error(.expectedVariableName,
                   "invalid loop variable name \(Quote.single(nameToken.text)); a name is a letter or '_' followed by letters, digits, '_' or '-'",
                   at: nameToken)
             return nil
         case .variable:
-            error("expected-variable-name",
+            error(.expectedVariableName,
                   "write the loop variable without '$': foreach \(Quote.sanitize(nameToken.text)) in …", at: nameToken)
             return nil
         default:
-            error("expected-variable-name", "expected a loop variable name after 'foreach', found \(nameToken.displayName)",
+            error(.expectedVariableName, "expected a loop variable name after 'foreach', found \(nameToken.displayName)",
                   at: nameToken)
             return nil
         }
         let name = nameToken.text
         if let outer = scopes.last(where: { $0.name == name }) {
-            error("shadowed-variable",
+            error(.shadowedVariable,
                   "loop variable '\(name)' is already bound by the foreach at line \(outer.location.line); choose another name",
                   at: nameToken)
         }
         advance()
         guard token.kind == .word, token.text == "in" else {
-            error("expected-in", "expected 'in' after loop variable '\(name)'", at: token)
+            error(.expectedIn, "expected 'in' after loop variable '\(name)'", at: token)
             return nil
         }
         advance()
@@ -264,7 +264,7 @@ final class Parser {
             return nil
         }
         if scopes.count >= Parser.maxDepth {
-            report(Diagnostic(id: "too-deep", message: "blocks nested too deeply (more than \(Parser.maxDepth))",
+            report(Diagnostic(id: .tooDeep, message: "blocks nested too deeply (more than \(Parser.maxDepth))",
                               location: keyword.location, length: keyword.length))
             return nil
         }
@@ -284,11 +284,11 @@ final class Parser {
             guard let statement = parseStatement() else { return nil }
             return [statement]
         case .newline, .endOfFile:
-            error("expected-body",
+            error(.expectedBody,
                   "expected a statement or '{' after the foreach source; the body starts on the same line", at: token)
             return nil
         default:
-            error("expected-body", "expected a statement or '{' after the foreach source, found \(token.displayName)",
+            error(.expectedBody, "expected a statement or '{' after the foreach source, found \(token.displayName)",
                   at: token)
             return nil
         }
@@ -301,13 +301,13 @@ final class Parser {
         var names: [String] { Language.showTopics.map(\.topic.rawValue) }
         let t = token
         guard t.kind == .word || t.kind == .string else {
-            error("missing-show-topic", "expected what to show after 'show': \(Suggest.orList(names))", at: t)
+            error(.missingShowTopic, "expected what to show after 'show': \(Suggest.orList(names))", at: t)
             return nil
         }
         guard let topic = Parser.showTopic(t.text) else {
             var message = "unknown show topic \(Quote.single(t.text)); topics are: " + names.joined(separator: ", ")
             if let guess = Suggest.closest(to: t.text, in: names) { message += "; did you mean '\(guess)'?" }
-            error("unknown-show-topic", message, at: t)
+            error(.unknownShowTopic, message, at: t)
             return nil
         }
         advance()
@@ -323,7 +323,7 @@ final class Parser {
         // `set` alone lists the settings, as `show settings` does.
         if isEnd(keyToken) { return Statement(kind: .show(.settings), location: keyword.location) }
         guard keyToken.kind == .word else {
-            error("missing-setting",
+            error(.missingSetting,
                   "expected a setting after 'set', found \(keyToken.displayName); settings are: " + names.joined(separator: ", "),
                   at: keyToken)
             return nil
@@ -335,7 +335,7 @@ final class Parser {
             } else {
                 message += "; settings are: " + names.joined(separator: ", ")
             }
-            error("unknown-setting", message, at: keyToken)
+            error(.unknownSetting, message, at: keyToken)
             return nil
         }
         let key = spec.key.rawValue
@@ -344,7 +344,7 @@ final class Parser {
         if case .none = spec.values {
             if isEnd(v) { return Statement(kind: .set(.apiKey), location: keyword.location) }
             // Never quote the value: it may be the secret itself.
-            error("unexpected-value",
+            error(.unexpectedValue,
                   "'set \(key)' takes no value; the key is asked for without echo, or read from TELNYX_API_KEY", at: v)
             return nil
         }
@@ -353,14 +353,14 @@ final class Parser {
         case .word, .string:
             break
         case .variable:
-            error("invalid-setting-value", "\(key) must be \(expectation); a variable cannot be used here", at: v)
+            error(.invalidSettingValue, "\(key) must be \(expectation); a variable cannot be used here", at: v)
             return nil
         default:
-            error("missing-value", "expected a value after 'set \(key)': \(expectation)", at: v)
+            error(.missingValue, "expected a value after 'set \(key)': \(expectation)", at: v)
             return nil
         }
         guard let assignment = Parser.assignment(spec, v.text) else {
-            error("invalid-setting-value", "\(key) must be \(expectation), not \(Quote.single(v.text))", at: v)
+            error(.invalidSettingValue, "\(key) must be \(expectation), not \(Quote.single(v.text))", at: v)
             return nil
         }
         advance()
@@ -432,7 +432,7 @@ final class Parser {
             advance()
             return Statement(kind: .help(topic: topic), location: keyword.location)
         case .variable, .leftBrace:
-            error("expected-help-topic", "expected a help topic after 'help', found \(token.displayName)", at: token)
+            error(.expectedHelpTopic, "expected a help topic after 'help', found \(token.displayName)", at: token)
             return nil
         default:
             return Statement(kind: .help(topic: nil), location: keyword.location)
@@ -454,7 +454,7 @@ final class Parser {
         guard token.kind == .word else { return Statement(kind: .exit(code: nil), location: keyword.location) }
         let t = token
         guard t.text.utf8.count <= 3, t.text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let code = Int(t.text), code <= 255 else {
-            error("invalid-exit-status", "an exit status is a whole number from 0 to 255, not \(Quote.single(t.text))", at: t)
+            error(.invalidExitStatus, "an exit status is a whole number from 0 to 255, not \(Quote.single(t.text))", at: t)
             return nil
         }
         advance()
@@ -478,12 +478,12 @@ final class Parser {
                 } else {
                     message += "; variables here: " + scopes.map { "$" + $0.name }.joined(separator: ", ")
                 }
-                error("unknown-variable", message, at: t)
+                error(.unknownVariable, message, at: t)
             }
             advance()
             return Expr(kind: .variable(t.text), location: t.location, length: t.length)
         default:
-            error("missing-value", "expected \(expected), found \(t.displayName)", at: t)
+            error(.missingValue, "expected \(expected), found \(t.displayName)", at: t)
             return nil
         }
     }

@@ -20,7 +20,7 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
         // A string cannot span lines: an open string is an error, not a continuation.
         let open = Frontend.parse("delete \"3fa8")
         #expect(!open.isIncomplete)
-        #expect(open.diagnostics.map(\.id) == ["unterminated-string"])
+        #expect(open.diagnostics.map(\.id.rawValue) == ["unterminated-string"])
         #expect(!Frontend.parse("foreach id in x {\n delete \"abc").isIncomplete)
         #expect(!Frontend.parse("{").isIncomplete)
     }
@@ -200,7 +200,7 @@ struct ShellWordsTests {
         #expect(Frontend.parse("exit 3").script.statements.first?.kind == .exit(code: 3))
         #expect(Frontend.parse("exit").script.statements.first?.kind == .exit(code: nil))
         let bad = Frontend.parse("exit 300")
-        #expect(bad.diagnostics.map(\.id) == ["invalid-exit-status"])
+        #expect(bad.diagnostics.map(\.id.rawValue) == ["invalid-exit-status"])
         #expect(bad.diagnostics.first?.location.column == 6)
         guard case .run(let file)? = Frontend.parse("run \"q1 purge.tnx\"").script.statements.first?.kind else {
             Issue.record("not a run statement")

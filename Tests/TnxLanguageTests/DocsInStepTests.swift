@@ -56,3 +56,13 @@ struct DocsInStepTests {
         }
     }
 }
+
+@Suite("docs/language.md lists every diagnostic id")
+struct DiagnosticIDDocsTests {
+    @Test("every id, with its meaning")
+    func everyID() {
+        for id in DiagnosticID.allCases {
+            #expect(DocsInStepTests.docs.contains("| `\(id.rawValue)` | \(id.meaning) |"), "\(id.rawValue)")
+        }
+    }
+}

@@ -75,7 +75,7 @@ private func lex(_ bytes: [UInt8]) -> (tokens: [Token], diagnostics: [Diagnostic
 
     @Test func invalidUTF8IsReportedAtItsPlace() {
         let (tokens, diags) = lex(Array("delete ab".utf8) + [0xFF] + Array("c\nexit".utf8))
-        #expect(diags.map(\.id) == ["invalid-utf8"])
+        #expect(diags.map(\.id.rawValue) == ["invalid-utf8"])
         #expect(diags[0].location.column == 10)
         #expect(diags[0].location.offset == 9)
         #expect(tokens[1].isMalformed)
@@ -86,36 +86,36 @@ private func lex(_ bytes: [UInt8]) -> (tokens: [Token], diagnostics: [Diagnostic
     @Test func truncatedAndOverlongSequencesAreInvalid() {
         for bad: [UInt8] in [[0xC0, 0x80], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x80], [0xF8]] {
             let (_, diags) = lex(Array("x ".utf8) + bad)
-            #expect(diags.first?.id == "invalid-utf8", "\(bad)")
+            #expect(diags.first?.id.rawValue == "invalid-utf8", "\(bad)")
             #expect(diags.first?.location.column == 3)
         }
     }
 
     @Test func nulAndControlCharacters() {
         let (_, d1) = lex([0x61, 0x00, 0x62])
-        #expect(d1.map(\.id) == ["nul-byte"])
+        #expect(d1.map(\.id.rawValue) == ["nul-byte"])
         #expect(d1[0].location.column == 2)
         let (_, d2) = lex(Array("a\u{1B}[31m".utf8))
-        #expect(d2.map(\.id) == ["control-character"])
+        #expect(d2.map(\.id.rawValue) == ["control-character"])
         #expect(d2[0].message == "control character U+001B is not allowed here")
     }
 
     @Test func invalidUTF8InCommentIsReported() {
         let (_, diags) = lex(Array("# caf".utf8) + [0xE9] + Array("\nexit".utf8))
-        #expect(diags.map(\.id) == ["invalid-utf8"])
+        #expect(diags.map(\.id.rawValue) == ["invalid-utf8"])
         #expect(diags[0].location.column == 6)
     }
 
     @Test func unterminatedStringPointsAtOpeningQuote() {
         let (tokens, diags) = Lexer.tokenize(SourceFile(name: "t", text: "delete \"abc\nexit"))
-        #expect(diags.map(\.id) == ["unterminated-string"])
+        #expect(diags.map(\.id.rawValue) == ["unterminated-string"])
         #expect(diags[0].location.column == 8)
         #expect(tokens.map(\.kind) == [.word, .string, .newline, .word, .endOfFile])
     }
 
     @Test func dollarWithoutName() {
         let (_, diags) = Lexer.tokenize(SourceFile(name: "t", text: "delete $ $1x"))
-        #expect(diags.map(\.id) == ["invalid-variable", "invalid-variable"])
+        #expect(diags.map(\.id.rawValue) == ["invalid-variable", "invalid-variable"])
         #expect(diags.map(\.location.column) == [8, 10])
     }
 

@@ -100,7 +100,7 @@ func variable(_ e: Expr) -> String? { if case .variable(let s) = e.kind { return
 
     @Test func loopVariableScopeEndsWithTheLoop() {
         let r = parse("foreach id in x delete $id\ndelete $id")
-        #expect(r.diagnostics.map(\.id) == ["unknown-variable"])
+        #expect(r.diagnostics.map(\.id.rawValue) == ["unknown-variable"])
         #expect(r.diagnostics[0].location.line == 2)
         // Sibling loops may reuse a name.
         #expect(parse("foreach id in x delete $id\nforeach id in y delete $id").diagnostics.isEmpty)

@@ -20,7 +20,7 @@ import Testing
         #expect(out == "\u{1B}[1mc.tnx:1:17: \u{1B}[0m\u{1B}[1;31merror:\u{1B}[0m \u{1B}[1mconcurrency must be a whole number from 1 to 256, not '0'\u{1B}[0m\n"
             + "set concurrency 0\n"
             + "                \u{1B}[1;32m^\u{1B}[0m\n")
-        let warning = Diagnostic(id: "w", severity: .warning, message: "careful", location: r.diagnostics[0].location)
+        let warning = Diagnostic(id: .unknownStatement, severity: .warning, message: "careful", location: r.diagnostics[0].location)
         #expect(DiagnosticPrinter.render(warning, source: source, colour: true).contains("\u{1B}[1;33mwarning:\u{1B}[0m"))
         #expect(!DiagnosticPrinter.render(warning, source: source, colour: false).contains("\u{1B}"))
     }
@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func withoutSourceOnlyTheHeader() {
-        let d = Diagnostic(id: "x", message: "boom", location: SourceLocation(file: "f", line: 9, column: 3, offset: 999))
+        let d = Diagnostic(id: .unknownStatement, message: "boom", location: SourceLocation(file: "f", line: 9, column: 3, offset: 999))
         #expect(DiagnosticPrinter.render(d, source: nil) == "f:9:3: error: boom\n")
         #expect(DiagnosticPrinter.render(d, source: SourceFile(name: "f", text: "short")) == "f:9:3: error: boom\n")
     }

@@ -1,0 +1,289 @@
+import Testing
+import TnxLanguage
+
+@testable import TnxInterpreter
+
+/// One bad script and exactly the diagnostics it must produce, each where a marker (1️⃣, 2️⃣, …)
+/// stands in the source: the caret goes under the character after the marker. The markers are
+/// taken out before the source is checked. (As swift-syntax's tests mark places, instead of
+/// counting lines and columns.)
+struct BadScript: CustomTestStringConvertible, Sendable {
+    static let markers = ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣"]
+
+    let name: String
+    /// The source without its markers.
+    let bytes: [UInt8]
+    /// Byte offsets of the markers, in order.
+    let places: [Int]
+    /// The diagnostic at each marker, in order; a nil message is not checked.
+    let expected: [(id: DiagnosticID, message: String?)]
+    var origin: ScriptOrigin = .file
+    /// Checked as under `tnx --dry-run`.
+    var dryRunLocked = false
+    /// The expected diagnostics are all there are (false: the last ones of many).
+    var firstOnly = true
+    /// Compare without order or places (several diagnostics at one marker).
+    var unordered = false
+
+    init(
+        _ name: String, _ marked: String, _ expected: [(DiagnosticID, String?)], origin: ScriptOrigin = .file,
+        dryRunLocked: Bool = false, firstOnly: Bool = true, unordered: Bool = false
+    ) {
+        self.init(name, bytes: Array(marked.utf8), expected, origin: origin, dryRunLocked: dryRunLocked)
+        self.firstOnly = firstOnly
+        self.unordered = unordered
+    }
+
+    /// `bytes` may hold invalid UTF-8; markers are spliced in as their UTF-8 bytes
+    /// (`BadScript.marker(1)`).
+    init(_ name: String, bytes marked: [UInt8], _ expected: [(DiagnosticID, String?)], origin: ScriptOrigin = .file, dryRunLocked: Bool = false) {
+        var bytes: [UInt8] = []
+        var places: [Int?] = Array(repeating: nil, count: expected.count)
+        var i = 0
+        scan: while i < marked.count {
+            for (n, marker) in Self.markers.enumerated() {
+                let m = Array(marker.utf8)
+                if marked[i...].starts(with: m) {
+                    if n < places.count { places[n] = bytes.count }
+                    i += m.count
+                    continue scan
+                }
+            }
+            bytes.append(marked[i])
+            i += 1
+        }
+        self.name = name
+        self.bytes = bytes
+        self.places = places.map { $0 ?? -1 }
+        self.expected = expected.map { (id: $0.0, message: $0.1) }
+        self.origin = origin
+        self.dryRunLocked = dryRunLocked
+    }
+
+    static func marker(_ n: Int) -> [UInt8] { Array(markers[n - 1].utf8) }
+
+    var testDescription: String { name }
+}
+
+let settingsList = Language.settings.map(\.key.rawValue).joined(separator: ", ")
+let statementsList = Language.keywords.joined(separator: ", ")
+/// A directory that does not exist, for id files and scripts that cannot be read.
+let nowhere = "/nonexistent-tnx-test-dir"
+
+let badScripts: [BadScript] = [
+    BadScript("unknown statement", "1️⃣delet 3fa8", [
+        (.unknownStatement, "unknown statement 'delet'; did you mean 'delete'?"),
+    ]),
+    BadScript("unknown statement, nothing close", "1️⃣remove x", [
+        (.unknownStatement, "unknown statement 'remove'; statements are: \(statementsList)"),
+    ]),
+    BadScript("missing in", "foreach id 1️⃣delete $id", [
+        (.expectedIn, "expected 'in' after loop variable 'id'"),
+    ]),
+    BadScript("missing source", "foreach id in1️⃣\n", [
+        (.missingValue, "expected a file after 'in' (a path, a \"quoted path\", or - for stdin), found the end of the line"),
+    ]),
+    BadScript("missing loop variable", "foreach1️⃣", [
+        (.expectedVariableName, "expected a loop variable name after 'foreach', found the end of the input"),
+    ]),
+    BadScript("loop variable written with $", "foreach 1️⃣$id in x delete $id", [
+        (.expectedVariableName, "write the loop variable without '$': foreach id in …"),
+    ]),
+    BadScript("body on the next line", "foreach id in x1️⃣\n2️⃣{\n delete $id\n}", [
+        (.expectedBody, "expected a statement or '{' after the foreach source; the body starts on the same line"),
+        (.unexpectedBrace, "unexpected '{'; a block '{ … }' can only follow a foreach header"),
+    ]),
+    BadScript("unknown setting", "set 1️⃣colour red", [
+        (.unknownSetting, "unknown setting 'colour'; settings are: \(settingsList)"),
+    ]),
+    BadScript("misspelt setting", "set 1️⃣concurency 4", [
+        (.unknownSetting, "unknown setting 'concurency'; did you mean 'concurrency'?"),
+    ]),
+    BadScript("concurrency 0", "set concurrency 1️⃣0", [
+        (.invalidSettingValue, "concurrency must be a whole number from 1 to 256, not '0'"),
+    ]),
+    BadScript("concurrency 257", "set concurrency 1️⃣257", [
+        (.invalidSettingValue, "concurrency must be a whole number from 1 to 256, not '257'"),
+    ]),
+    BadScript("concurrency abc", "set concurrency 1️⃣abc", [
+        (.invalidSettingValue, "concurrency must be a whole number from 1 to 256, not 'abc'"),
+    ]),
+    BadScript("concurrency huge", "set concurrency 1️⃣99999999999999999999999", [
+        (.invalidSettingValue, "concurrency must be a whole number from 1 to 256, not '99999999999999999999999'"),
+    ]),
+    BadScript("dry-run maybe", "set dry-run 1️⃣maybe", [
+        (.invalidSettingValue, "dry-run must be on or off, not 'maybe'"),
+    ]),
+    BadScript("output xml", "set output 1️⃣xml", [
+        (.invalidSettingValue, "output must be text or json, not 'xml'"),
+    ]),
+    BadScript("missing setting value", "set on-error1️⃣", [
+        (.missingValue, "expected a value after 'set on-error': stop or continue"),
+    ]),
+    BadScript("set with a variable for a setting", "set 1️⃣$x\n", [
+        (.missingSetting, "expected a setting after 'set', found '$x'; settings are: \(settingsList)"),
+    ]),
+    BadScript("api-key takes no value and never echoes it", "set api-key 1️⃣KEY0123secret", [
+        (.unexpectedValue, "'set api-key' takes no value; the key is asked for without echo, or read from TELNYX_API_KEY"),
+    ]),
+    BadScript("setting value from a variable", "foreach c in x set concurrency 1️⃣$c", [
+        (.invalidSettingValue, "concurrency must be a whole number from 1 to 256; a variable cannot be used here"),
+    ]),
+    BadScript("delete without id", "delete1️⃣", [
+        (.missingValue, "expected an id after 'delete', found the end of the input"),
+    ]),
+    BadScript("extra tokens", "delete a 1️⃣b", [
+        (.extraTokens, "unexpected 'b' after the end of the statement; end a statement with a new line or ';'"),
+    ]),
+    BadScript("extra tokens after exit", "exit 3 1️⃣4", [
+        (.extraTokens, "unexpected '4' after the end of the statement; end a statement with a new line or ';'"),
+    ]),
+    BadScript("show without topic", "show1️⃣", [
+        (.missingShowTopic, "expected what to show after 'show': last or settings"),
+    ]),
+    BadScript("unknown show topic", "show 1️⃣everything", [
+        (.unknownShowTopic, "unknown show topic 'everything'; topics are: last, settings"),
+    ]),
+    BadScript("unbound variable", "delete 1️⃣$x", [
+        (.unknownVariable, "unknown variable '$x'; no foreach binds a variable here"),
+    ]),
+    BadScript("unbound variable inside a loop", "foreach id in f delete 1️⃣$ID", [
+        (.unknownVariable, "unknown variable '$ID'; variables here: $id"),
+    ]),
+    BadScript("shadowed loop variable", "foreach id in a {\n  foreach 1️⃣id in b delete $id\n}", [
+        (.shadowedVariable, "loop variable 'id' is already bound by the foreach at line 1; choose another name"),
+    ]),
+    BadScript("empty block", "foreach id in a 1️⃣{}", [
+        (.emptyBody, "empty foreach body; put at least one statement between '{' and '}'"),
+    ]),
+    BadScript("block with only comments", "foreach id in a 1️⃣{\n  # nothing\n}", [
+        (.emptyBody, nil),
+    ]),
+    BadScript("unterminated string", "delete 1️⃣\"3fa8\nexit", [
+        (.unterminatedString, "unterminated string; a string ends with '\"' on the same line"),
+    ]),
+    BadScript("unknown escape", "delete \"a1️⃣\\qb\"", [
+        (.unknownEscape, "unknown escape '\\q' in a string; the escapes are \\\" \\\\ \\n \\t"),
+    ]),
+    BadScript("unterminated block", "foreach id in a 1️⃣{\n  delete $id\n", [
+        (.unterminatedBlock, "unterminated block; this '{' is never closed with '}'"),
+    ]),
+    BadScript("stray closing brace", "delete a\n1️⃣}\nexit", [
+        (.unexpectedBrace, "unexpected '}' with no open block"),
+    ]),
+    BadScript("statement starting with a string", "1️⃣\"delete\" x", [
+        (.expectedStatement, "expected a statement, found string \"delete\"; statements are: \(statementsList)"),
+    ]),
+    BadScript("dollar without name", "foreach id in x delete 1️⃣$", [
+        (.invalidVariable, "expected a variable name after '$'"),
+    ]),
+    BadScript("escape sequence in a word", "delete a1️⃣\u{1B}[2J", [
+        (.controlCharacter, "control character U+001B is not allowed here"),
+    ]),
+    BadScript("help with a variable", "foreach t in x help 1️⃣$t", [
+        (.expectedHelpTopic, "expected a help topic after 'help', found '$t'"),
+    ]),
+    BadScript("invalid UTF-8", bytes: Array("delete 3fa".utf8) + BadScript.marker(1) + [0xC3, 0x28] + Array("\nexit".utf8), [
+        (.invalidUTF8, "invalid UTF-8 byte 0xC3; tnx source must be UTF-8"),
+    ]),
+    BadScript("NUL byte", bytes: Array("show last\ndel".utf8) + BadScript.marker(1) + [0] + Array("ete x".utf8), [
+        (.nulByte, "NUL byte in the source"),
+    ]),
+    BadScript("too deep nesting", deepNest(70, markingLine: 65), [
+        (.tooDeep, "blocks nested too deeply (more than 64)"),
+    ]),
+    BadScript("too many errors", String(repeating: "bogus\n", count: 50) + "1️⃣bogus\n", [
+        (.tooManyErrors, "too many errors (more than 50); stopping"),
+    ], firstOnly: false),
+    BadScript("an exit status outside 0…255", "exit 1️⃣300", [
+        (.invalidExitStatus, "an exit status is a whole number from 0 to 255, not '300'"),
+    ]),
+    // The checks of what parsed.
+    BadScript("invalid literal id", "delete 1️⃣not/an", [
+        (.invalidRecordingID, "invalid recording id \"not/an\": it contains a path separator"),
+    ]),
+    BadScript("missing id file", "foreach id in 1️⃣missing.txt delete $id", [
+        (.unreadableIDFile, "cannot read id file '\(nowhere)/missing.txt': No such file or directory"),
+    ]),
+    BadScript("missing script for run", "run 1️⃣nothing.tnx", [
+        (.unreadableScript, "cannot read script '\(nowhere)/nothing.tnx': No such file or directory"),
+    ], origin: .repl),
+    BadScript("run in a script", "1️⃣run other.tnx", [
+        (.runOutsideShell, "'run' runs a script file from the shell; in a script, give the files on the command line instead: tnx a.tnx b.tnx"),
+    ]),
+    BadScript("delete of a variable outside its loop body", "foreach id in /dev/null { show last; delete 1️⃣$id }", [
+        (.deleteOutsideLoopBody, nil),
+        (.loopBodyNotDelete, nil),
+    ], unordered: true),
+    BadScript("delete of a file variable", "foreach f in /dev/null { foreach id in $f delete $id; delete 1️⃣$f }", [
+        (.fileVariableDeleted, "'$f' holds the names of id files, not recording ids; delete the ids inside them with 'foreach id in $f delete $id'"),
+    ]),
+    BadScript("loop variable never used", "foreach 1️⃣id in /dev/null show last", [
+        (.unusedLoopVariable, "loop variable 'id' is not used in the body; write 'foreach id in FILE delete $id'"),
+    ]),
+    BadScript("stdin while the script comes from stdin", "foreach id in 1️⃣- delete $id", [
+        (.stdinIsScript, "'-' reads ids from stdin, but the script itself comes from stdin; put the script in a file or use -c"),
+    ], origin: .standardInput),
+    BadScript("stdin in the shell", "foreach id in 1️⃣- delete $id", [
+        (.stdinInShell, "'-' reads ids from stdin, which is the terminal here; put the ids in a file"),
+    ], origin: .repl),
+    BadScript("stdin read twice", "foreach id in - delete $id\nforeach id in 1️⃣- delete $id", [
+        (.stdinReadTwice, "stdin can be read by one foreach only (the first is at t.tnx:1:15)"),
+    ]),
+    BadScript("stdin inside a loop over files", "foreach f in /dev/null { foreach id in $f delete $id; foreach x in 1️⃣- delete $x }", [
+        (.stdinInFileLoop, "'-' inside a loop over files would read stdin once per file; read it outside the loop"),
+    ]),
+    BadScript("set api-key in a script", "1️⃣set api-key", [
+        (.apiKeyInScript, "'set api-key' asks for the key at the terminal, so it only works in the shell; scripts use TELNYX_API_KEY or --api-key"),
+    ]),
+    BadScript("dry-run off under --dry-run", "1️⃣set dry-run off", [
+        (.dryRunLocked, "tnx was started with --dry-run, which nothing can turn off: 'set dry-run off' is refused; run tnx without --dry-run to delete"),
+    ], dryRunLocked: true),
+    BadScript("unknown help topic", "help 1️⃣bogus", [
+        (.unknownHelpTopic, "unknown help topic 'bogus'; topics are: \(Help.topics.joined(separator: ", "))"),
+    ]),
+]
+
+/// `n` nested foreach blocks, one per line, each binding its own variable; a marker starts
+/// line `markingLine`.
+func deepNest(_ n: Int, markingLine: Int) -> String {
+    var text = ""
+    for i in 0..<n { text += (i + 1 == markingLine ? "1️⃣" : "") + "foreach v\(i) in f {\n" }
+    text += "delete $v0\n" + String(repeating: "}\n", count: n)
+    return text
+}
+
+@Suite("Every diagnostic, at its place, with its words")
+struct DiagnosticTableTests {
+    /// What `tnx --check` reports for `bad`: the parser's diagnostics and the planner's checks.
+    static func diagnose(_ bad: BadScript) -> [Diagnostic] {
+        var settings = Settings()
+        settings.dryRunLocked = bad.dryRunLocked
+        return Interpreter.diagnose(
+            SourceFile(name: "t.tnx", bytes: bad.bytes), context: ScriptContext(origin: bad.origin, directory: nowhere), settings: settings).1
+    }
+
+    @Test(arguments: badScripts)
+    func badScriptReportsExactly(_ bad: BadScript) {
+        var got = Self.diagnose(bad).filter { $0.severity == .error }
+        if !bad.firstOnly { got = Array(got.suffix(bad.expected.count)) }
+        #expect(got.count == bad.expected.count, "got \(got)")
+        var expected = Array(zip(bad.expected, bad.places))
+        if bad.unordered {
+            expected.sort { $0.0.id.rawValue < $1.0.id.rawValue }
+            got.sort { $0.id.rawValue < $1.id.rawValue }
+        }
+        for (g, (e, place)) in zip(got, expected) {
+            #expect(g.id == e.id)
+            if !bad.unordered { #expect(g.location.offset == place, "place of \(g.id.rawValue): \(g.location)") }
+            if let message = e.message { #expect(g.message == message) }
+            #expect(g.location.file == "t.tnx")
+        }
+    }
+
+    @Test("every diagnostic id has a bad script in the table")
+    func everyIDHasAnExample() {
+        let covered = Set(badScripts.flatMap { $0.expected.map(\.id) })
+        for id in DiagnosticID.allCases { #expect(covered.contains(id), "no bad script produces \(id.rawValue)") }
+    }
+}
