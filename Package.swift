@@ -28,7 +28,7 @@ let package = Package(
         .target(
             name: "TelnyxRecordings",
             dependencies: [
-                "TerminalText",
+                "TerminalText", "TnxSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -49,6 +49,7 @@ let package = Package(
         .target(
             name: "TnxSandbox",
             dependencies: [
+                "TnxSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -64,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "tnx-sandbox",
             dependencies: [
-                "TnxSandbox",
+                "TnxSandbox", "TnxSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

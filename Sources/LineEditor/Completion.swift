@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TnxSystem
 
 /// The answer of a completer: replace the text from `replaceStart` up to the cursor with one of
 /// `candidates`.
@@ -121,28 +117,15 @@ public enum FilePathCompletion {
             namePrefix = typed
         }
         var directoryToList = directoryPart.isEmpty ? "." : directoryPart
-        if directoryToList == "~/" || directoryToList.hasPrefix("~/"), let home = getenv("HOME") {
-            directoryToList = String(cString: home) + directoryToList.dropFirst()
+        if directoryToList == "~/" || directoryToList.hasPrefix("~/"), let home = Executable.environment["HOME"] {
+            directoryToList = home + directoryToList.dropFirst()
         }
 
-        guard let directory = opendir(directoryToList) else { return [] }
-        defer { closedir(directory) }
         var results: [String] = []
         let showHidden = namePrefix.hasPrefix(".")
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name == "." || name == ".." { continue }
+        for (name, isDirectory) in Directories.entries(of: directoryToList) {
             if name.hasPrefix(".") && !showHidden { continue }
             guard name.hasPrefix(namePrefix) else { continue }
-            var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_LNK) || entry.pointee.d_type == UInt8(DT_UNKNOWN) {
-                var status = stat()
-                if stat(directoryToList + (directoryToList.hasSuffix("/") ? "" : "/") + name, &status) == 0 {
-                    isDirectory = (status.st_mode & S_IFMT) == S_IFDIR
-                }
-            }
             let path = directoryPart + name
             if quoted || needsQuoting(path) {
                 results.append("\"" + escape(path) + (isDirectory ? "/" : "\"" + fileSuffix))

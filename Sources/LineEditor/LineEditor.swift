@@ -3,9 +3,7 @@ import CLibEdit
 import TnxSystem
 
 #if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
+import Glibc  // setlocale, strdup and free around libedit's C interface
 #endif
 
 /// What one `readLine` produced.
@@ -192,9 +190,8 @@ public final class LineEditor {
             historyError = error
             return
         }
-        var status = stat()
-        guard stat(path, &status) == 0 else { return }  // no file yet
-        if status.st_mode & 0o077 != 0 { chmod(path, 0o600) }
+        guard FileKind.of(path).isRegular else { return }  // no file yet
+        Directories.restrictToOwner(path)
         if cel_history_load(history, path) < 0 {
             historyError = "cannot read history file \(path)"
         }
@@ -204,7 +201,7 @@ public final class LineEditor {
         guard let historyFile else { return }
         let temporary = "\(historyFile).\(getpid()).tmp"
         if cel_history_save_atomic(history, historyFile, temporary) < 0 {
-            historyError = "cannot save history file \(historyFile): \(String(cString: strerror(errno)))"
+            historyError = "cannot save history file \(historyFile): \(SystemError(errno))"
         } else {
             historyError = nil
         }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What happened so far to one request across its attempts: how many were sent, which
 /// failures count against the retry budget, and whether an earlier attempt may already have
 /// done its work (a timeout after sending a DELETE). Its errors never contain the key.
@@ -45,18 +41,18 @@ struct AttemptHistory {
     }
 
     /// A byte search: Foundation's `String.contains` bridges to CFString and was the largest
-    /// single cost of a delete in profiles.
+    /// single cost of a delete in profiles (every answer's body is searched for the key).
     static func contains(_ text: String, _ needle: String) -> Bool {
         var haystack = text
         var needle = needle
         return haystack.withUTF8 { h in
             needle.withUTF8 { n in
-                guard n.count > 0, h.count >= n.count, let hb = h.baseAddress, let nb = n.baseAddress else { return false }
+                guard n.count > 0, h.count >= n.count else { return false }
                 let first = n[0]
                 var i = 0
                 let last = h.count - n.count
                 while i <= last {
-                    if h[i] == first && memcmp(hb + i, nb, n.count) == 0 { return true }
+                    if h[i] == first && UnsafeBufferPointer(rebasing: h[i..<(i + n.count)]).elementsEqual(n) { return true }
                     i += 1
                 }
                 return false

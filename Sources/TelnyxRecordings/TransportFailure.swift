@@ -1,9 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import AsyncHTTPClient
 import NIOCore
 import TerminalText
+import TnxSystem
 
 /// Why an attempt got no HTTP status line, and what that means for the recording.
 ///
@@ -45,16 +43,15 @@ struct TransportFailure: Sendable {
                 }
             }
         } else if let io = error as? IOError {
-            let reason = String(cString: strerror(io.errnoCode))
-            switch io.errnoCode {
-            case ECONNREFUSED:
+            let system = SystemError(io.errnoCode)
+            if system.isConnectionRefused {
                 self.init(.transport, maybeSent: false, "could not connect", "connection refused")
-            case ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL:
+            } else if system.isUnreachable {
                 self.init(.transport, maybeSent: false, "could not connect", "network unreachable")
-            case ECONNRESET, EPIPE:
+            } else if system.isConnectionLost {
                 self.init(.transport, maybeSent: true, "lost its connection", "connection reset by peer")
-            default:
-                self.init(.transport, maybeSent: true, "failed", reason)
+            } else {
+                self.init(.transport, maybeSent: true, "failed", system.description)
             }
         } else if typeName.contains("NIOConnectionError") {
             let text = "\(error)"

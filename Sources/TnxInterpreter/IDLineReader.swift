@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import TnxSystem
 
 /// One id-bearing line of an id file: trimmed, not blank, not a comment.
@@ -47,13 +44,14 @@ public final class IDLineReader {
 
     /// Opens `path` for reading. The message of a failure names the file and the reason.
     public init(path: String, maximumLineLength: Int = IDLineReader.maximumLineLength) throws(IDSourceError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw IDSourceError(description: "cannot read id file '\(path)': \(String(cString: strerror(errno)))")
+        let fd: Int32
+        switch FileDescriptor.openForReading(path) {
+        case .success(let opened): fd = opened
+        case .failure(let error): throw IDSourceError(description: "cannot read id file '\(path)': \(error)")
         }
         let kind = FileDescriptor.kind(fd)
         if kind == .directory {
-            close(fd)
+            FileDescriptor.close(fd)
             throw IDSourceError(description: "cannot read id file '\(path)': it is a directory")
         }
         self.isStream = kind == .stream
@@ -75,7 +73,7 @@ public final class IDLineReader {
     }
 
     deinit {
-        if ownsDescriptor { close(fd) }
+        if ownsDescriptor { FileDescriptor.close(fd) }
     }
 
     /// Whether a whole line (or the last one) is already buffered: reading it needs no `read`.
@@ -175,12 +173,9 @@ public final class IDLineReader {
     /// Moves unread bytes to the front and reads more.
     private func fill() throws(IDSourceError) {
         if start > 0 {
+            // The unread bytes move to the front (the array keeps its size).
             let count = end - start
-            if count > 0 {
-                buffer.withUnsafeMutableBufferPointer { p in
-                    _ = memmove(p.baseAddress!, p.baseAddress! + start, count)
-                }
-            }
+            buffer.replaceSubrange(0..<count, with: buffer[start..<end])
             end = count
             start = 0
         }

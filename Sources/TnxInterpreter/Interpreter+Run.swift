@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import TnxLanguage
 import TnxSystem
 
@@ -9,22 +6,7 @@ extension Interpreter {
     /// then it runs with the shell's settings (what it sets stays, as for any entry). Relative
     /// id files in it are read from its own directory.
     func runFile(_ path: String) async -> Flow {
-        let read: Swift.Result<[UInt8], SystemError> = await BlockingWorker().run {
-            switch FileDescriptor.openForReading(path) {
-            case .failure(let error): return .failure(error)
-            case .success(let fd):
-                defer { FileDescriptor.close(fd) }
-                var bytes: [UInt8] = []
-                var chunk = [UInt8](repeating: 0, count: 1 << 16)
-                while true {
-                    let n = chunk.withUnsafeMutableBytes { FileDescriptor.read(fd, into: $0.baseAddress!, count: $0.count) }
-                    if n < 0 { return .failure(SystemError(Int32(-n))) }
-                    if n == 0 { return .success(bytes) }
-                    bytes += chunk[0..<n]
-                    if bytes.count > 64 << 20 { return .failure(SystemError(EFBIG)) }
-                }
-            }
-        }
+        let read = await BlockingWorker().run { FileDescriptor.readFile(path, limit: 64 << 20) }
         let bytes: [UInt8]
         switch read {
         case .success(let read): bytes = read
@@ -50,7 +32,7 @@ extension Interpreter {
 enum IDFileAsScript {
     /// The note to print, or nil when the source does not look like an id file.
     static func note(for diagnostics: [Diagnostic], source: SourceFile) -> String? {
-        let unknown = diagnostics.filter { $0.id == "unknown-statement" || $0.id == "expected-statement" }
+        let unknown = diagnostics.filter { $0.id == .unknownStatement || $0.id == .expectedStatement }
         guard unknown.count >= 2 else { return nil }
         let idLike = unknown.filter { looksLikeID(word(at: $0.location.offset, in: source.bytes)) }
         guard idLike.count * 2 >= unknown.count, idLike.count >= 2 else { return nil }

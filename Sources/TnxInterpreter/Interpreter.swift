@@ -122,13 +122,35 @@ public actor Interpreter {
         return Self.checked(source, context: ScriptContext(origin: origin, directory: directory), settings: startingSettings, reporter: reporter) != nil
     }
 
-    /// Parses and checks `source`; prints every diagnostic (parse errors and the planner's
-    /// checks of whatever parsed, all at once). The script when it is clean.
-    static func checked(_ source: SourceFile, context: ScriptContext, settings: Settings, reporter: Reporter) -> Script? {
+    /// Every diagnostic of `source`: the parser's, then the planner's checks of whatever parsed
+    /// (all at once, in source order).
+    static func diagnose(_ source: SourceFile, context: ScriptContext, settings: Settings) -> (Script, [Diagnostic]) {
         let parsed = Frontend.parse(source)
         var diagnostics = parsed.diagnostics
-        diagnostics += Planner.check(parsed.script, context: context, dryRunLocked: settings.dryRunLocked)
-        diagnostics.sort { $0.location.offset < $1.location.offset }
+        // The statements without a syntax error of their own are checked further; one with an
+        // error is reported once, not again by a check that misreads what is left of it.
+        let errorPlaces = parsed.diagnostics.filter { $0.severity == .error }.map(\.location.offset)
+        var checkable = parsed.script
+        if !errorPlaces.isEmpty {
+            let statements = parsed.script.statements
+            checkable.statements = statements.indices.filter { i in
+                let start = statements[i].location.offset
+                let end = i + 1 < statements.count ? statements[i + 1].location.offset : Int.max
+                return !errorPlaces.contains { $0 >= start && $0 < end }
+            }.map { statements[$0] }
+        }
+        diagnostics += Planner.check(checkable, context: context, dryRunLocked: settings.dryRunLocked)
+        // A stable sort by place: a too-many-errors stays last.
+        diagnostics = diagnostics.enumerated().sorted {
+            ($0.element.id == .tooManyErrors ? 1 : 0, $0.element.location.offset, $0.offset)
+                < ($1.element.id == .tooManyErrors ? 1 : 0, $1.element.location.offset, $1.offset)
+        }.map(\.element)
+        return (parsed.script, diagnostics)
+    }
+
+    /// Parses and checks `source`; prints every diagnostic. The script when it is clean.
+    static func checked(_ source: SourceFile, context: ScriptContext, settings: Settings, reporter: Reporter) -> Script? {
+        let (script, diagnostics) = diagnose(source, context: context, settings: settings)
         if let note = IDFileAsScript.note(for: diagnostics, source: source) {
             // An id file given as a script: a few of its errors, then what was meant.
             reporter.diagnostics(Array(diagnostics.prefix(3)), source: source)
@@ -143,7 +165,7 @@ public actor Interpreter {
             }
             return nil
         }
-        return parsed.script
+        return script
     }
 
     func flush() {

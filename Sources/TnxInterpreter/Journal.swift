@@ -97,7 +97,7 @@ public final class Journal: Sendable {
     /// run, since deleting without an audit trail is not what the user asked for.
     public func record(_ outcome: Outcome) throws(JournalError) {
         var line = JSONObjectWriter()
-        line.field("time", Timestamp.now())
+        line.field("time", WallClock.iso8601Now())
         line.field("run", runID)
         line.field("base_url", baseURL)
         OutcomeFields.write(outcome, to: &line, request: false)

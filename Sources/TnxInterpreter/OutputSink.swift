@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
+import TnxSystem
 
 /// Where the reporter writes: stdout for results, stderr for diagnostics and progress.
 /// A protocol so tests (and the REPL) can capture what a person would see.
@@ -44,7 +40,7 @@ public final class FileOutput: OutputSink {
     /// `capacity` 0 writes through at once (stderr, and any terminal).
     public init(descriptor: Int32, capacity: Int = 1 << 16) {
         self.fd = descriptor
-        self.isTerminal = isatty(descriptor) == 1
+        self.isTerminal = FileDescriptor.isTerminal(descriptor)
         self.capacity = isTerminal ? 0 : capacity
     }
 
@@ -74,15 +70,8 @@ public final class FileOutput: OutputSink {
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: inout [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                break  // EPIPE and friends: the reader went away; drop the output, keep running
-            }
-            offset += n
-        }
+        // EPIPE and friends: the reader went away; the output is dropped and the run goes on.
+        FileDescriptor.writeAll(fd, bytes)
         bytes.removeAll(keepingCapacity: true)
     }
 }

@@ -1,9 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Hummingbird
 import NIOCore
 import Synchronization
+import TnxSystem
 
 typealias FieldName = HTTPFields.Element.Name
 
@@ -349,11 +347,7 @@ final class Handler: Sendable {
         }
     }
 
-    static func wallClockSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    static func wallClockSeconds() -> Double { WallClock.seconds }
 }
 
 extension Duration {

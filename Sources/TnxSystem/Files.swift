@@ -93,6 +93,46 @@ public enum FileDescriptor {
 
     /// Whether `fd` is a terminal.
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    /// Reads `fd` to its end, at most `limit` bytes (more is `fileTooLarge`).
+    public static func readToEnd(_ fd: Int32, limit: Int) -> Result<[UInt8], SystemError> {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, into: $0.baseAddress!, count: $0.count) }
+            if n < 0 { return .failure(SystemError(Int32(-n))) }
+            if n == 0 { return .success(bytes) }
+            bytes += chunk[0..<n]
+            if bytes.count > limit { return .failure(.fileTooLarge) }
+        }
+    }
+
+    /// The whole regular file `path`, at most `limit` bytes; a directory is refused.
+    public static func readFile(_ path: String, limit: Int) -> Result<[UInt8], ReadFileError> {
+        let fd: Int32
+        switch openForReading(path) {
+        case .success(let opened): fd = opened
+        case .failure(let error): return .failure(.system(error))
+        }
+        defer { close(fd) }
+        if kind(fd) == .directory { return .failure(.directory) }
+        return readToEnd(fd, limit: limit).mapError { $0 == .fileTooLarge ? .tooLarge(limit) : .system($0) }
+    }
+}
+
+/// Why `FileDescriptor.readFile` failed, as a person reads it.
+public enum ReadFileError: Error, Sendable, CustomStringConvertible {
+    case system(SystemError)
+    case directory
+    case tooLarge(Int)
+
+    public var description: String {
+        switch self {
+        case .system(let error): error.description
+        case .directory: "it is a directory"
+        case .tooLarge(let limit): "it is larger than \(limit >> 20) MiB"
+        }
+    }
 }
 
 /// What a path names.
@@ -131,6 +171,13 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ code: Int32) { self.code = code }
     public var description: String { String(cString: strerror(code)) }
     public var isNoSuchFile: Bool { code == ENOENT }
+    /// Nothing listens there: the request was never sent.
+    public var isConnectionRefused: Bool { code == ECONNREFUSED }
+    /// No route to the host: the request was never sent.
+    public var isUnreachable: Bool { code == ENETUNREACH || code == EHOSTUNREACH || code == EADDRNOTAVAIL }
+    /// The connection broke after it was open: the request may have arrived.
+    public var isConnectionLost: Bool { code == ECONNRESET || code == EPIPE }
+    public static let fileTooLarge = SystemError(EFBIG)
 }
 
 public enum Directories {
@@ -177,6 +224,33 @@ public enum Directories {
         let absolute = resolve(path, in: current)
         guard let slash = absolute.lastIndex(of: "/") else { return current }
         return slash == absolute.startIndex ? "/" : String(absolute[..<slash])
+    }
+
+    /// The names in `directory` (without `.` and `..`), with whether each is a directory;
+    /// empty when it cannot be read.
+    public static func entries(of directory: String) -> [(name: String, isDirectory: Bool)] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var result: [(String, Bool)] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
+            if entry.pointee.d_type == UInt8(DT_UNKNOWN) || entry.pointee.d_type == UInt8(DT_LNK) {
+                isDirectory = FileKind.of(directory + (directory.hasSuffix("/") ? "" : "/") + name) == .directory
+            }
+            result.append((name, isDirectory))
+        }
+        return result
+    }
+
+    /// Makes `path` readable and writable by its owner only, if it is not already.
+    public static func restrictToOwner(_ path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & 0o077 != 0 else { return }
+        chmod(path, 0o600)
     }
 
     /// The current directory, absolute.

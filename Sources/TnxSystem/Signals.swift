@@ -23,6 +23,9 @@ import Glibc
 /// 4. Each operation runs in a `Task`, waited for synchronously: `runBlocking`.
 public enum StopSignals {
     public static let all: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    public static let interrupt = SIGINT
+    /// Ignored by `ignoreSignalsThatInterruptWrites`.
+    public static let ignoredWhileWriting: [Int32] = [SIGPIPE, SIGXFSZ]
 
     /// Blocks the stop signals on the calling thread (call it on the main thread before any
     /// other thread exists, i.e. first thing in `main.swift`).

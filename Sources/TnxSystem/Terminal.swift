@@ -47,16 +47,3 @@ public enum TerminalState {
     }
 }
 
-/// The running executable.
-public enum Executable {
-    /// The directory holding the running binary (`/proc/self/exe`, so a symbolic link on the
-    /// PATH resolves to the real file), or the directory of `argv[0]`.
-    public static var directory: String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let me = length > 0
-            ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            : CommandLine.arguments.first ?? "."
-        return me.lastIndex(of: "/").map { String(me[..<$0]) } ?? "."
-    }
-}

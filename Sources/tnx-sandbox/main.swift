@@ -1,9 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import Foundation
 import TnxSandbox
+import TnxSystem
 
 /// `tnx-sandbox`: the sandbox API as a server of its own on loopback.
 ///
@@ -62,17 +60,13 @@ struct TnxSandboxCommand: AsyncParsableCommand {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 Thread.detachNewThread {
                     var byte: UInt8 = 0
-                    while true {
-                        let n = read(0, &byte, 1)
-                        if n > 0 || (n < 0 && errno == EINTR) { continue }
-                        break
-                    }
+                    while FileDescriptor.read(0, into: &byte, count: 1) > 0 {}
                     done.resume()
                 }
             }
             // Nothing to save, and no reason to let open connections drain: the parent is gone
             // or done with it. Exiting at once frees the port at once.
-            Glibc.exit(0)
+            Executable.exit(0)
         }
         write(to: .standardOutput, sandbox.baseURL + "\n")
         write(to: .standardError, "sandbox: \(seed) recordings, key \(Sandbox.defaultAPIKey), latency \(latencyMs) ms; Ctrl-C stops\n")

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import LineEditor
 import Synchronization
 import TelnyxRecordings
@@ -43,7 +40,7 @@ enum REPL {
             editor = try LineEditor(programName: "tnx", historyFile: historyPath(processEnvironment), historySize: 1000)
         } catch {
             Messages.error("cannot start the line editor: \(error)")
-            return 2
+            return RunStatus.usage.exitCode
         }
         if let problem = editor.historyError {
             Messages.warning("history will not be saved: \(problem)")
@@ -78,7 +75,7 @@ enum REPL {
             }
             // SIGTERM or SIGHUP stopped the entry the way Ctrl-C does; unlike Ctrl-C it also
             // ends the session.
-            if let stoppedBy, stoppedBy != SIGINT { return StopSignals.exitStatus(for: stoppedBy) }
+            if let stoppedBy, stoppedBy != StopSignals.interrupt { return StopSignals.exitStatus(for: stoppedBy) }
             if result.exitRequested { return result.exitCode ?? 0 }
         }
     }
@@ -109,7 +106,7 @@ enum REPL {
                     continue
                 }
                 let lineStart = candidate.utf8.count - line.utf8.count
-                let errors = parsed.diagnostics.filter { $0.severity == .error && $0.id != "unterminated-block" }
+                let errors = parsed.diagnostics.filter { $0.severity == .error && $0.id != .unterminatedBlock }
                 if parsed.hasOpenBlock, !lines.isEmpty, !errors.isEmpty, errors.allSatisfy({ $0.location.offset >= lineStart }) {
                     FileOutput.standardError.write(DiagnosticPrinter.render(errors, source: source, colour: colour))
                     FileOutput.standardError.write("(that line was left out; the block is still open: type it again, or Ctrl-C to drop the block)\n")
@@ -202,13 +199,9 @@ enum TerminalQuestion {
         FileOutput.standardError.flush()
         var answer: [UInt8] = []
         while !Task.isCancelled {
-            var poller = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, 100)
-            if ready < 0 && errno != EINTR { break }
-            if ready <= 0 { continue }
+            guard FileDescriptor.waitForInput(0, milliseconds: 100) else { continue }
             var byte: UInt8 = 0
-            let n = read(0, &byte, 1)
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            let n = FileDescriptor.read(0, into: &byte, count: 1)
             if n <= 0 {
                 FileOutput.standardError.write("\n")  // end of input: end the question's line
                 break

@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import TnxInterpreter
+import TnxSystem
 import TnxLanguage
 
 /// One piece of source to run, with where it came from.
@@ -48,38 +46,19 @@ struct ScriptSource {
     }
 
     private static func readStandardInput() -> Result<ScriptSource, LoadError> {
-        readAll(descriptor: 0, name: "<stdin>").map { ScriptSource(file: SourceFile(name: "<stdin>", bytes: $0), origin: .standardInput) }
+        FileDescriptor.readToEnd(0, limit: maximumSize)
+            .mapError { LoadError(message: "cannot read the script on stdin: \($0 == .fileTooLarge ? tooLarge : $0.description)") }
+            .map { ScriptSource(file: SourceFile(name: "<stdin>", bytes: $0), origin: .standardInput) }
     }
+
+    /// Scripts are small; a script over 64 MiB is refused rather than read.
+    private static let maximumSize = 64 << 20
+    private static let tooLarge = "it is larger than 64 MiB; is it an id file? Use 'foreach id in FILE delete $id'"
 
     private static func readFile(_ path: String) -> Result<[UInt8], LoadError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            return .failure(LoadError(message: "cannot read script '\(path)': \(String(cString: strerror(errno)))"))
+        FileDescriptor.readFile(path, limit: maximumSize).mapError { error in
+            if case .tooLarge = error { return LoadError(message: "cannot read script '\(path)': \(tooLarge)") }
+            return LoadError(message: "cannot read script '\(path)': \(error)")
         }
-        defer { close(fd) }
-        var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            return .failure(LoadError(message: "cannot read script '\(path)': it is a directory"))
-        }
-        return readAll(descriptor: fd, name: path)
-    }
-
-    /// Reads to the end. Scripts are small; a script over 64 MiB is refused rather than read.
-    private static func readAll(descriptor: Int32, name: String) -> Result<[UInt8], LoadError> {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(LoadError(message: "cannot read script '\(name)': \(String(cString: strerror(errno)))"))
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > 64 << 20 {
-                return .failure(LoadError(message: "script '\(name)' is larger than 64 MiB; is it an id file? Use 'foreach id in FILE delete $id'"))
-            }
-        }
-        return .success(bytes)
     }
 }

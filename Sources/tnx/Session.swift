@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import LineEditor
 import Synchronization
 import TnxSystem
@@ -15,7 +12,7 @@ import TnxLanguage
 /// and each operation runs in a Task that Ctrl-C can cancel (see `Operation`).
 enum Session {
     static func run(_ command: TnxCommand, signals: StopSignalWatcher) -> Int32 {
-        let environment = processEnvironment()
+        let environment = Executable.environment
 
         // What to run. Reading the scripts first means a missing file fails before anything
         // else starts.
@@ -24,7 +21,7 @@ enum Session {
         case .success(let loaded): sources = loaded
         case .failure(let error):
             Messages.error(error.message)
-            return 2
+            return RunStatus.usage.exitCode
         }
         if command.check {
             return ScriptRunner.check(
@@ -36,7 +33,7 @@ enum Session {
         case .success(let opened): connection = opened
         case .failure(let error):
             Messages.error(error.message)
-            return 2
+            return RunStatus.usage.exitCode
         }
         defer { runBlocking { await connection.close() } }
 
@@ -62,21 +59,6 @@ enum Session {
         return ScriptRunner.run(sources, interpreter: interpreter, signals: signals)
     }
 
-    /// The process's environment variables (the first of each name wins, as in `getenv`).
-    static func processEnvironment() -> [String: String] {
-        var variables: [String: String] = [:]
-        var entry = environ
-        while let pointer = entry.pointee {
-            let text = String(cString: pointer)
-            if let equals = text.firstIndex(of: "=") {
-                let name = String(text[..<equals])
-                if variables[name] == nil { variables[name] = String(text[text.index(after: equals)...]) }
-            }
-            entry += 1
-        }
-        return variables
-    }
-
     static func colourAllowed(_ environment: [String: String]) -> Bool {
         environment["NO_COLOR"].map(\.isEmpty) ?? true
     }
@@ -85,7 +67,7 @@ enum Session {
     /// `TerminalState.withoutControlEcho`): a `^C` line of its own, written whole between the
     /// lines of output.
     static let endLineAfterInterrupt: @Sendable (Int32) -> Void = { signal in
-        if signal == SIGINT, FileOutput.standardOutput.isTerminal { FileOutput.standardOutput.write("^C\n") }
+        if signal == StopSignals.interrupt, FileOutput.standardOutput.isTerminal { FileOutput.standardOutput.write("^C\n") }
     }
 }
 

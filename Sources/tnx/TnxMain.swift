@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import TnxInterpreter
 import TnxSystem
@@ -22,7 +19,7 @@ enum TnxMain {
             // One error line and one hint, not the whole usage block.
             Messages.error(TnxCommand.message(for: error))
             FileOutput.standardError.write("Run 'tnx --help' for the options.\n")
-            return 2
+            return RunStatus.usage.exitCode
         }
         // A stop signal during an operation cancels it (the runners set that action); a second
         // one exits at once with 128 + the signal. One that arrives while nothing runs (loading
@@ -33,10 +30,10 @@ enum TnxMain {
         let shell = ScriptSource.opensShell(command, standardInputIsTerminal: FileDescriptor.isTerminal(0))
         if shell { TerminalState.save() }
         let whenIdle: @Sendable (Int32) -> Void = { signal in
-            if shell && signal == SIGINT { return }
+            if shell && signal == StopSignals.interrupt { return }
             FileOutput.standardOutput.flush()
             TerminalState.restore()
-            _exit(StopSignals.exitStatus(for: signal))
+            Executable.exitNow(StopSignals.exitStatus(for: signal))
         }
         let signals = StopSignalWatcher(
             forceExitAfter: 2,

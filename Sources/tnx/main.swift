@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import TnxSystem
 
 // The stop signals (SIGINT, SIGTERM, SIGHUP) must be blocked before any other thread exists, so
@@ -10,4 +7,4 @@ StopSignals.blockOnMainThread()
 // journal line.
 StopSignals.ignoreSignalsThatInterruptWrites()
 
-exit(TnxMain.run(arguments: Array(CommandLine.arguments.dropFirst())))
+Executable.exit(TnxMain.run(arguments: Array(CommandLine.arguments.dropFirst())))

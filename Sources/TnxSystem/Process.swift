@@ -1,0 +1,140 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The running executable: where it is, its environment, how it ends.
+public enum Executable {
+    /// The directory holding the running binary (`/proc/self/exe`, so a symbolic link on the
+    /// PATH resolves to the real file), or the directory of `argv[0]`.
+    public static var directory: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let me = length > 0
+            ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            : CommandLine.arguments.first ?? "."
+        return me.lastIndex(of: "/").map { String(me[..<$0]) } ?? "."
+    }
+
+    /// The process's environment variables (the first of each name wins, as in `getenv`).
+    public static var environment: [String: String] {
+        var variables: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") {
+                let name = String(text[..<equals])
+                if variables[name] == nil { variables[name] = String(text[text.index(after: equals)...]) }
+            }
+            entry += 1
+        }
+        return variables
+    }
+
+    /// Ends the process with `status`, running `atexit` handlers (stdio is not used by tnx).
+    public static func exit(_ status: Int32) -> Never {
+        Glibc.exit(status)
+    }
+
+    /// Ends the process with `status` at once, from any thread (no handlers run).
+    public static func exitNow(_ status: Int32) -> Never {
+        _exit(status)
+    }
+}
+
+/// A child process started with pipes to its stdin and from its stdout, in its own process
+/// group (a Ctrl-C typed at tnx's terminal reaches tnx only), with the default disposition of
+/// every signal tnx blocks or ignores (it must not inherit them).
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
+    /// The write end of the child's stdin.
+    public let stdin: Int32
+    /// The read end of the child's stdout.
+    public let stdout: Int32
+
+    /// Starts `arguments[0]` (an absolute path) with `arguments`, or says why it could not.
+    public static func spawn(_ arguments: [String], resetting signals: [Int32]) -> Result<ChildProcess, SystemError> {
+        var toChild: [Int32] = [-1, -1]
+        var fromChild: [Int32] = [-1, -1]
+        guard pipe(&toChild) == 0 else { return .failure(SystemError(errno)) }
+        guard pipe(&fromChild) == 0 else {
+            let error = SystemError(errno)
+            close(toChild[0]); close(toChild[1])
+            return .failure(error)
+        }
+        // tnx starts no other program, so no other child can inherit these between the two calls.
+        for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in signals { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        close(toChild[0])
+        close(fromChild[1])
+        guard spawned == 0 else {
+            close(toChild[1]); close(fromChild[0])
+            return .failure(SystemError(spawned))
+        }
+        return .success(ChildProcess(pid: pid, stdin: toChild[1], stdout: fromChild[0]))
+    }
+
+    /// Waits at most `timeout` for the child to exit on its own, then kills it; reaps it.
+    public func waitOrKill(after timeout: Duration) {
+        var status: Int32 = 0
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid || (reaped < 0 && errno != EINTR) { return }
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+}
+
+/// The wall clock, for timestamps.
+public enum WallClock {
+    /// Seconds since 1970 (UTC), with a fraction.
+    public static var seconds: Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Now, as `2026-11-29T03:40:00.123Z`.
+    public static func iso8601Now() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var seconds = ts.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let millis = Int(ts.tv_nsec / 1_000_000)
+        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
+            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(millis, 3))Z"
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
