@@ -51,3 +51,23 @@ public struct Recording: Codable, Sendable, Hashable {
         case initiatedBy = "initiated_by"
     }
 }
+
+extension Recording {
+    /// Every string field passed through `redact` (which hides the API key).
+    func redacting(_ redact: (String) -> String) -> Recording {
+        var r = self
+        for path in [
+            \Recording.id, \.recordType, \.callControlId, \.callLegId, \.callSessionId, \.channels, \.conferenceId,
+            \.connectionId, \.createdAt, \.updatedAt, \.recordingStartedAt, \.recordingEndedAt, \.source, \.status,
+            \.from, \.to, \.initiatedBy,
+        ] as [WritableKeyPath<Recording, String?>] {
+            if let value = r[keyPath: path] { r[keyPath: path] = redact(value) }
+        }
+        if var urls = r.downloadUrls {
+            urls.mp3 = urls.mp3.map(redact)
+            urls.wav = urls.wav.map(redact)
+            r.downloadUrls = urls
+        }
+        return r
+    }
+}

@@ -37,8 +37,6 @@ public enum DeleteResult: Sendable {
 /// A successful delete: what the API said about the recording it destroyed.
 public struct DeletedRecording: Sendable {
     public var recording: Recording
-    /// The response body exactly as received, for the journal.
-    public var rawJSON: String
     public var httpStatus: Int
     /// Requests sent for this id (1 when the first one succeeded).
     public var attempts: Int
@@ -46,9 +44,8 @@ public struct DeletedRecording: Sendable {
     /// the first attempt most likely deleted it. Explains why this counts as deleted.
     public var note: String?
 
-    public init(recording: Recording, rawJSON: String, httpStatus: Int, attempts: Int, note: String? = nil) {
+    public init(recording: Recording, httpStatus: Int, attempts: Int, note: String? = nil) {
         self.recording = recording
-        self.rawJSON = rawJSON
         self.httpStatus = httpStatus
         self.attempts = attempts
         self.note = note

@@ -29,7 +29,7 @@ extension RecordingsClient {
             if let uncertain = attempts.uncertain {
                 return .deleted(
                     DeletedRecording(
-                        recording: Recording(id: id.rawValue), rawJSON: "", httpStatus: 404, attempts: attempts.attempts,
+                        recording: Recording(id: id.rawValue), httpStatus: 404, attempts: attempts.attempts,
                         note: "\(uncertain), and the retry's 404 confirms that the first attempt deleted the recording"))
             }
             return .notFound(
@@ -49,14 +49,13 @@ extension RecordingsClient {
     static func deleted(_ id: RecordingID, _ answer: HTTPAnswer, attempts: AttemptHistory) -> DeletedRecording {
         var recording = Recording(id: id.rawValue)
         var note: String?
-        var raw = ""
         if !answer.bodyComplete {
             note = "HTTP \(answer.status): the API confirmed the delete, but its answer was cut off or larger than tnx reads (\(ErrorText.excerpt(answer))); the recording's details are not known"
         } else if answer.body.readableBytes > 0 {
             if let decoded = RecordingEnvelope.decode(answer.body) {
-                raw = attempts.redact(String(buffer: answer.body))
                 if let data = decoded {
-                    recording = data
+                    // What the API says goes to the journal: never the key, even echoed back.
+                    recording = data.redacting(attempts.redact)
                     if recording.id == nil { recording.id = id.rawValue }
                 }
             } else {
@@ -64,7 +63,6 @@ extension RecordingsClient {
             }
         }
         return DeletedRecording(
-            recording: recording, rawJSON: raw, httpStatus: answer.status, attempts: attempts.attempts,
-            note: note.map(attempts.redact))
+            recording: recording, httpStatus: answer.status, attempts: attempts.attempts, note: note.map(attempts.redact))
     }
 }

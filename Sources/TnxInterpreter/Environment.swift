@@ -9,7 +9,7 @@ public struct InterpreterEnvironment: Sendable {
     public var stderr: any OutputSink
     /// nil with `--no-journal`.
     public var journal: Journal?
-    /// `--quiet`: no progress line and no informational messages.
+    /// `--quiet`: no progress line.
     public var quiet = false
     /// Colour is allowed at all (`NO_COLOR` unset); each stream still needs a terminal.
     public var colourAllowed = true

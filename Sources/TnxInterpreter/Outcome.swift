@@ -9,9 +9,6 @@ public enum OutcomeKind: String, Sendable, Hashable, CaseIterable {
     case duplicate
     case skipped
     case wouldDelete = "would_delete"
-
-    /// Whether this outcome makes a statement (and the exit code) fail.
-    public var isFailure: Bool { self == .failed }
 }
 
 /// One id's outcome with everything the reporter, the journal and `show last` need.

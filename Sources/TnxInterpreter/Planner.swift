@@ -2,20 +2,6 @@ import TelnyxRecordings
 import TnxLanguage
 import TnxSystem
 
-/// Where a script came from, which decides what it may do.
-public enum ScriptOrigin: Sendable, Hashable {
-    /// A file or `-c` text: `-` may read ids from stdin.
-    case file
-    /// The script itself is being read from stdin, so stdin holds no ids.
-    case standardInput
-    /// A shell entry: stdin is the terminal, `set api-key` may ask for the key, and `run FILE`
-    /// runs a script file.
-    case repl
-    /// A script file that `run` runs from the shell: stdin is the terminal, and it cannot run
-    /// another.
-    case shellScript
-}
-
 /// The checks that need more than the grammar, run on the whole script before anything is
 /// sent: literal ids must be valid recording ids, id files must be readable, every loop
 /// variable must have one clear role, stdin may be read once.

@@ -1,26 +1,28 @@
 import TelnyxRecordings
 
-/// The recording the API returned, as one JSON object with the contract's field names, for
-/// the journal and `--output json`.
+/// The recording the API returned, in one list of the contract's fields: written as JSON for
+/// the journal and `--output json`, and as `name  value` rows for `show last`.
 enum RecordingJSON {
-    static func encode(_ r: Recording) -> String {
-        var o = JSONObjectWriter()
-        write(r, to: &o)
-        return o.finish()
+    /// The string fields in the contract's order (`duration_millis` and `download_urls` are
+    /// written where they fall, by `write`).
+    private static func strings(_ r: Recording) -> [(StaticString, String?)] {
+        [
+            ("id", r.id), ("record_type", r.recordType), ("call_control_id", r.callControlId), ("call_leg_id", r.callLegId),
+            ("call_session_id", r.callSessionId), ("channels", r.channels), ("conference_id", r.conferenceId),
+            ("connection_id", r.connectionId), ("created_at", r.createdAt), ("updated_at", r.updatedAt),
+        ]
+    }
+
+    private static func laterStrings(_ r: Recording) -> [(StaticString, String?)] {
+        [
+            ("recording_started_at", r.recordingStartedAt), ("recording_ended_at", r.recordingEndedAt), ("source", r.source),
+            ("status", r.status), ("from", r.from), ("to", r.to), ("initiated_by", r.initiatedBy),
+        ]
     }
 
     /// Writes the recording's fields into an object being written.
     static func write(_ r: Recording, to o: inout JSONObjectWriter) {
-        o.field("id", r.id)
-        o.field("record_type", r.recordType)
-        o.field("call_control_id", r.callControlId)
-        o.field("call_leg_id", r.callLegId)
-        o.field("call_session_id", r.callSessionId)
-        o.field("channels", r.channels)
-        o.field("conference_id", r.conferenceId)
-        o.field("connection_id", r.connectionId)
-        o.field("created_at", r.createdAt)
-        o.field("updated_at", r.updatedAt)
+        for (name, value) in strings(r) { o.field(name, value) }
         if let urls = r.downloadUrls {
             o.object("download_urls") { u in
                 u.field("mp3", urls.mp3)
@@ -28,39 +30,19 @@ enum RecordingJSON {
             }
         }
         o.field("duration_millis", r.durationMillis)
-        o.field("recording_started_at", r.recordingStartedAt)
-        o.field("recording_ended_at", r.recordingEndedAt)
-        o.field("source", r.source)
-        o.field("status", r.status)
-        o.field("from", r.from)
-        o.field("to", r.to)
-        o.field("initiated_by", r.initiatedBy)
+        for (name, value) in laterStrings(r) { o.field(name, value) }
     }
 
-    /// `name: value` rows of every field present, for `show last`.
+    /// `name: value` rows of every field present, in the same order, for `show last`.
     static func rows(_ r: Recording) -> [(String, String)] {
         var rows: [(String, String)] = []
-        func add(_ name: String, _ value: String?) { if let value { rows.append((name, value)) } }
-        add("id", r.id)
-        add("record_type", r.recordType)
-        add("status", r.status)
-        add("source", r.source)
-        add("from", r.from)
-        add("to", r.to)
-        add("channels", r.channels)
-        add("duration_millis", r.durationMillis.map(String.init))
-        add("recording_started_at", r.recordingStartedAt)
-        add("recording_ended_at", r.recordingEndedAt)
-        add("created_at", r.createdAt)
-        add("updated_at", r.updatedAt)
-        add("call_control_id", r.callControlId)
-        add("call_leg_id", r.callLegId)
-        add("call_session_id", r.callSessionId)
-        add("conference_id", r.conferenceId)
-        add("connection_id", r.connectionId)
-        add("initiated_by", r.initiatedBy)
-        add("download_urls.mp3", r.downloadUrls?.mp3)
-        add("download_urls.wav", r.downloadUrls?.wav)
+        func add(_ fields: [(StaticString, String?)]) {
+            for (name, value) in fields { if let value { rows.append(("\(name)", value)) } }
+        }
+        add(strings(r))
+        add([("download_urls.mp3", r.downloadUrls?.mp3), ("download_urls.wav", r.downloadUrls?.wav)])
+        add([("duration_millis", r.durationMillis.map(String.init))])
+        add(laterStrings(r))
         return rows
     }
 }

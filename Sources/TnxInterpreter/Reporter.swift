@@ -10,6 +10,8 @@ struct Reporter {
     /// Colour on stdout / stderr: only on a terminal and without `NO_COLOR`.
     let colourOut: Bool
     let colourErr: Bool
+    var styleOut: ANSIStyle { ANSIStyle(on: colourOut) }
+    var styleErr: ANSIStyle { ANSIStyle(on: colourErr) }
 
     // MARK: Results
 
@@ -24,13 +26,13 @@ struct Reporter {
     }
 
     /// What precedes the request on a text `would_delete` line.
-    var wouldDeleteLabel: String { paint("would delete".padding(12), Self.colour(of: .wouldDelete), colourOut) + " " }
+    var wouldDeleteLabel: String { styleOut.paint("would delete".padding(12), Self.colour(of: .wouldDelete)) + " " }
 
     /// One outcome as a line of text. Everything in it that came from outside — the id as
     /// read, the file name, the API's words, the recording's numbers — is sanitised.
     func text(_ o: Outcome) -> String {
         let label = o.kind == .wouldDelete ? "would delete" : o.kind.rawValue
-        var line = paint(label.padding(12), Self.colour(of: o.kind), colourOut) + " "
+        var line = styleOut.paint(label.padding(12), Self.colour(of: o.kind)) + " "
         switch o.kind {
         case .wouldDelete:
             line += Self.safe(o.id)
@@ -93,13 +95,13 @@ struct Reporter {
             for kind in OutcomeKind.allCases where s[kind] > 0 {
                 parts.append("\(kind == .wouldDelete ? "would delete" : kind.rawValue) \(Self.grouped(s[kind]))")
             }
-            var line = paint("summary", .bold, colourOut) + " \(Self.safe(source)): " + parts.joined(separator: " · ")
+            var line = styleOut.paint("summary", .bold) + " \(Self.safe(source)): " + parts.joined(separator: " · ")
             line += " in " + String(format1: seconds) + " s"
             // A dry-run's rate says nothing about how fast a real run would go.
             if !dryRun, seconds > 0, s.read > 0 { line += " (" + String(format1: Double(s.read) / seconds) + "/s)" }
             if dryRun {
                 let n = s[.wouldDelete]
-                line += "\n" + paint("dry-run", .cyan, colourOut)
+                line += "\n" + styleOut.paint("dry-run", .cyan)
                     + ": nothing was deleted; \(Self.grouped(n)) \(n == 1 ? "recording" : "recordings") would be deleted"
             }
             stdout.write(line + "\n")
@@ -120,11 +122,11 @@ struct Reporter {
     /// diagnostic in a script names its place instead). The message is sanitised: it may quote
     /// a file name, an id or the API's words.
     func error(_ message: String) {
-        stderr.write("tnx: " + paint("error:", .red, colourErr) + " " + Self.safe(message) + "\n")
+        stderr.write("tnx: " + styleErr.paint("error:", .red) + " " + Self.safe(message) + "\n")
     }
 
     func warning(_ message: String) {
-        stderr.write("tnx: " + paint("warning:", .yellow, colourErr) + " " + Self.safe(message) + "\n")
+        stderr.write("tnx: " + styleErr.paint("warning:", .yellow) + " " + Self.safe(message) + "\n")
     }
 
     /// Plain information for people on stdout in text mode (help, settings, show last).
@@ -140,11 +142,7 @@ struct Reporter {
 
     // MARK: Formatting
 
-    enum Colour: String {
-        case red = "31", green = "32", yellow = "33", cyan = "36", dim = "2", bold = "1"
-    }
-
-    static func colour(of kind: OutcomeKind) -> Colour {
+    static func colour(of kind: OutcomeKind) -> ANSIStyle.Code {
         switch kind {
         case .deleted: .green
         case .failed: .red
@@ -152,10 +150,6 @@ struct Reporter {
         case .wouldDelete: .cyan
         case .notFound, .duplicate, .skipped: .dim
         }
-    }
-
-    func paint(_ text: String, _ colour: Colour, _ enabled: Bool) -> String {
-        enabled ? "\u{1B}[\(colour.rawValue)m\(text)\u{1B}[0m" : text
     }
 
     /// `12,345`

@@ -91,3 +91,25 @@ extension Interpreter {
         return rows.map { $0.0.padding(width + 2) + Reporter.safe($0.1) }.joined(separator: "\n")
     }
 }
+
+/// What `show last` shows: the result of the previous delete or foreach.
+enum LastResult {
+    case nothing
+    case delete(Outcome)
+    case bulk(BulkReport)
+}
+
+/// A finished bulk run, kept for `show last`.
+struct BulkReport {
+    static let keptProblems = 1_000
+
+    var source: String
+    var summary = Summary()
+    /// The first `keptProblems` failed and invalid outcomes.
+    var problems: [Outcome] = []
+    var seconds = 0.0
+    var dryRun: Bool
+    var interrupted = false
+    /// Why the run stopped early, when it did.
+    var stoppedBecause: String?
+}

@@ -12,9 +12,6 @@ import TerminalText
 public enum DiagnosticPrinter {
     public static let maxWidth = 100
 
-    private static let reset = "\u{1B}[0m"
-    private static let bold = "\u{1B}[1m"
-    private static let green = "\u{1B}[1;32m"
 
     /// Every diagnostic, each followed by its source line and caret.
     public static func render(_ diagnostics: [Diagnostic], source: SourceFile?, colour: Bool = false) -> String {
@@ -25,22 +22,18 @@ public enum DiagnosticPrinter {
     /// is given and the place lies in it) the source line and a caret line. Ends with "\n".
     public static func render(_ d: Diagnostic, source: SourceFile?, colour: Bool = false) -> String {
         let message = TerminalText.sanitized(d.message)
-        var out: String
-        if colour {
-            let severityColour = switch d.severity {
-            case .error: "\u{1B}[1;31m"
-            case .warning: "\u{1B}[1;33m"
-            case .note: "\u{1B}[1;36m"
-            }
-            out = bold + TerminalText.sanitized(d.location.description, limit: 300) + ": " + reset
-                + severityColour + d.severity.rawValue + ":" + reset + " " + bold + message + reset + "\n"
-        } else {
-            out = TerminalText.sanitized(d.location.description, limit: 300) + ": " + d.severity.rawValue + ": " + message + "\n"
+        let style = ANSIStyle(on: colour)
+        let severityColour: ANSIStyle.Code = switch d.severity {
+        case .error: .boldRed
+        case .warning: .boldYellow
+        case .note: .boldCyan
         }
+        var out = style.paint(TerminalText.sanitized(d.location.description, limit: 300) + ": ", .bold)
+            + style.paint(d.severity.rawValue + ":", severityColour) + " " + style.paint(message, .bold) + "\n"
         guard let source, let excerpt = excerpt(d, source.bytes) else { return out }
         out += excerpt.line + "\n"
         let caret = "^" + String(repeating: "~", count: max(0, excerpt.caretWidth - 1))
-        out += String(repeating: " ", count: excerpt.caretPad) + (colour ? green + caret + reset : caret) + "\n"
+        out += String(repeating: " ", count: excerpt.caretPad) + style.paint(caret, .boldGreen) + "\n"
         return out
     }
 

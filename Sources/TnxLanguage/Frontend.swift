@@ -39,5 +39,4 @@ public struct ParseResult: Sendable {
     }
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
-    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
 }

@@ -1,5 +1,9 @@
 import TerminalText
 
+// Over 400 lines on purpose: one scanner over raw bytes, whose token rules (below) share the
+// position, line and column bookkeeping; the two scanning loops of words and comments look
+// alike but differ in what ends them and in what they report.
+
 /// Turns the bytes of a `SourceFile` into tokens, one at a time (`next()`), so a parser that
 /// stops early (too many errors) never lexes the rest of a huge input.
 ///
@@ -40,9 +44,6 @@ public struct Lexer {
         self.pos = (b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) ? 3 : 0
         self.startOffset = pos
     }
-
-    /// `takeDiagnostics()` has something to give.
-    public var hasDiagnostics: Bool { !pending.isEmpty }
 
     /// Diagnostics found since the last call, in source order.
     public mutating func takeDiagnostics() -> [Diagnostic] {

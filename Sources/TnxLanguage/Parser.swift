@@ -23,6 +23,9 @@
 // After an error the parser skips to the end of the statement (a newline or ';' outside any
 // braces, or the '}' closing the enclosing block) and goes on, up to 50 errors.
 
+// One file over 400 lines on purpose: the parser is one type whose methods follow the grammar
+// above rule by rule (as jlox's does); split, the grammar would be read across files.
+
 /// Recursive-descent parser with error recovery. Use `Frontend.parse`.
 final class Parser {
     static let maxErrors = 50

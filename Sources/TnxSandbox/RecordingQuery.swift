@@ -1,3 +1,5 @@
+import Foundation
+
 /// `GET /v2/recordings`: the documented filters and paging, answered over the sandbox's
 /// recordings, newest first.
 struct RecordingQuery {
@@ -71,63 +73,18 @@ struct BadQuery: Error {
 }
 
 /// ISO 8601 as the API takes it: `2025-01-31`, `2025-01-31T12:00:00Z`,
-/// `2025-01-31T12:00:00.123+02:00`.
+/// `2025-01-31T12:00:00.123+02:00`. (Foundation's parser: the sandbox links Foundation anyway.)
 enum ISO8601 {
     static func millis(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
-        func number(_ range: Range<Int>) -> Int? {
-            guard range.upperBound <= b.count else { return nil }
-            var n = 0
-            for i in range {
-                guard (0x30...0x39).contains(b[i]) else { return nil }
-                n = n * 10 + Int(b[i] - 0x30)
-            }
-            return n
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        guard let date = withFraction.date(from: text) ?? plain.date(from: text) ?? (text.count == 10 ? day.date(from: text) : nil) else {
+            return nil
         }
-        guard b.count >= 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-            (1...12).contains(month), (1...31).contains(day)
-        else { return nil }
-        var seconds = Int64(daysFromCivil(year: year, month: month, day: day)) * 86_400
-        var millis: Int64 = 0
-        if b.count == 10 { return seconds * 1000 }
-        guard b.count >= 20, b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-            let h = number(11..<13), let m = number(14..<16), let s = number(17..<19), h < 24, m < 60, s < 61
-        else { return nil }
-        seconds += Int64(h * 3600 + m * 60 + s)
-        var i = 19
-        if b[i] == UInt8(ascii: ".") {
-            i += 1
-            var digits = 0
-            while i < b.count, (0x30...0x39).contains(b[i]) {
-                if digits < 3 { millis = millis * 10 + Int64(b[i] - 0x30) }
-                digits += 1
-                i += 1
-            }
-            guard digits > 0 else { return nil }
-            for _ in digits..<3 where digits < 3 { millis *= 10 }
-        }
-        guard i < b.count else { return nil }
-        if b[i] == UInt8(ascii: "Z") {
-            guard i + 1 == b.count else { return nil }
-        } else {
-            guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"),
-                let oh = number((i + 1)..<(i + 3)), let om = number((i + 4)..<(i + 6))
-            else { return nil }
-            let offset = Int64(oh * 3600 + om * 60)
-            seconds += b[i] == UInt8(ascii: "+") ? -offset : offset
-        }
-        return seconds * 1000 + millis
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        return Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 }

@@ -13,15 +13,7 @@ let fastPolicy = RetryPolicy(
 func withSandbox<T>(
     seed: Int = 20, faults: SandboxFaults = .none, _ body: (Sandbox) async throws -> T
 ) async throws -> T {
-    let sandbox = try await Sandbox.start(seed: seed, faults: faults)
-    do {
-        let result = try await body(sandbox)
-        await sandbox.stop()
-        return result
-    } catch {
-        await sandbox.stop()
-        throw error
-    }
+    try await Sandbox.with(seed: seed, faults: faults, body)
 }
 
 /// Runs `body` with a client of `baseURL`, shut down afterwards.

@@ -57,7 +57,7 @@ final class FakeClient: RecordingDeleting {
             recording.from = "+15551230000"
             recording.to = "+15557650000"
             recording.durationMillis = 42_000
-            return .deleted(DeletedRecording(recording: recording, rawJSON: "{}", httpStatus: 200, attempts: 1))
+            return .deleted(DeletedRecording(recording: recording, httpStatus: 200, attempts: 1))
         case .notFound:
             return .notFound(
                 RecordingsError(

@@ -238,7 +238,7 @@ struct SafetyTests {
                     var recording = Recording(id: id.rawValue)
                     recording.from = "+1555" + hostile
                     recording.to = hostile
-                    return .deleted(DeletedRecording(recording: recording, rawJSON: "", httpStatus: 200, attempts: 1, note: hostile))
+                    return .deleted(DeletedRecording(recording: recording, httpStatus: 200, attempts: 1, note: hostile))
                 }
                 return .failed(RecordingsError(
                     kind: .clientError, status: 400, apiErrors: [.init(code: hostile, title: hostile, detail: hostile)], attempts: 1,
