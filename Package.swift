@@ -70,7 +70,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TnxLanguageTests", dependencies: ["TnxLanguage"]),
-        .testTarget(name: "TelnyxRecordingsTests", dependencies: ["TelnyxRecordings", "TnxSandbox"]),
+        .testTarget(name: "TelnyxRecordingsTests", dependencies: ["TelnyxRecordings", "TnxSandbox", "TnxSystem"]),
         .testTarget(name: "TnxInterpreterTests", dependencies: ["TnxInterpreter", "TnxSandbox", "TelnyxRecordings", "TnxSystem"]),
         .testTarget(name: "TnxEndToEndTests", dependencies: ["tnx", "tnx-sandbox", "TnxSandbox"]),
     ],

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What happened so far to one request across its attempts: how many were sent, which
 /// failures count against the retry budget, and whether an earlier attempt may already have
 /// done its work (a timeout after sending a DELETE). Its errors never contain the key.
@@ -37,7 +39,29 @@ struct AttemptHistory {
     }
 
     func redact(_ text: String) -> String {
-        Self.contains(text, key) ? text.replacing(key, with: "***") : text
+        var text = text
+        for form in keyForms where Self.contains(text, form) { text = text.replacing(form, with: "***") }
+        return text
+    }
+
+    /// The key as it may be written in an answer: as is, and as JSON escapes it (`\/`, `\"`).
+    private var keyForms: [String] {
+        let escaped = key.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("/", with: "\\/")
+        return escaped == key ? [key] : [key, escaped]
+    }
+
+    /// `answer` with the key hidden in its body and headers, before any of it is cut short for
+    /// a message (a cut copy of the key would no longer be found). An answer that echoes the key
+    /// — a debugging proxy, a wrong base URL — never puts it in an error, a note or the journal.
+    func redacting(_ answer: HTTPAnswer) -> HTTPAnswer {
+        var answer = answer
+        let body = String(buffer: answer.body)
+        let clean = redact(body)
+        if clean != body { answer.body = ByteBuffer(string: clean) }
+        for (name, value) in answer.headers where redact(value) != value {
+            answer.headers.replaceOrAdd(name: name, value: redact(value))
+        }
+        return answer
     }
 
     /// A byte search: Foundation's `String.contains` bridges to CFString and was the largest

@@ -9,6 +9,10 @@ public protocol RecordingDeleting: Sendable {
     /// (its outcome is real), but no retry is started.
     func deleteRecording(_ id: RecordingID, dryRun: Bool) async -> DeleteResult
 
+    /// The request a delete of `id` would send, with the key redacted: what a dry-run shows.
+    /// Synchronous: a dry-run of a million ids asks it a million times.
+    func preparedRequest(for id: RecordingID) -> PreparedRequest
+
     /// Checks, before the first delete of a real run, that the API answers at the base URL
     /// (so that a 404 means "no such recording", not "no such URL"). nil when it does.
     func confirmEndpoint() async -> RecordingsError?

@@ -6,6 +6,7 @@ import Foundation
 #endif
 import NIOCore
 import NIOHTTP1
+import TnxSystem
 
 extension RecordingsClient {
     /// One attempt's result: an answer (a status line arrived), or a failure before any.
@@ -38,7 +39,8 @@ extension RecordingsClient {
             let delay: Duration?
             let why: String
             switch await send(request) {
-            case .answer(let answer):
+            case .answer(let received):
+                let answer = attempts.redacting(received)
                 let hints = Self.hints(answer.headers, status: answer.status)
                 rateLimiter.release(status: answer.status, hints: hints)
                 let verdict = ResponseVerdict.judge(answer, hints: hints, subject: subject, attempts: &attempts)
@@ -75,7 +77,7 @@ extension RecordingsClient {
     private func send(_ request: HTTPClient.Request) async -> Attempt {
         let collector = ResponseCollector()
         do {
-            let deadline = NIODeadline.now() + .nanoseconds(configuration.requestTimeout.nanoseconds)
+            let deadline = NIODeadline.now() + .nanoseconds(configuration.requestTimeout.nanosecondsClamped)
             return .answer(try await http.execute(request: request, delegate: collector, deadline: deadline).futureResult.get())
         } catch {
             // Once the status line has arrived the answer is judged by it, whatever happened to

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import Synchronization
+import TnxSystem
 
 /// The one client of the Telnyx recordings API in a process.
 ///
@@ -69,7 +70,7 @@ public final class RecordingsClient: RecordingDeleting {
         pool.retryConnectionEstablishment = false
         var httpConfiguration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .nanoseconds(configuration.connectTimeout.nanoseconds)),
+            timeout: .init(connect: .nanoseconds(configuration.connectTimeout.nanosecondsClamped)),
             connectionPool: pool)
         httpConfiguration.httpVersion = .automatic
         // No tracing: by default every request would start a (no-op) span and parse its URL
@@ -127,13 +128,5 @@ public final class RecordingsClient: RecordingDeleting {
         guard let range = url.firstRange(of: "://") else { return url }
         let rest = url[range.upperBound...]
         return String(rest.prefix(while: { $0 != "/" }))
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (s, atto) = components
-        let (product, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? Int64.max : product + atto / 1_000_000_000
     }
 }

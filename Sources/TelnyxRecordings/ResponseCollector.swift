@@ -78,8 +78,4 @@ final class ResponseCollector: HTTPClientResponseDelegate {
         }
     }
 
-    /// Marks the body as cut off (the request failed after its head arrived).
-    func markIncomplete() {
-        state.withLock { $0.complete = false }
-    }
 }

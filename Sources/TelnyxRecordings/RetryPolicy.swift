@@ -1,3 +1,5 @@
+import TnxSystem
+
 /// When and how long the client waits before sending a delete again.
 ///
 /// ## Which failures are retried
@@ -86,8 +88,8 @@ public struct RetryPolicy: Sendable, Hashable {
     /// `random` in 0..<1 choosing the jitter.
     public func backoff(retry: Int, random: Double) -> Duration {
         let exponent = min(max(retry - 1, 0), 30)
-        let base = baseDelay.seconds * Double(1 << exponent)
-        let capped = min(base, maxDelay.seconds)
+        let base = baseDelay.inSeconds * Double(1 << exponent)
+        let capped = min(base, maxDelay.inSeconds)
         let jittered = capped * (1 - jitter * min(max(random, 0), 1))
         return .seconds(max(jittered, 0))
     }
@@ -95,15 +97,9 @@ public struct RetryPolicy: Sendable, Hashable {
     /// The delay before retry number `retry`: the server's hint when it gave a usable one
     /// (capped at `maxServerDelay`), else the backoff.
     public func delay(retry: Int, hint: Duration?, random: Double = Double.random(in: 0..<1)) -> Duration {
-        if let hint, hint >= .zero { return min(hint, maxServerDelay) }
+        // A hint of zero (or a date in the past) is no reason to ask again at once, many times
+        // over: the backoff then applies.
+        if let hint, hint > .zero { return min(hint, maxServerDelay) }
         return backoff(retry: retry, random: random)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
     }
 }

@@ -18,9 +18,6 @@ public struct ServerHints: Sendable, Hashable {
 
     public static let none = ServerHints()
 
-    /// Whether the response carried any rate-limit budget.
-    public var hasRateLimit: Bool { remaining != nil }
-
     /// Parses the header values (each `nil` when absent). `now` is the wall clock in seconds
     /// since 1970, for an HTTP-date `Retry-After`.
     public static func parse(

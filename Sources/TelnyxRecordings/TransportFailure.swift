@@ -24,9 +24,9 @@ struct TransportFailure: Sendable {
         if let e = error as? HTTPClientError {
             switch e {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
-                self.init(.timeout, maybeSent: true, "timed out", "no answer within \(Self.format(requestTimeout))")
+                self.init(.timeout, maybeSent: true, "timed out", "no answer within \(requestTimeout.shortText)")
             case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
-                self.init(.timeout, maybeSent: false, "could not connect", "could not connect within \(Self.format(connectTimeout))")
+                self.init(.timeout, maybeSent: false, "could not connect", "could not connect within \(connectTimeout.shortText)")
             case .remoteConnectionClosed:
                 self.init(.transport, maybeSent: true, "lost its connection", "the server closed the connection before answering")
             case .alreadyShutdown, .cancelled:
@@ -60,7 +60,7 @@ struct TransportFailure: Sendable {
         } else if let channel = error as? ChannelError {
             switch channel {
             case .connectTimeout:
-                self.init(.timeout, maybeSent: false, "could not connect", "could not connect within \(Self.format(connectTimeout))")
+                self.init(.timeout, maybeSent: false, "could not connect", "could not connect within \(connectTimeout.shortText)")
             case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed:
                 self.init(.transport, maybeSent: true, "lost its connection", "the connection closed before an answer")
             default:
@@ -106,12 +106,5 @@ struct TransportFailure: Sendable {
     /// anything the error holds.
     static func shortTypeName(_ name: String) -> String {
         TerminalText.sanitized(String(name.split(separator: ".").last ?? Substring(name)), limit: 60, oneLine: true)
-    }
-
-    static func format(_ d: Duration) -> String {
-        let s = d.seconds
-        if s < 1 { return "\(Int((s * 1000).rounded())) ms" }
-        if s == s.rounded() { return "\(Int(s)) s" }
-        return "\(s) s"
     }
 }

@@ -70,12 +70,16 @@ extension Interpreter {
             var pending: [IDLine] = []
             var next = 0
             var ticking = false
+            // A real run reads little ahead of what it sends: what is read when it stops still
+            // gets an outcome (skipped), and should be few.
+            let batch = dryRun ? 4096 : max(256, concurrency * 4)
+            func stop(interrupted: Bool = false) {
+                if interrupted { markBulk(interrupted: true) }
+                if !stopping { source.stop() }
+                stopping = true
+            }
             while true {
-                if !stopping, Task.isCancelled {
-                    markBulk(interrupted: true)
-                    stopping = true
-                    source.stop()
-                }
+                if Task.isCancelled, !stopping { stop(interrupted: true) }
                 taking: while !stopping, next < pending.count, dryRun || inFlight < concurrency {
                     if Task.isCancelled { break taking }
                     let line = pending[next]
@@ -86,31 +90,31 @@ extension Interpreter {
                     do throws(InvalidRecordingID) {
                         id = try RecordingID(line.text)
                     } catch {
-                        stopping = !record(Outcome(kind: .invalid, id: line.text, origin: origin, message: error.description))
+                        if !record(Outcome(kind: .invalid, id: line.text, origin: origin, message: error.description)) { stop() }
                         continue
                     }
                     guard seen.insert(id.rawValue) else {
-                        stopping = !record(Outcome(kind: .duplicate, id: id.rawValue, origin: origin, message: "already read earlier in this run"))
+                        if !record(Outcome(kind: .duplicate, id: id.rawValue, origin: origin, message: "already read earlier in this run")) { stop() }
                         continue
                     }
                     if let done, done.contains(id.rawValue) {
-                        stopping = !record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: "done in an earlier run (journal)"))
+                        if !record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: "done in an earlier run (journal)")) { stop() }
                         continue
                     }
                     if dryRun {
-                        // No I/O: no task per id, which keeps a million-id dry-run fast.
-                        let result = await client.deleteRecording(id, dryRun: true)
-                        if case .wouldDelete(let request) = result, dryRunLines != nil {
+                        // No I/O and no hop off the actor: a million-id dry-run stays fast.
+                        let request = client.preparedRequest(for: id)
+                        if dryRunLines != nil {
                             recordWouldDelete(id: id.rawValue, line: line.number, request: request, lines: &dryRunLines!)
-                            continue
+                        } else if !record(Outcome(.wouldDelete(request), id: id, origin: origin)) {
+                            stop()
                         }
-                        stopping = !record(Outcome(result, id: id, origin: origin))
                         continue
                     }
                     guard mayDeleteUnconfirmed() else {
                         _ = record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: Self.unconfirmedMessage))
                         markBulk(failure: Self.unconfirmedMessage, status: .usage)
-                        stopping = true
+                        stop()
                         break taking
                     }
                     let sentFrom = origin
@@ -119,17 +123,15 @@ extension Interpreter {
                     }
                     inFlight += 1
                 }
-                if stopping {
-                    source.stop()
-                } else if next == pending.count, !ended, !reading {
+                if !stopping, next == pending.count, !ended, !reading {
                     reading = true
-                    group.addTask { .lines(await source.next()) }
+                    group.addTask { .lines(await source.next(limit: batch)) }
                 }
                 // Everything recorded so far reaches stdout before the run waits again: a
                 // `tail -f` of a cron log, or `jq` on a pipe, sees each outcome as it happens.
                 environment.stdout.flush()
                 if inFlight == 0 && !reading { break }
-                if showProgress, !ticking {
+                if showProgress, !ticking, !stopping {
                     ticking = true
                     group.addTask {
                         try? await Task.sleep(for: .milliseconds(250))
@@ -143,10 +145,12 @@ extension Interpreter {
                     bulk?.updateProgress()
                 case .finished(let outcome):
                     inFlight -= 1
-                    if !record(outcome) { stopping = true }
+                    if !record(outcome) { stop() }
                 case .lines(.lines(let lines)):
                     reading = false
-                    pending = lines
+                    // Lines that arrive once the run is stopping are read all the same: they
+                    // get their outcome below.
+                    pending = Array(pending[next...]) + lines
                     next = 0
                 case .lines(.end):
                     reading = false
@@ -155,7 +159,7 @@ extension Interpreter {
                     reading = false
                     ended = true
                     if error.stopped || Task.isCancelled {
-                        if !stopping { markBulk(interrupted: true) }
+                        if !stopping { stop(interrupted: true) }
                     } else {
                         reporter.error(error.description)
                         markBulk(failure: error.description)
@@ -163,6 +167,11 @@ extension Interpreter {
                 }
             }
             group.cancelAll()  // a pending tick ends at once
+            // Every id read gets its one outcome, those the stop left unsent too.
+            let why = bulk?.report.interrupted == true ? "not sent: interrupted" : "not sent: the run stopped"
+            for line in pending[next...] {
+                _ = record(Outcome(kind: .skipped, id: line.text, origin: "\(source.name):\(line.number)", message: why))
+            }
         }
         guard var run = bulk else { return .failures }
         bulk = nil
@@ -170,7 +179,7 @@ extension Interpreter {
             run.report.interrupted = true
             run.status = max(run.status, .interrupted)
         }
-        run.report.seconds = Progress.seconds(ContinuousClock.now - started)
+        run.report.seconds = (ContinuousClock.now - started).inSeconds
         run.progress.clear()
         if let reason = run.report.stoppedBecause, !run.report.interrupted {
             reporter.error("the run stopped early: \(reason)")

@@ -19,7 +19,7 @@ extension Interpreter {
         guard let script = Self.checked(source, context: context, settings: settings, reporter: reporter) else {
             return Flow(status: .usage)
         }
-        if let refusal = await safetyGate([(script.statements, context)], startingFrom: settings) {
+        if let refusal = await safetyGate([(script.statements, context)], startingFrom: settings, nested: true) {
             return Flow(status: refusal)
         }
         return await execute(script.statements, bindings: [:], context: context)

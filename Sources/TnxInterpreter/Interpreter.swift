@@ -29,6 +29,8 @@ public actor Interpreter {
     /// confirmed, unlimited once the gate was answered yes. The gate's count decides whether to
     /// ask; this decides, request by request, that no miscount can delete a second recording.
     var unconfirmedDeletesLeft = 1
+    /// The journal's failure has been reported (the outcomes after it fail the same way).
+    var journalFailureReported = false
 
     public init(settings: Settings, environment: InterpreterEnvironment) {
         self.settings = settings
@@ -85,7 +87,7 @@ public actor Interpreter {
         guard scripts.count == inputs.count else { return Result(status: .usage, exitRequested: false) }
 
         let first = eachFromStartingSettings ? startingSettings : settings
-        if let refusal = await safetyGate(scripts.map { ($0.script.statements, $0.context) }, startingFrom: first) {
+        if let refusal = await safetyGate(scripts.map { ($0.script.statements, $0.context) }, startingFrom: first, nested: false) {
             return Result(status: refusal, exitRequested: false)
         }
         var status = RunStatus.success
@@ -325,9 +327,17 @@ public actor Interpreter {
         guard let journal = environment.journal else { return nil }
         do throws(JournalError) {
             try journal.record(outcome)
+            // A later `resume` in the same session knows what this one did.
+            switch outcome.kind {
+            case .deleted, .notFound: resumeSet?.done.insert(outcome.id)
+            case .failed: resumeSet?.done.remove(outcome.id)
+            default: break
+            }
             return nil
         } catch {
-            reporter.error(error.description)
+            // Said once: every outcome after it fails the same way.
+            if !journalFailureReported { reporter.error(error.description) }
+            journalFailureReported = true
             return .failures
         }
     }
@@ -335,7 +345,8 @@ public actor Interpreter {
     /// Flushes the journal to the disk at the end of an invocation that wrote to it.
     private func syncJournal() async -> RunStatus? {
         guard preparedToDelete, let journal = environment.journal, let error = await journal.sync() else { return nil }
-        reporter.error(error.description)
+        if !journalFailureReported { reporter.error(error.description) }
+        journalFailureReported = true
         return .failures
     }
 

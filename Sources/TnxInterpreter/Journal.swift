@@ -27,8 +27,12 @@ public final class Journal: Sendable {
         /// Lines written since the last `fsync`.
         var dirty = false
         var syncScheduled = false
-        /// A background `fsync` failed: the next write reports it.
+        /// A write or a background `fsync` failed: every later write reports it and writes
+        /// nothing (a line after a torn one would be glued to it).
         var syncFailure: String?
+        /// `sync()` wants the lines on the disk now: a background sync waiting out its second
+        /// stops waiting.
+        var syncRequested = false
         /// `fsync`s done, for tests.
         var syncs = 0
     }
@@ -110,7 +114,10 @@ public final class Journal: Sendable {
         try open()
         let (failure, scheduleSync) = state.withLock { s -> (String?, Bool) in
             if let failure = s.syncFailure { return (failure, false) }
-            if let errno = FileDescriptor.writeAll(s.fd, bytes) { return (SystemError(errno).description, false) }
+            if let errno = FileDescriptor.writeAll(s.fd, bytes) {
+                s.syncFailure = SystemError(errno).description
+                return (s.syncFailure, false)
+            }
             s.dirty = true
             defer { s.syncScheduled = true }
             return (nil, !s.syncScheduled)
@@ -122,7 +129,13 @@ public final class Journal: Sendable {
                 // At most a second after the first unsynced line; lines written meanwhile
                 // ride along.
                 let wait = written + .seconds(1) - ContinuousClock.now
-                if wait > .zero { _ = syncNow.wait(timeout: .now() + .nanoseconds(Int(wait.nanosecondsClamped))) }
+                if wait > .zero, !state.withLock({ $0.syncRequested }) {
+                    _ = syncNow.wait(timeout: .now() + .nanoseconds(Int(wait.nanosecondsClamped)))
+                }
+                // Signals meant for this wait (or sent while none waited) are spent here, so
+                // the next background sync waits its second again.
+                while syncNow.wait(timeout: .now()) == .success {}
+                state.withLock { $0.syncRequested = false }
                 flushToDisk(background: true)
             }
         }
@@ -134,6 +147,7 @@ public final class Journal: Sendable {
     /// Flushes every line written so far to the disk; nil, or what failed. Runs on the
     /// journal's own thread.
     public func sync() async -> JournalError? {
+        state.withLock { $0.syncRequested = true }
         syncNow.signal()
         return await worker.run { [self] in flushToDisk(background: false) }
     }
@@ -162,13 +176,5 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public var description: String {
         "cannot write the journal '\(path)': \(reason); choose another place with --journal PATH (or --no-journal)"
-    }
-}
-
-extension Duration {
-    var nanosecondsClamped: Int64 {
-        let (s, atto) = components
-        let (product, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? Int64.max : product + atto / 1_000_000_000
     }
 }

@@ -1,3 +1,4 @@
+import TnxSystem
 import TelnyxRecordings
 
 /// The progress line of a bulk run on stderr, when stderr is a terminal and output is text:
@@ -30,7 +31,7 @@ struct Progress {
         let now = ContinuousClock.now
         if let lastDraw, now - lastDraw < .milliseconds(100) { return }
         lastDraw = now
-        let text = Self.text(summary, total: total, elapsed: Self.seconds(now - started), activity: activity)
+        let text = Self.text(summary, total: total, elapsed: (now - started).inSeconds, activity: activity)
         line = text
         sink.write("\r\u{1B}[K" + text)
     }
@@ -65,7 +66,7 @@ struct Progress {
         if summary.failed > 0 { parts.append("\(Reporter.grouped(summary.failed)) failed") }
         if let retries = activity?.retries, retries > 0 { parts.append("\(Reporter.grouped(retries)) retr\(retries == 1 ? "y" : "ies")") }
         if let paused = activity?.pausedFor {
-            parts.append("paused \(Self.duration(Self.seconds(paused))): " + Reporter.safe(activity?.pauseReason ?? "", limit: 60))
+            parts.append("paused \(Self.duration(paused.inSeconds)): " + Reporter.safe(activity?.pauseReason ?? "", limit: 60))
         }
         return parts.joined(separator: " · ")
     }
@@ -76,10 +77,5 @@ struct Progress {
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m\(String(s % 60).leftPadded(2))s" }
         return "\(s / 3600)h\(String(s / 60 % 60).leftPadded(2))m"
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        let (s, attos) = d.components
-        return Double(s) + Double(attos) / 1e18
     }
 }

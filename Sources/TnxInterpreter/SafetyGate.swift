@@ -41,8 +41,10 @@ extension Interpreter {
 
     /// Counts the invocation's deletes, checks that a key is set if any may be sent, and asks or
     /// refuses when confirmation is needed. Returns the status to end with when the invocation
-    /// must not run; otherwise sets the allowance of unconfirmed deletes.
-    func safetyGate(_ scripts: [([Statement], ScriptContext)], startingFrom start: Settings) async -> RunStatus? {
+    /// must not run. A new invocation starts with an allowance of one unconfirmed delete; a
+    /// `nested` one (`run FILE` inside a shell entry) shares its entry's allowance and must ask
+    /// when it would go past what is left of it.
+    func safetyGate(_ scripts: [([Statement], ScriptContext)], startingFrom start: Settings, nested: Bool) async -> RunStatus? {
         let estimate = await Self.estimate(scripts, startingFrom: start) { path, resume in
             await self.countDeletable(path, resume: resume)
         }
@@ -50,8 +52,8 @@ extension Interpreter {
             reporter.error(environment.noKeyAdvice)
             return .unauthorized
         }
-        unconfirmedDeletesLeft = 1
-        guard estimate.needsConfirmation else { return nil }
+        if !nested { unconfirmedDeletesLeft = 1 }
+        guard estimate.needsConfirmation || estimate.count > unconfirmedDeletesLeft else { return nil }
         if let ask = environment.askConfirmation {
             if await ask("Delete \(estimate.phrase)? This cannot be undone. [y/N] ") {
                 unconfirmedDeletesLeft = .max

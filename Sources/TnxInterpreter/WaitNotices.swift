@@ -1,5 +1,6 @@
 import Synchronization
 import TelnyxRecordings
+import TnxSystem
 
 /// Says on stderr, as it starts, every wait of two seconds or more that the client announces:
 /// `waiting 60 s: rate limited (HTTP 429; the server's Retry-After)`. A pause of every request
@@ -32,18 +33,11 @@ final class WaitNotices: Sendable {
             return s.unsaid
         }
         guard let others else { return }
-        var line = "waiting \(Self.format(notice.wait)): \(notice.reason)"
+        var line = "waiting \(notice.wait.shortText): \(notice.reason)"
         if others > 0 { line += " (and \(others) more retr\(others == 1 ? "y" : "ies") since the last notice)" }
         // On a terminal the progress line may be on screen: the notice takes its place, and the
         // next update draws it again below.
         let clear = progressOnScreen() ? "\r\u{1B}[K" : ""
         stderr.write(clear + "tnx: " + Reporter.safe(line) + "\n")
-    }
-
-    /// `60 s`, `2.5 s`.
-    static func format(_ d: Duration) -> String {
-        let (seconds, atto) = d.components
-        let tenths = Int(seconds) * 10 + Int(atto / 100_000_000_000_000_000)
-        return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
     }
 }

@@ -3,7 +3,7 @@
 /// The front end works on the raw bytes, so invalid UTF-8 or NUL bytes give diagnostics
 /// instead of traps.
 public struct SourceFile: Sendable {
-    /// What diagnostics call this source: a path, `<command line>`, `<stdin>`, `<repl>`.
+    /// What diagnostics call this source: a path, `<command line>`, `<stdin>`, `<shell>`.
     public let name: String
     public let bytes: [UInt8]
 

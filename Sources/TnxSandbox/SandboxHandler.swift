@@ -349,12 +349,3 @@ final class Handler: Sendable {
 
     static func wallClockSeconds() -> Double { WallClock.seconds }
 }
-
-extension Duration {
-    var nanosecondsClamped: Int64 {
-        let (s, atto) = components
-        let (product, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return s < 0 ? Int64.min : Int64.max }
-        return product + atto / 1_000_000_000
-    }
-}

@@ -52,10 +52,14 @@ public enum FileDescriptor {
         return ready > 0
     }
 
-    /// Opens `path` for reading; the descriptor, or `errno`.
+    /// Opens `path` for reading; the descriptor, or `errno`. Never waits: a FIFO with no
+    /// writer yet opens at once (a blocking open could not be stopped), and reads of it then
+    /// wait in `waitForInput`, where a stop is seen.
     public static func openForReading(_ path: String) -> Result<Int32, SystemError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return .failure(SystemError(errno)) }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return .success(fd)
     }
 
     /// Opens (creating with `mode`) `path` for appending — and reading, so that `lastByte`

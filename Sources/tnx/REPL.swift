@@ -69,7 +69,7 @@ enum REPL {
             }
             guard text.contains(where: { !$0.isWhitespace }) else { continue }
             editor.addToHistory(text)
-            let source = SourceFile(name: "<repl>", text: text)
+            let source = SourceFile(name: "<shell>", text: text)
             let (result, stoppedBy) = TerminalState.withoutControlEcho {
                 runBlocking(cancellingOn: signals, onStop: Session.endLineAfterInterrupt) { await interpreter.run(source, origin: .repl) }
             }
@@ -99,7 +99,7 @@ enum REPL {
                 return lines.joined(separator: "\n")
             case .line(let line):
                 let candidate = (lines + [line]).joined(separator: "\n")
-                let source = SourceFile(name: "<repl>", text: candidate)
+                let source = SourceFile(name: "<shell>", text: candidate)
                 let parsed = Frontend.parse(source)
                 if parsed.isIncomplete {
                     lines.append(line)

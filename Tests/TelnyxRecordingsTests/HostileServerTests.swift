@@ -254,3 +254,25 @@ struct SplitMix {
     }
     mutating func next(below n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
 }
+
+@Suite("The key in a server's answer")
+struct EchoedKeyTests {
+    @Test("an answer that echoes the key (as is, or as JSON escapes it) shows no part of it, even cut short")
+    func echoedKeyIsHidden() async throws {
+        let key = "KEY/part/secretvalue0123456789"
+        try await withSandbox { sandbox in
+            try await withClient(baseURL: sandbox.baseURL, apiKey: key, policy: .never) { client in
+                let escaped = key.replacing("/", with: "\\/")
+                // The key right where an excerpt of the body is cut (80 characters).
+                sandbox.script([.fixed(status: 502, headers: ["content-type": "text/plain"], body: String(repeating: "x", count: 70) + key)], for: "e1")
+                sandbox.script([.apiError(status: 400, code: "10015", title: "echo \(escaped)", detail: String(repeating: "y", count: 150) + escaped)], for: "e2")
+                sandbox.script([.fixed(status: 200, headers: [:], body: "not json " + key)], for: "e3")
+                for id in ["e1", "e2", "e3"] {
+                    let result = await client.deleteRecording(try rid(id), dryRun: false)
+                    let text = "\(result.error?.description ?? "") \(result.error?.apiErrors ?? []) \(result.deleted?.note ?? "")"
+                    #expect(!text.contains("KEY/part") && !text.contains("KEY\\/part") && !text.contains("secretvalue"), "\(id): \(text)")
+                }
+            }
+        }
+    }
+}

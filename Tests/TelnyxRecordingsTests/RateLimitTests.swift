@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TnxSandbox
+import TnxSystem
 
 @testable import TelnyxRecordings
 
@@ -115,7 +116,7 @@ struct RateLimitTests {
             #expect(results.count == 10)
             for (result, finished) in results {
                 #expect(result.deleted?.attempts == 1)
-                #expect((finished - pausedAt).seconds >= 0.5)
+                #expect((finished - pausedAt).inSeconds >= 0.5)
             }
             #expect(sandbox.totalRequests == 12)
             #expect(client.rateLimiter.snapshot.pauses == 1)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TnxSandbox
+import TnxSystem
 
 @testable import TelnyxRecordings
 
@@ -75,7 +76,7 @@ func measure<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
     let clock = ContinuousClock()
     let start = clock.now
     let value = try await body()
-    return (value, (clock.now - start).seconds)
+    return (value, (clock.now - start).inSeconds)
 }
 
 /// Waits (at most `timeout`) until `condition` holds.

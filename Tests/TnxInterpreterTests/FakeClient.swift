@@ -32,14 +32,14 @@ final class FakeClient: RecordingDeleting {
     var dryRuns: [String] { state.withLock { $0.dryRuns } }
     var maxInFlight: Int { state.withLock { $0.maxInFlight } }
 
+    func preparedRequest(for id: RecordingID) -> PreparedRequest {
+        state.withLock { $0.dryRuns.append(id.rawValue) }
+        return PreparedRequest(
+            method: "DELETE", url: "https://api.example/v2/recordings/\(id.pathSegment)", headers: [("Authorization", "Bearer ***")])
+    }
+
     func deleteRecording(_ id: RecordingID, dryRun: Bool) async -> DeleteResult {
-        if dryRun {
-            state.withLock { $0.dryRuns.append(id.rawValue) }
-            return .wouldDelete(
-                PreparedRequest(
-                    method: "DELETE", url: "https://api.example/v2/recordings/\(id.pathSegment)",
-                    headers: [("Authorization", "Bearer ***")]))
-        }
+        if dryRun { return .wouldDelete(preparedRequest(for: id)) }
         let answer = state.withLock { s -> Answer in
             s.sent.append(id.rawValue)
             s.inFlight += 1

@@ -173,9 +173,10 @@ struct SafetyTests {
                 #expect((0..<40).filter { set.done.contains(uuid($0)) } == expected)
             } else {
                 // A damaged journal still parses; whatever counts came from one line that
-                // holds the id and the outcome together.
+                // holds the id and the outcome together. (UUIDs compare without case: a damaged
+                // `a` may have become `A`.)
                 for n in 0..<40 where set.done.contains(uuid(n)) {
-                    #expect(lines.contains { $0.contains(uuid(n)) && $0.contains("\"deleted\"") })
+                    #expect(lines.contains { $0.lowercased().contains(uuid(n)) && $0.contains("\"deleted\"") })
                 }
             }
         }
@@ -233,6 +234,7 @@ struct SafetyTests {
         final class EscapingClient: RecordingDeleting {
             let hostile: String
             init(_ hostile: String) { self.hostile = hostile }
+            func preparedRequest(for id: RecordingID) -> PreparedRequest { PreparedRequest(method: "DELETE", url: "x", headers: []) }
             func deleteRecording(_ id: RecordingID, dryRun: Bool) async -> DeleteResult {
                 if id.rawValue.hasSuffix("1") {
                     var recording = Recording(id: id.rawValue)
@@ -266,5 +268,63 @@ struct SafetyTests {
         #expect(!json.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x9B || $0.value == 0x202E })
         let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         #expect(decoded?["error"] as? String == hostile)
+    }
+}
+
+@Suite("What a careful review found")
+struct ReviewFindingsTests {
+    @Test("a run that stops early still gives every id it read an outcome (skipped)")
+    func stoppedRunLeavesNoIDWithoutOutcome() async throws {
+        let client = FakeClient(defaultAnswer: .fail(.unauthorized, 401))
+        var settings = Settings()
+        settings.concurrency = 4
+        settings.output = .json
+        let h = try Harness(client: client, settings: settings)
+        let path = try h.idFile((1...1000).map(uuid))
+        #expect(await h.run("foreach id in \(path) delete $id") == .unauthorized)
+        let lines = h.jsonLines
+        let outcomes = lines.compactMap { $0["outcome"] as? String }
+        let summary = try #require(lines.last?["summary"] as? [String: Any])
+        #expect(outcomes.count == summary["read"] as? Int, "every id read has its line")
+        #expect(outcomes.filter { $0 == "skipped" }.count == outcomes.count - client.sent.count)
+        #expect(lines.contains { ($0["note"] as? String) == "not sent: the run stopped" })
+        #expect(client.sent.count <= 5)
+    }
+
+    @Test("`run` files in one shell entry share its allowance: a second unconfirmed delete is asked for")
+    func nestedRunSharesTheAllowance() async throws {
+        let asked = Mutex<[String]>([])
+        let client = FakeClient()
+        let h = try Harness(client: client, confirm: true, ask: { question in
+            asked.withLock { $0.append(question) }
+            return false
+        })
+        let a = h.scratch.directory + "/a.tnx"
+        let b = h.scratch.directory + "/b.tnx"
+        try "delete \(uuid(1))\n".write(toFile: a, atomically: true, encoding: .utf8)
+        try "delete \(uuid(2))\n".write(toFile: b, atomically: true, encoding: .utf8)
+        _ = await h.run("run \(a); run \(b)", origin: .repl)
+        #expect(client.sent == [uuid(1)], "the second run asked, and was told no")
+        #expect(asked.withLock { $0 }.count == 1)
+        // The same for a delete followed by a run.
+        _ = await h.run("delete \(uuid(3)); run \(b)", origin: .repl)
+        #expect(client.sent == [uuid(1), uuid(3)])
+    }
+
+    @Test("in one session, resume knows what an earlier entry deleted")
+    func resumeSetStaysCurrent() async throws {
+        let client = FakeClient()
+        let h = try Harness(client: client, resume: true)
+        let path = try h.idFile((1...3).map(uuid))
+        #expect(await h.run("foreach id in \(path) delete $id", origin: .repl) == .success)
+        #expect(await h.run("foreach id in \(path) delete $id", origin: .repl) == .success)
+        #expect(client.sent.count == 3, "the second run skipped all three")
+    }
+
+    @Test("a server hint of zero is no reason to retry at once: the backoff applies")
+    func zeroHint() {
+        let policy = RetryPolicy.default
+        #expect(policy.delay(retry: 2, hint: .zero, random: 0) == policy.backoff(retry: 2, random: 0))
+        #expect(policy.delay(retry: 2, hint: .seconds(3), random: 0) == .seconds(3))
     }
 }
