@@ -22,20 +22,22 @@ let package = Package(
         // Every call into the C library: files, signals, the terminal, blocking work off the
         // cooperative pool.
         .target(name: "TnxSystem"),
+        // Dates as the API writes them (ISO 8601, UTC): parsing, printing, day arithmetic. Pure.
+        .target(name: "CivilTime"),
         // text → tokens → AST → diagnostics. Pure: no I/O.
-        .target(name: "TnxLanguage", dependencies: ["TerminalText"]),
+        .target(name: "TnxLanguage", dependencies: ["TerminalText", "CivilTime"]),
         // The one shared async client of the Telnyx recordings API.
         .target(
             name: "TelnyxRecordings",
             dependencies: [
-                "TerminalText", "TnxSystem",
+                "TerminalText", "TnxSystem", "CivilTime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // AST → effects: settings, bulk engine, outcomes, journal, reporting.
-        .target(name: "TnxInterpreter", dependencies: ["TnxLanguage", "TelnyxRecordings", "TnxSystem", "TerminalText"]),
+        .target(name: "TnxInterpreter", dependencies: ["TnxLanguage", "TelnyxRecordings", "TnxSystem", "TerminalText", "CivilTime"]),
         // libedit, from the system (`libedit-dev`).
         .systemLibrary(
             name: "CLibEdit",
@@ -71,7 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "TnxLanguageTests", dependencies: ["TnxLanguage"]),
         .testTarget(name: "TelnyxRecordingsTests", dependencies: ["TelnyxRecordings", "TnxSandbox", "TnxSystem"]),
-        .testTarget(name: "TnxInterpreterTests", dependencies: ["TnxInterpreter", "TnxSandbox", "TelnyxRecordings", "TnxSystem"]),
+        .testTarget(name: "TnxInterpreterTests", dependencies: ["TnxInterpreter", "TnxSandbox", "TelnyxRecordings", "TnxSystem", "CivilTime"]),
         .testTarget(name: "TnxEndToEndTests", dependencies: ["tnx", "tnx-sandbox", "TnxSandbox"]),
     ],
     swiftLanguageModes: [.v6]

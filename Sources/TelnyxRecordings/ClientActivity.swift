@@ -15,6 +15,16 @@ public final class ClientActivity: Sendable {
         var handler: (@Sendable (ClientNotice) -> Void)?
     }
     private let state = Mutex(State())
+    /// Requests sent (every attempt), since the client started.
+    private let sent = Atomic<Int>(0)
+
+    /// Requests sent so far, every attempt counted: a purge reports its requests per
+    /// recording deleted from two readings of it.
+    public var requestsSent: Int { sent.load(ordering: .relaxed) }
+
+    func sending() {
+        sent.add(1, ordering: .relaxed)
+    }
 
     public init() {}
 

@@ -38,6 +38,7 @@ extension RecordingsClient {
             // is reported (see `send`).
             let delay: Duration?
             let why: String
+            waits.sending()
             switch await send(request) {
             case .answer(let received):
                 let answer = attempts.redacting(received)

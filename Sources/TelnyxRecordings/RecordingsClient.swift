@@ -20,7 +20,7 @@ import TnxSystem
 /// - `ResponseBodies.swift`: the JSON bodies.
 ///
 /// No error text ever contains the key: every description and excerpt is redacted.
-public final class RecordingsClient: RecordingDeleting {
+public final class RecordingsClient: RecordingsAPI {
     /// The configuration given, without the key (see `hasAPIKey`).
     public let configuration: ClientConfiguration
     /// Shared by every request of this client.

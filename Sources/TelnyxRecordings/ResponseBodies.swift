@@ -72,6 +72,20 @@ struct ErrorBody {
 
 /// `{"data": [...], "meta": {...}}`: the answer of `GET /recordings`.
 enum RecordingListEnvelope {
+    /// The page, or nil when the body is not a JSON object with a `data` array. The numbers of
+    /// `meta` are read totally: a missing, negative or absurd one is nil or clamped.
+    static func decode(_ body: ByteBuffer) -> RecordingPage? {
+        guard let json = JSONValue.parse(body.readableBytesView), case .array(let items)? = json["data"] else { return nil }
+        let recordings = items.compactMap { item -> Recording? in
+            guard case .object = item else { return nil }
+            return RecordingEnvelope.recording(from: item)
+        }
+        func count(_ name: String) -> Int? {
+            json["meta"]?[name]?.integer.map { min(max($0, 0), 1_000_000_000_000) }
+        }
+        return RecordingPage(recordings: recordings, totalPages: count("total_pages"), totalResults: count("total_results"))
+    }
+
     /// Whether `body` is a JSON object whose `data` is an array: what the recordings API
     /// answers to a list, and what no proxy page or other API does by accident.
     static func isList(_ body: ByteBuffer) -> Bool {

@@ -1,3 +1,5 @@
+import CivilTime
+
 /// What a response says about when to ask again: `retry-after-ms`, `Retry-After` and the
 /// `x-ratelimit-*` headers Telnyx documents (`x-ratelimit-reset` is seconds until the window
 /// resets). Every field is `nil` when its header is absent or unparseable.
@@ -113,18 +115,7 @@ enum HTTPDate {
             }
         }
         guard let day, let month, let year, let time else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = CivilTime.days(year: year, month: month, day: day)
         return Double(days * 86_400 + time.0 * 3600 + time.1 * 60 + time.2)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }

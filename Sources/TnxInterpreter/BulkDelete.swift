@@ -21,7 +21,10 @@ extension Interpreter {
     /// requests finish: journal first (one write each, so a crash loses only in-flight ids),
     /// then summary and output, flushed after each event. Ctrl-C (task cancellation) stops
     /// reading; requests on the wire finish and are recorded. A 401 stops reading at once.
-    func bulkDelete(from path: String) async -> RunStatus {
+    ///
+    /// With `snapshot`, `path` is a purge's snapshot file: each line's `id` is deleted (its ids
+    /// are already distinct), and the summary names the query.
+    func bulkDelete(from path: String, snapshot: BulkSnapshot? = nil) async -> RunStatus {
         let source: IDSource
         switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
         case .success(let opened): source = opened
@@ -47,13 +50,13 @@ extension Interpreter {
         }
 
         let showProgress = !environment.quiet && format == .text && environment.stderr.isTerminal
-        let total = showProgress && !source.isStream ? await Self.countLines(path) : nil
+        let total = !showProgress ? nil : snapshot != nil ? snapshot?.count : !source.isStream ? await Self.countLines(path) : nil
         bulk = BulkState(
-            report: BulkReport(source: source.name, dryRun: dryRun), dryRun: dryRun, format: format,
+            report: BulkReport(source: snapshot?.name ?? source.name, dryRun: dryRun), dryRun: dryRun, format: format,
             progress: Progress(
                 sink: showProgress ? environment.stderr : nil, sharesTerminalWithOutput: environment.stdout.isTerminal, total: total),
             activity: client.activity)
-        var seen = IDSet(expected: source.isStream ? 0 : Self.estimatedIDCount(path))
+        var seen = IDSet(expected: source.isStream || snapshot != nil ? 0 : Self.estimatedIDCount(path))
         // A dry-run's lines are written straight from their parts (see `DryRunLines`), except
         // under a progress line, which is redrawn around each.
         var dryRunLines: DryRunLines? =
@@ -88,12 +91,12 @@ extension Interpreter {
                     var origin: String { "\(source.name):\(line.number)" }
                     let id: RecordingID
                     do throws(InvalidRecordingID) {
-                        id = try RecordingID(line.text)
+                        id = try RecordingID(snapshot == nil ? line.text : SnapshotFile.id(inLine: line.text) ?? "")
                     } catch {
                         if !record(Outcome(kind: .invalid, id: line.text, origin: origin, message: error.description)) { stop() }
                         continue
                     }
-                    guard seen.insert(id.rawValue) else {
+                    guard snapshot != nil || seen.insert(id.rawValue) else {
                         if !record(Outcome(kind: .duplicate, id: id.rawValue, origin: origin, message: "already read earlier in this run")) { stop() }
                         continue
                     }
@@ -170,7 +173,8 @@ extension Interpreter {
             // Every id read gets its one outcome, those the stop left unsent too.
             let why = bulk?.report.interrupted == true ? "not sent: interrupted" : "not sent: the run stopped"
             for line in pending[next...] {
-                _ = record(Outcome(kind: .skipped, id: line.text, origin: "\(source.name):\(line.number)", message: why))
+                let id = snapshot == nil ? line.text : SnapshotFile.id(inLine: line.text) ?? line.text
+                _ = record(Outcome(kind: .skipped, id: id, origin: "\(source.name):\(line.number)", message: why))
             }
         }
         guard var run = bulk else { return .failures }

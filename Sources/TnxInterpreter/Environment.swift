@@ -4,11 +4,13 @@ import TelnyxRecordings
 /// interpreter never reaches for globals: the client, the terminal and the journal all
 /// come through here.
 public struct InterpreterEnvironment: Sendable {
-    public var client: any RecordingDeleting
+    public var client: any RecordingsAPI
     public var stdout: any OutputSink
     public var stderr: any OutputSink
     /// nil with `--no-journal`.
     public var journal: Journal?
+    /// Where a purge by query keeps its snapshot; nil: `snapshots/` beside the journal.
+    public var snapshotDirectory: String?
     /// `--quiet`: no progress line.
     public var quiet = false
     /// Colour is allowed at all (`NO_COLOR` unset); each stream still needs a terminal.
@@ -30,7 +32,7 @@ public struct InterpreterEnvironment: Sendable {
     public var resumeAdvice = "run again with --resume to go on"
 
     public init(
-        client: any RecordingDeleting, stdout: any OutputSink, stderr: any OutputSink, journal: Journal?,
+        client: any RecordingsAPI, stdout: any OutputSink, stderr: any OutputSink, journal: Journal?,
         connection: @escaping @Sendable () -> ConnectionInfo
     ) {
         self.client = client

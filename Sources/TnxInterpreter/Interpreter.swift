@@ -231,7 +231,9 @@ public actor Interpreter {
         switch statement.kind {
         case .delete: "delete"
         case .foreach: "foreach"
-        case .show: "show"
+        case .show, .showRecording: "show"
+        case .count: "count"
+        case .list: "list"
         case .set: "set"
         case .help: "help"
         case .run: "run"
@@ -247,7 +249,9 @@ public actor Interpreter {
                 return Flow(status: .usage)
             }
             return Flow(status: await deleteOne(id))
-        case .foreach(let variable, _, let source, let body):
+        case .foreach(_, _, .query(let query), _):
+            return Flow(status: await purge(query))  // the planner holds the body to `delete $id`
+        case .foreach(let variable, _, .file(let source), let body):
             let path: String
             switch source.kind {
             case .literal(let text): path = context.resolve(text)
@@ -263,6 +267,14 @@ public actor Interpreter {
         case .show(.last):
             showLast()
             return Flow()
+        case .show(.recording):
+            return Flow(status: .usage)  // parsed as `showRecording`
+        case .showRecording(let target):
+            return Flow(status: await showRecording(target))
+        case .count(let query):
+            return Flow(status: await count(query))
+        case .list(let query, let limit):
+            return Flow(status: await list(query, limit: limit, context: context))
         case .set(.apiKey):
             guard let enter = environment.enterAPIKey else {
                 reporter.error("'set api-key' only works in the shell; use TELNYX_API_KEY or --api-key")

@@ -16,18 +16,21 @@ struct Planner {
     var origin: ScriptOrigin { context.origin }
     /// `--dry-run`: `set dry-run off` is an error.
     let dryRunLocked: Bool
+    /// When the check runs (ms since 1970): a query's dates must not be after it.
+    let now: Int64
     private(set) var diagnostics: [Diagnostic] = []
     private var stdinLoop: SourceLocation?
 
-    init(context: ScriptContext, dryRunLocked: Bool) {
+    init(context: ScriptContext, dryRunLocked: Bool, now: Int64) {
         self.context = context
         self.dryRunLocked = dryRunLocked
+        self.now = now
     }
 
     /// Every check on `script`, which may be only what parsed of a source with syntax errors:
     /// all of a script's errors are reported together.
-    static func check(_ script: Script, context: ScriptContext, dryRunLocked: Bool = false) -> [Diagnostic] {
-        var planner = Planner(context: context, dryRunLocked: dryRunLocked)
+    static func check(_ script: Script, context: ScriptContext, dryRunLocked: Bool = false, now: Int64 = WallClock.millis) -> [Diagnostic] {
+        var planner = Planner(context: context, dryRunLocked: dryRunLocked, now: now)
         planner.check(script.statements, fileVariables: [])
         return planner.diagnostics
     }
@@ -67,7 +70,14 @@ struct Planner {
                         at: target)
                 }
             }
-        case .foreach(let variable, let variableLocation, let source, let body):
+        case .foreach(let variable, let variableLocation, .query(let query), let body):
+            check(query)
+            guard !Self.isIDLoop(statement) else { return }
+            report(
+                .queryLoopBody,
+                "a foreach over a query gives recording ids to delete: its body must be just 'delete $\(variable)'; to look at them first, use 'list' (or set dry-run on)",
+                at: body.first?.location ?? variableLocation, length: 1)
+        case .foreach(let variable, let variableLocation, .file(let source), let body):
             checkSource(source, fileVariables: fileVariables)
             if Self.isIDLoop(statement) { return }
             if Self.usesAsSource(variable, body) {
@@ -76,7 +86,9 @@ struct Planner {
                 check(body, fileVariables: inner)
                 return
             }
-            if Self.deletes(variable, body) {
+            if Self.shows(variable, body) {
+                // `show recording $id`: reported below, where it stands.
+            } else if Self.deletes(variable, body) {
                 report(
                     .loopBodyNotDelete,
                     "the body of a foreach over recording ids must be just 'delete $\(variable)' (each id is deleted once, concurrently); move other statements out of the loop",
@@ -113,8 +125,50 @@ struct Planner {
             } else if case .literal(let path) = file.kind, let problem = Self.unreadable(context.resolve(path)) {
                 report(.unreadableScript, "cannot read script '\(context.resolve(path))': \(problem)", at: file)
             }
+        case .count(let query), .list(let query, _):
+            check(query)
+        case .showRecording(let target):
+            switch target.kind {
+            case .literal(let text):
+                do throws(InvalidRecordingID) {
+                    _ = try RecordingID(text)
+                } catch {
+                    report(.invalidRecordingID, error.description, at: target)
+                }
+            case .variable:
+                report(.variableInQuery, "'show recording' takes an id written out; to see the recordings of a query, use 'list'", at: target)
+            }
         case .show, .set, .help, .exit:
             break
+        }
+    }
+
+    /// A query's times: none in the future, and `before` after `after`.
+    private mutating func check(_ query: Query) {
+        var before: (millis: Int64, condition: Condition)?
+        var after: (millis: Int64, condition: Condition)?
+        for condition in query.conditions {
+            let time: TimeValue
+            switch condition.kind {
+            case .createdBefore(let t): time = t
+            case .createdAfter(let t): time = t
+            case .field: continue
+            }
+            let millis = QueryPlan.millis(time, now: now)
+            if case .instant = time, millis > now {
+                report(
+                    .futureTime,
+                    "\(QueryPlan.display(millis)) is in the future (it is \(QueryPlan.display(now)) now); a query's times are in the past: check the date",
+                    at: condition.valueLocation, length: condition.valueLength)
+                continue
+            }
+            if case .createdBefore = condition.kind { before = (millis, condition) } else { after = (millis, condition) }
+        }
+        if let before, let after, before.millis <= after.millis + 1 {
+            report(
+                .emptyTimeRange,
+                "created before \(QueryPlan.display(before.millis)) and after \(QueryPlan.display(after.millis)): no recording can match; is 'before' meant to be the later time?",
+                at: before.condition.valueLocation, length: before.condition.valueLength)
         }
     }
 
@@ -153,7 +207,18 @@ struct Planner {
     private static func usesAsSource(_ variable: String, _ body: [Statement]) -> Bool {
         body.contains { statement in
             guard case .foreach(_, _, let source, let inner) = statement.kind else { return false }
-            return source.kind == .variable(variable) || usesAsSource(variable, inner)
+            if case .file(let file) = source, file.kind == .variable(variable) { return true }
+            return usesAsSource(variable, inner)
+        }
+    }
+
+    private static func shows(_ variable: String, _ body: [Statement]) -> Bool {
+        body.contains { statement in
+            switch statement.kind {
+            case .showRecording(let target): return target.kind == .variable(variable)
+            case .foreach(_, _, _, let inner): return shows(variable, inner)
+            default: return false
+            }
         }
     }
 

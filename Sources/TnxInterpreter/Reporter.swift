@@ -35,6 +35,8 @@ struct Reporter {
         var line = styleOut.paint(label.padding(12), Self.colour(of: o.kind)) + " "
         switch o.kind {
         case .wouldDelete:
+            // A match of a query shows what it is; an id from a file, the request.
+            if let r = o.recording { return line + Self.line(r) }
             line += Self.safe(o.id)
             if let request = o.request { line += "  (\(request.method) \(request.url))" }
             return line

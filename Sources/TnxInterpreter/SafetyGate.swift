@@ -25,6 +25,9 @@ extension Interpreter {
         /// Real `delete ID` statements and bulk deletes, for `--check`'s report.
         var deleteStatements = 0
         var bulkDeletes = 0
+        /// Some statement reads the API (`count`, `list`, `show recording`, a query), which
+        /// needs the key even in a dry-run.
+        var reads = false
 
         var needsConfirmation: Bool { count > 1 || !uncounted.isEmpty }
 
@@ -45,11 +48,11 @@ extension Interpreter {
     /// `nested` one (`run FILE` inside a shell entry) shares its entry's allowance and must ask
     /// when it would go past what is left of it.
     func safetyGate(_ scripts: [([Statement], ScriptContext)], startingFrom start: Settings, nested: Bool) async -> RunStatus? {
-        let estimate = await Self.estimate(scripts, startingFrom: start) { path, resume in
+        let estimate = await Self.estimate(scripts, startingFrom: start, asksAfterQueries: environment.askConfirmation != nil) { path, resume in
             await self.countDeletable(path, resume: resume)
         }
-        if estimate.mayDelete, !environment.connection().hasAPIKey {
-            reporter.error(environment.noKeyAdvice)
+        if estimate.mayDelete || estimate.reads, !environment.connection().hasAPIKey {
+            if !estimate.mayDelete { reporter.error("a query reads the recordings from the API, which needs an API key, also in a dry-run; " + environment.noKeyAdvice) } else { reporter.error(environment.noKeyAdvice) }
             return .unauthorized
         }
         if !nested { unconfirmedDeletesLeft = 1 }
@@ -77,22 +80,26 @@ extension Interpreter {
     }
 
     /// What `scripts` would delete, each from `start`, following their `set` statements;
-    /// `count` counts the ids of a regular file (nil when it cannot).
+    /// `count` counts the ids of a regular file (nil when it cannot). With `asksAfterQueries`
+    /// (the shell) a purge by query is left to the question it asks once its snapshot is read;
+    /// otherwise it cannot be counted for sure, so it needs confirmation now.
     static func estimate(
-        _ scripts: [([Statement], ScriptContext)], startingFrom start: Settings,
+        _ scripts: [([Statement], ScriptContext)], startingFrom start: Settings, asksAfterQueries: Bool = false,
         count: @Sendable (_ path: String, _ resume: Bool) async -> Int?
     ) async -> DeleteEstimate {
         var estimate = DeleteEstimate()
         for (statements, context) in scripts {
             var simulated = start
-            await Self.estimate(statements, context: context, settings: &simulated, into: &estimate, insideFileLoop: false, count: count)
+            await Self.estimate(
+                statements, context: context, settings: &simulated, into: &estimate, insideFileLoop: false, asksAfterQueries: asksAfterQueries,
+                count: count)
         }
         return estimate
     }
 
     private static func estimate(
         _ statements: [Statement], context: ScriptContext, settings: inout Settings, into estimate: inout DeleteEstimate,
-        insideFileLoop: Bool, count: @Sendable (String, Bool) async -> Int?
+        insideFileLoop: Bool, asksAfterQueries: Bool, count: @Sendable (String, Bool) async -> Int?
     ) async {
         for statement in statements {
             switch statement.kind {
@@ -113,7 +120,14 @@ extension Interpreter {
                 } else {
                     estimate.count += 1
                 }
-            case .foreach(_, _, let source, let body):
+            case .foreach(_, _, .query(let query), _):
+                estimate.reads = true
+                guard !settings.dryRun else { continue }
+                estimate.mayDelete = true
+                estimate.bulkDeletes += 1
+                guard settings.confirm, insideFileLoop || !asksAfterQueries else { continue }
+                estimate.uncounted.append("every recording matching the query at \(query.location)")
+            case .foreach(_, _, .file(let source), let body):
                 if Planner.isIDLoop(statement) {
                     guard !settings.dryRun else { continue }
                     estimate.mayDelete = true
@@ -132,10 +146,14 @@ extension Interpreter {
                         estimate.uncounted.append("every recording listed in the files named by $\(name)")
                     }
                 } else {
-                    await Self.estimate(body, context: context, settings: &settings, into: &estimate, insideFileLoop: true, count: count)
+                    await Self.estimate(
+                        body, context: context, settings: &settings, into: &estimate, insideFileLoop: true, asksAfterQueries: asksAfterQueries,
+                        count: count)
                 }
             case .exit:
                 return
+            case .count, .list, .showRecording:
+                estimate.reads = true
             case .show, .help, .run:
                 // `run FILE` (shell only) counts its file when it runs, before anything in it.
                 break

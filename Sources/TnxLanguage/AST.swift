@@ -55,15 +55,89 @@ public enum SettingAssignment: Hashable, Sendable {
 }
 
 public enum ShowTopic: String, Hashable, Sendable, CaseIterable {
-    case last, settings
+    /// `recording` takes an id and parses to `Statement.Kind.showRecording`.
+    case last, settings, recording
+}
+
+/// `recordings [where COND {and COND}]`: the recordings a `count`, `list` or `foreach` reads
+/// from the API. The conditions all hold (and); each field appears at most once.
+public struct Query: Hashable, Sendable {
+    public var conditions: [Condition]
+    /// The place of the word `recordings`.
+    public var location: SourceLocation
+    /// Columns from `recordings` to the end of the last condition, for carets.
+    public var length: Int
+
+    public init(conditions: [Condition], location: SourceLocation, length: Int) {
+        self.conditions = conditions
+        self.location = location
+        self.length = length
+    }
+}
+
+/// One condition of a query.
+public struct Condition: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// `created before TIME`: created strictly before it.
+        case createdBefore(TimeValue)
+        /// `created after TIME`: created strictly after it.
+        case createdAfter(TimeValue)
+        /// `FIELD VALUE`: an exact, case-sensitive match of the API's field `apiName`.
+        case field(word: String, apiName: String, value: String)
+    }
+
+    public var kind: Kind
+    /// The place of the condition's first word.
+    public var location: SourceLocation
+    /// The place and width of its value (the TIME or VALUE), for carets.
+    public var valueLocation: SourceLocation
+    public var valueLength: Int
+
+    public init(kind: Kind, location: SourceLocation, valueLocation: SourceLocation, valueLength: Int) {
+        self.kind = kind
+        self.location = location
+        self.valueLocation = valueLocation
+        self.valueLength = valueLength
+    }
+
+    /// What a query may hold once: `created before`, `created after`, or the field's word.
+    public var slot: String {
+        switch kind {
+        case .createdBefore: "created before"
+        case .createdAfter: "created after"
+        case .field(let word, _, _): word
+        }
+    }
+}
+
+/// A TIME of a query.
+public enum TimeValue: Hashable, Sendable {
+    /// A date or date-time: milliseconds since 1970, UTC.
+    case instant(millis: Int64)
+    /// An age (`90d`): that many seconds before the statement starts, fixed when it starts.
+    case age(seconds: Int64, text: String)
+}
+
+/// Where a foreach reads its ids.
+public enum LoopSource: Hashable, Sendable {
+    /// A file of ids (`-`: stdin), or `$f`: a file named in an outer file.
+    case file(Expr)
+    /// The recordings that match a query, read from the API.
+    case query(Query)
 }
 
 public struct Statement: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
         case delete(Expr)
         /// `foreach NAME in SOURCE BODY`; a one-statement body is a one-element array.
-        case foreach(variable: String, variableLocation: SourceLocation, source: Expr, body: [Statement])
+        case foreach(variable: String, variableLocation: SourceLocation, source: LoopSource, body: [Statement])
         case show(ShowTopic)
+        /// `show recording ID`.
+        case showRecording(Expr)
+        /// `count QUERY`.
+        case count(Query)
+        /// `list QUERY [limit N]`.
+        case list(Query, limit: Int?)
         case set(SettingAssignment)
         /// `help` or `help TOPIC`; the topic is checked by the planner, not by the parser.
         case help(topic: Expr?)

@@ -15,10 +15,14 @@ public struct CompletionResult: Hashable, Sendable {
     /// typed yet). The candidate replaces the line's bytes from here to the cursor.
     public var replaceFrom: Int
     public var kind: Kind
+    /// Words offered before the file names of a `.filePath` (`recordings`, after
+    /// `foreach id in`).
+    public var alsoWords: [String]
 
-    public init(replaceFrom: Int, kind: Kind) {
+    public init(replaceFrom: Int, kind: Kind, alsoWords: [String] = []) {
         self.replaceFrom = replaceFrom
         self.kind = kind
+        self.alsoWords = alsoWords
     }
 
     /// The words of `.words`, else empty.
@@ -106,7 +110,25 @@ public enum Completion {
             return words(["in"])
         case .foreachSource:
             if typed.hasPrefix("$") && !isString { return variables() }
-            return CompletionResult(replaceFrom: replaceFrom, kind: .filePath(prefix: typed))
+            let query = !isString && Language.queryWord.hasPrefix(typed) ? [Language.queryWord] : []
+            return CompletionResult(replaceFrom: replaceFrom, kind: .filePath(prefix: typed), alsoWords: query)
+        case .query(let owner, let phase):
+            // What may follow a query: more of it, `limit` for list, the body for foreach.
+            var after: [String] {
+                switch owner {
+                case .count: []
+                case .list: ["limit"]
+                case .foreach: Language.bodyKeywords
+                }
+            }
+            switch phase {
+            case .recordings: return words([Language.queryWord])
+            case .afterRecordings: return words(["where"] + after)
+            case .afterCondition: return words(["and"] + after)
+            case .condition: return words(Language.conditionWords)
+            case .createdComparison: return words(Language.timeComparisons)
+            case .time, .fieldValue, .limit: return CompletionResult(replaceFrom: replaceFrom, kind: .none)
+            }
         case .setKey:
             return words(Language.settings.map(\.key.rawValue))
         case .setValue(let key):
@@ -123,6 +145,17 @@ public enum Completion {
     private enum State {
         case start, body, delete, foreachName, foreachIn(String), foreachSource(String)
         case setKey, setValue(SettingKey), showTopic, helpTopic, runFile, rest
+        case query(QueryOwner, QueryPhase)
+    }
+
+    /// The statement a query belongs to (a foreach's carries its loop variable).
+    private enum QueryOwner {
+        case count, list, foreach(String)
+    }
+
+    /// Where in `recordings [where COND {and COND}]` the cursor is.
+    private enum QueryPhase {
+        case recordings, afterRecordings, condition, createdComparison, time, fieldValue, afterCondition, limit
     }
 
     private static func step(_ state: inout State, _ scopes: inout [(name: String, braced: Bool)], _ t: Token) {
@@ -132,7 +165,10 @@ public enum Completion {
             // Inside a loop's block, a new statement is a body statement.
             state = scopes.isEmpty ? .start : .body
         case .leftBrace:
-            if case .body = state, !scopes.isEmpty {
+            if case .query(.foreach(let name), let phase) = state, phase == .afterRecordings || phase == .afterCondition {
+                scopes.append((name, true))
+                state = .body
+            } else if case .body = state, !scopes.isEmpty {
                 scopes[scopes.count - 1].braced = true
                 state = .body
             } else {
@@ -150,6 +186,8 @@ public enum Completion {
                 switch t.text {
                 case "delete": state = .delete
                 case "foreach": state = .foreachName
+                case "count": state = atStart ? .query(.count, .recordings) : .rest
+                case "list": state = atStart ? .query(.list, .recordings) : .rest
                 case "show": state = .showTopic
                 case "set": state = .setKey
                 case "help": state = .helpTopic
@@ -161,8 +199,14 @@ public enum Completion {
             case .foreachIn(let name):
                 state = t.kind == .word && t.text == "in" ? .foreachSource(name) : .rest
             case .foreachSource(let name):
-                scopes.append((name, false))
-                state = .body
+                if t.kind == .word, t.text == Language.queryWord {
+                    state = .query(.foreach(name), .afterRecordings)
+                } else {
+                    scopes.append((name, false))
+                    state = .body
+                }
+            case .query(let owner, let phase):
+                stepQuery(&state, &scopes, t, owner: owner, phase: phase)
             case .setKey:
                 if t.kind == .word, let spec = Language.setting(t.text) { state = .setValue(spec.key) } else { state = .rest }
             case .delete, .setValue, .showTopic, .helpTopic, .runFile, .rest:
@@ -170,6 +214,43 @@ public enum Completion {
             }
         case .endOfFile:
             break
+        }
+    }
+
+    private static func stepQuery(
+        _ state: inout State, _ scopes: inout [(name: String, braced: Bool)], _ t: Token, owner: QueryOwner, phase: QueryPhase
+    ) {
+        let word = t.kind == .word ? t.text : nil
+        switch phase {
+        case .recordings:
+            state = word == Language.queryWord ? .query(owner, .afterRecordings) : .rest
+        case .afterRecordings, .afterCondition:
+            if word == (phase == .afterRecordings ? "where" : "and") {
+                state = .query(owner, .condition)
+            } else if case .list = owner, word == "limit" {
+                state = .query(owner, .limit)
+            } else if case .foreach(let name) = owner {
+                // The query is over: this is the loop's body.
+                scopes.append((name, false))
+                state = .body
+                step(&state, &scopes, t)
+            } else {
+                state = .rest
+            }
+        case .condition:
+            if word == Language.timeField {
+                state = .query(owner, .createdComparison)
+            } else if let word, Language.queryField(word) != nil {
+                state = .query(owner, .fieldValue)
+            } else {
+                state = .rest
+            }
+        case .createdComparison:
+            state = word.map(Language.timeComparisons.contains) == true ? .query(owner, .time) : .rest
+        case .time, .fieldValue:
+            state = .query(owner, .afterCondition)
+        case .limit:
+            state = .rest
         }
     }
 }

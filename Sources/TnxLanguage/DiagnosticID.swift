@@ -34,6 +34,15 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
     case expectedHelpTopic = "expected-help-topic"
     case invalidExitStatus = "invalid-exit-status"
     case tooManyErrors = "too-many-errors"
+    case expectedQuery = "expected-query"
+    case expectedWhere = "expected-where"
+    case expectedCondition = "expected-condition"
+    case unknownQueryField = "unknown-query-field"
+    case expectedBeforeOrAfter = "expected-before-or-after"
+    case invalidTime = "invalid-time"
+    case repeatedCondition = "repeated-condition"
+    case variableInQuery = "variable-in-query"
+    case invalidLimit = "invalid-limit"
     // The checks of what parsed (the interpreter's planner).
     case invalidRecordingID = "invalid-recording-id"
     case unreadableIDFile = "unreadable-id-file"
@@ -50,6 +59,9 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
     case runOutsideShell = "run-outside-shell"
     case dryRunLocked = "dry-run-locked"
     case unknownHelpTopic = "unknown-help-topic"
+    case futureTime = "future-time"
+    case emptyTimeRange = "empty-time-range"
+    case queryLoopBody = "query-loop-body"
 
     /// One line: what is wrong, for the list in docs/language.md.
     public var meaning: String {
@@ -82,6 +94,15 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
         case .expectedHelpTopic: "`help` followed by a variable or a brace"
         case .invalidExitStatus: "an exit status outside 0…255"
         case .tooManyErrors: "more than 50 errors: the rest are not reported"
+        case .expectedQuery: "`count`, `list` or `foreach … in` a query without the word `recordings`"
+        case .expectedWhere: "conditions after `recordings` without `where`"
+        case .expectedCondition: "`where` or `and` not followed by a condition"
+        case .unknownQueryField: "a query field that does not exist (with a \"did you mean\")"
+        case .expectedBeforeOrAfter: "`created` not followed by `before` or `after`"
+        case .invalidTime: "a TIME that is not a date, a date-time with Z or an offset, or an age (90d)"
+        case .repeatedCondition: "the same condition twice in one query"
+        case .variableInQuery: "a `$name` in a query or after `show recording` (their values are written out)"
+        case .invalidLimit: "a `limit` that is not a whole number from 1 to 1,000,000"
         case .invalidRecordingID: "a literal id that cannot be a recording id"
         case .unreadableIDFile: "an id file that is missing or cannot be read"
         case .unreadableScript: "a script for `run` that is missing or cannot be read"
@@ -97,6 +118,9 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
         case .runOutsideShell: "`run` in a script (it is for the shell)"
         case .dryRunLocked: "`set dry-run off` under `tnx --dry-run`"
         case .unknownHelpTopic: "`help` with an unknown topic (with a \"did you mean\")"
+        case .futureTime: "a query TIME in the future"
+        case .emptyTimeRange: "`created before` a time at or before its `created after`: nothing can match"
+        case .queryLoopBody: "a loop over a query whose body is not `delete $id`"
         }
     }
 }

@@ -9,7 +9,7 @@ public enum Help {
     public static var topics: [String] {
         var all = Language.keywords + ["settings"]
         for s in Language.settings where !all.contains(s.key.rawValue) { all.append(s.key.rawValue) }
-        return all + ["ids", "exit-codes", "syntax"]
+        return all + ["queries", "ids", "exit-codes", "syntax"]
     }
 
     /// The help for `topic` (`nil`: the overview), or nil for an unknown topic; the caller then
@@ -20,6 +20,7 @@ public enum Help {
         if let spec = Language.setting(topic) { return settingHelp(spec) }
         switch topic {
         case "settings": return settingsHelp()
+        case "queries", "query", Language.queryWord: return queriesHelp()
         case "ids": return idsHelp
         case "exit-codes": return exitCodesHelp
         case "syntax": return syntaxHelp
@@ -124,7 +125,17 @@ public enum Help {
             stops the others (an authentication failure does). Loops nest at most \(Parser.maxDepth) deep,
             and an inner loop variable must not reuse an outer one's name.
 
+            Over a QUERY (see `help queries`), tnx first reads every match into a snapshot
+            file beside the journal, then asks (the shell) or needs --yes (a script), then
+            deletes exactly the snapshot, and at the end counts the query again. The body
+            of a loop over a query is `delete $NAME`.
+
             """
+        case "count", "list":
+            out += "\n" + wrap("QUERY is `recordings [where CONDITION {and CONDITION}]`; see `help queries`. With `set output json` each result is one JSON object a line.") + "\n"
+            if spec.keyword == "list" {
+                out += "\n" + wrap("Recordings come newest first. In the shell, a list without a limit stops at \(Language.shellListLimit) and says how many more match; a script lists every match unless it gives a limit.") + "\n"
+            }
         case "show":
             out += "\nTopics:\n"
             for t in Language.showTopics { out += row(t.topic.rawValue, t.summary, column: 14) + "\n" }
@@ -162,8 +173,10 @@ public enum Help {
             With dry-run on, every delete goes through the same client and builds the exact
             request (method, URL, headers with the key redacted), shows it, and records the
             outcome would_delete without sending anything. A dry-run may read; it never
-            deletes. The summary counts what a real run would delete. `tnx --dry-run FILE`
-            runs a whole script this way, and then nothing in it can turn dry-run off.
+            deletes: `count`, `list` and a foreach over a query still read the API (so
+            they need the key). The summary counts what a real run would delete.
+            `tnx --dry-run FILE` runs a whole script this way, and then nothing in it can
+            turn dry-run off.
 
             Examples:
               set dry-run on
@@ -194,6 +207,23 @@ public enum Help {
     static func settingsHelp() -> String {
         "usage: set SETTING VALUE\n\nSettings:\n" + settingLines()
             + "\n" + wrap("`set` alone (or `show settings`) prints the current values. `help SETTING` tells more about one.") + "\n"
+    }
+
+    static func queriesHelp() -> String {
+        var out = "usage: recordings [where CONDITION {and CONDITION}]\n\n"
+        out += wrap("A query names the recordings that `count`, `list` and `foreach NAME in` read from the API (GET /v2/recordings). Every condition must hold. It needs an API key, also in a dry-run: a dry-run may read; it never deletes.") + "\n\nConditions:\n"
+        out += row("created before TIME", "created strictly before TIME", column: 26) + "\n"
+        out += row("created after TIME", "created strictly after TIME", column: 26) + "\n"
+        for field in Language.queryFields {
+            out += row("\(field.word) VALUE", field.summary + "; exact, case-sensitive", column: 26) + "\n"
+        }
+        out += "\n" + wrap("TIME is " + Language.timeSyntax + ". An age is fixed when the statement starts, and summaries print it as a UTC time. A time in the future, or `before` at or before `after`, is an error before anything runs.") + "\n"
+        out += "\n" + wrap("An unquoted `recordings` after `in` is a query: a file named recordings is written \"recordings\".") + "\n"
+        return out + examples([
+            "count recordings where created before 2025-01-01",
+            "list recordings where from \"+15551234567\" and created after 30d limit 20",
+            "foreach id in recordings where created before 90d delete $id",
+        ])
     }
 
     static let idsHelp = """

@@ -10,19 +10,35 @@ public enum Language {
         ),
         StatementSpec(
             keyword: "foreach",
-            usage: "foreach NAME in FILE BODY",
-            summary: "Run BODY for every id in FILE (one id per line; `-` is stdin), concurrently.",
+            usage: "foreach NAME in FILE|QUERY BODY",
+            summary: "Run BODY for every id in FILE (one id per line; `-` is stdin) or matching QUERY, concurrently.",
             examples: [
                 "foreach id in old-recordings.txt delete $id",
                 "foreach id in \"exports/q1 ids.txt\" {\n  delete $id\n}",
                 "foreach id in - delete $id",
+                "foreach id in recordings where created before 90d delete $id",
+            ]
+        ),
+        StatementSpec(
+            keyword: "count",
+            usage: "count QUERY",
+            summary: "Print how many recordings match QUERY (one request, whatever the number).",
+            examples: ["count recordings where created before 2025-01-01", "count recordings"]
+        ),
+        StatementSpec(
+            keyword: "list",
+            usage: "list QUERY [limit N]",
+            summary: "Print the recordings that match QUERY, newest first: id, created, duration, from → to.",
+            examples: [
+                "list recordings where from \"+15551234567\" and created after 30d limit 20",
+                "list recordings where connection 1494404757140276705",
             ]
         ),
         StatementSpec(
             keyword: "show",
-            usage: "show last|settings",
-            summary: "Show the previous statement's result in full, or the current settings.",
-            examples: ["show last", "show settings"]
+            usage: "show last|settings|recording ID",
+            summary: "Show the previous statement's result in full, the current settings, or one recording.",
+            examples: ["show last", "show settings", "show recording 3fa85f64-5717-4562-b3fc-2c963f66afa6"]
         ),
         StatementSpec(
             keyword: "set",
@@ -84,7 +100,46 @@ public enum Language {
     public static let showTopics: [(topic: ShowTopic, summary: String)] = [
         (.last, "the result of the previous statement, in full"),
         (.settings, "every setting and its current value"),
+        (.recording, "one recording, every field the API has for it: show recording ID"),
     ]
+
+    /// The word that starts a query: `recordings [where COND {and COND}]`. A file of that name
+    /// is written quoted: `foreach id in "recordings" …`.
+    public static let queryWord = "recordings"
+
+    /// The fields a query matches exactly (`FIELD VALUE`), with the API's filter for each.
+    /// Matches are exact and case-sensitive, as the API makes them.
+    public static let queryFields: [QueryFieldSpec] = [
+        QueryFieldSpec(word: "from", apiName: "from", summary: "the calling number, as the API has it (\"+15551234567\")"),
+        QueryFieldSpec(word: "to", apiName: "to", summary: "the called number"),
+        QueryFieldSpec(word: "connection", apiName: "connection_id", summary: "the connection (an id like 1494404757140276705)"),
+        QueryFieldSpec(word: "conference", apiName: "conference_id", summary: "the conference"),
+        QueryFieldSpec(word: "call-leg", apiName: "call_leg_id", summary: "the call leg"),
+        QueryFieldSpec(word: "call-session", apiName: "call_session_id", summary: "the call session"),
+        QueryFieldSpec(word: "call-control", apiName: "call_control_id", summary: "the call control id (v3:…)"),
+        QueryFieldSpec(word: "sip-call", apiName: "sip_call_id", summary: "the SIP Call-ID"),
+    ]
+
+    /// `created before TIME` / `created after TIME`: the one field compared in time.
+    public static let timeField = "created"
+    public static let timeComparisons = ["before", "after"]
+    /// The units of an age (`90d`), with their length in seconds.
+    public static let ageUnits: [(unit: Character, name: String, seconds: Int64)] = [
+        ("h", "hours", 3_600), ("d", "days", 86_400), ("w", "weeks", 604_800),
+    ]
+    /// What a TIME may be, for messages and help.
+    public static let timeSyntax =
+        "a date (2025-01-31, midnight UTC), a date-time with Z or an offset (2025-01-31T12:00:00Z), or an age (90d, 12h, 2w: that long before the statement starts)"
+    /// Every word that starts a condition, for completion and messages.
+    public static var conditionWords: [String] { [timeField] + queryFields.map(\.word) }
+    /// The largest `limit N` of `list`.
+    public static let maximumListLimit = 1_000_000
+    /// How many recordings `list` without a limit shows in the shell.
+    public static let shellListLimit = 20
+
+    public static func queryField(_ word: String) -> QueryFieldSpec? {
+        queryFields.first { $0.word == word }
+    }
 
     public static func statement(_ keyword: String) -> StatementSpec? {
         statements.first { $0.keyword == keyword }
@@ -109,6 +164,15 @@ public enum SettingKey: String, Hashable, Sendable, CaseIterable {
     case confirm
     case resume
     case apiKey = "api-key"
+}
+
+/// One field a query matches exactly.
+public struct QueryFieldSpec: Sendable, Hashable {
+    /// The word in the language: `connection`.
+    public let word: String
+    /// The API's name, in `filter[…]` and in a recording: `connection_id`.
+    public let apiName: String
+    public let summary: String
 }
 
 public struct StatementSpec: Sendable {

@@ -1,10 +1,15 @@
+import CivilTime
+
 // The grammar this parser implements (tokens: see Lexer.swift):
 //
 //   script    := { [statement] (NEWLINE | ';') } [statement] EOF
 //                                    -- blank lines and empty statements are allowed
 //   statement := 'delete' value
-//              | 'foreach' NAME 'in' value body
+//              | 'foreach' NAME 'in' (query | value) body
+//              | 'count' query
+//              | 'list' query ['limit' WORD]       -- a whole number 1…1,000,000
 //              | 'show' SHOW-TOPIC                 -- last | settings (Language.showTopics)
+//              | 'show' 'recording' value
 //              | 'set' [KEY [setting-value]]      -- alone: show settings; api-key takes no
 //                                                    value, every other key one
 //              | 'help' [WORD | STRING]
@@ -15,6 +20,14 @@
 //                                    -- at least one statement; '}' may follow a statement
 //                                       on the same line: `{ delete $id }`
 //   value     := WORD | STRING | VARIABLE
+//   query     := 'recordings' ['where' condition {'and' condition}]
+//                                    -- an unquoted `recordings` after `in` is a query; a
+//                                       file of that name is written "recordings"
+//   condition := 'created' ('before' | 'after') TIME
+//              | FIELD (WORD | STRING)           -- FIELD: Language.queryFields; each
+//                                                   condition at most once per query
+//   TIME      := WORD                            -- 2025-01-31, 2025-01-31T12:00:00Z,
+//                                                   …+02:00, or an age: 90d, 12h, 2w
 //   setting-value := WORD | STRING                 -- checked against Language.settings
 //
 // Keywords, setting names/values and show topics come from the `Language` table.
@@ -201,6 +214,8 @@ final class Parser {
             switch spec.keyword {
             case "delete": return parseDelete()
             case "foreach": return parseForeach()
+            case "count": return parseCount()
+            case "list": return parseList()
             case "show": return parseShow()
             case "set": return parseSet()
             case "help": return parseHelp()
@@ -263,8 +278,16 @@ final class Parser {
             return nil
         }
         advance()
-        guard let sourceExpr = parseValue(expected: "a file after 'in' (a path, a \"quoted path\", or - for stdin)") else {
-            return nil
+        let loopSource: LoopSource
+        if token.kind == .word, token.text == Language.queryWord {
+            guard let query = parseQuery() else { return nil }
+            loopSource = .query(query)
+        } else {
+            guard
+                let sourceExpr = parseValue(
+                    expected: "a file after 'in' (a path, a \"quoted path\", or - for stdin), or a query (recordings where …)")
+            else { return nil }
+            loopSource = .file(sourceExpr)
         }
         if scopes.count >= Parser.maxDepth {
             report(Diagnostic(id: .tooDeep, message: "blocks nested too deeply (more than \(Parser.maxDepth))",
@@ -274,7 +297,7 @@ final class Parser {
         scopes.append((name, nameToken.location))
         defer { scopes.removeLast() }
         guard let body = parseBody() else { return nil }
-        return Statement(kind: .foreach(variable: name, variableLocation: nameToken.location, source: sourceExpr, body: body),
+        return Statement(kind: .foreach(variable: name, variableLocation: nameToken.location, source: loopSource, body: body),
                          location: keyword.location)
     }
 
@@ -314,7 +337,163 @@ final class Parser {
             return nil
         }
         advance()
+        if topic == .recording {
+            guard let id = parseValue(expected: "a recording id after 'show recording'") else { return nil }
+            return Statement(kind: .showRecording(id), location: keyword.location)
+        }
         return Statement(kind: .show(topic), location: keyword.location)
+    }
+
+    // MARK: - queries
+
+    /// `'count' query`
+    private func parseCount() -> Statement? {
+        let keyword = token
+        advance()
+        guard let query = parseQuery(after: "count") else { return nil }
+        return Statement(kind: .count(query), location: keyword.location)
+    }
+
+    /// `'list' query ['limit' WORD]`
+    private func parseList() -> Statement? {
+        let keyword = token
+        advance()
+        guard let query = parseQuery(after: "list") else { return nil }
+        guard token.kind == .word, token.text == "limit" else { return Statement(kind: .list(query, limit: nil), location: keyword.location) }
+        advance()
+        let t = token
+        let maximum = Language.maximumListLimit
+        guard t.kind == .word || t.kind == .string else {
+            error(.invalidLimit, "expected how many recordings to list after 'limit': a whole number from 1 to \(maximum)", at: t)
+            return nil
+        }
+        guard t.text.utf8.count <= 7, !t.text.isEmpty, t.text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(t.text),
+            (1...maximum).contains(n)
+        else {
+            error(.invalidLimit, "a limit is a whole number from 1 to \(maximum), not \(Quote.single(t.text))", at: t)
+            return nil
+        }
+        advance()
+        return Statement(kind: .list(query, limit: n), location: keyword.location)
+    }
+
+    /// `'recordings' ['where' condition {'and' condition}]`, with `token` at `recordings` (or,
+    /// after `count` / `list`, where it should be).
+    private func parseQuery(after keyword: String? = nil) -> Query? {
+        let start = token
+        guard start.kind == .word, start.text == Language.queryWord else {
+            error(.expectedQuery,
+                  "expected '\(Language.queryWord)' after '\(keyword ?? "in")', found \(start.displayName): \(keyword ?? "count") recordings [where CONDITION {and CONDITION}]",
+                  at: start)
+            return nil
+        }
+        advance()
+        var conditions: [Condition] = []
+        if token.kind == .word, token.text == "where" {
+            advance()
+            while true {
+                guard let condition = parseCondition() else { return nil }
+                if let earlier = conditions.first(where: { $0.slot == condition.slot }) {
+                    error(.repeatedCondition,
+                          "'\(condition.slot)' is already given at column \(earlier.location.column); a query holds each condition once",
+                          at: Token(kind: .word, text: condition.slot, location: condition.location, length: condition.slot.count, byteLength: 0))
+                    return nil
+                }
+                conditions.append(condition)
+                guard token.kind == .word, token.text == "and" else { break }
+                advance()
+            }
+        } else if token.kind == .word, Language.conditionWords.contains(token.text) {
+            error(.expectedWhere, "expected 'where' before the conditions: recordings where \(Quote.sanitize(token.text)) …", at: token)
+            return nil
+        }
+        // The caret spans the whole query when it is on one line.
+        var length = start.length
+        if let last = conditions.last, last.valueLocation.line == start.location.line {
+            length = last.valueLocation.column + last.valueLength - start.location.column
+        }
+        return Query(conditions: conditions, location: start.location, length: length)
+    }
+
+    /// `'created' ('before' | 'after') TIME | FIELD (WORD | STRING)`
+    private func parseCondition() -> Condition? {
+        let first = token
+        var fields: [String] { Language.conditionWords }
+        guard first.kind == .word else {
+            error(.expectedCondition,
+                  "expected a condition, found \(first.displayName): created before|after TIME, or one of \(Suggest.orList(Language.queryFields.map(\.word))) followed by a value",
+                  at: first)
+            return nil
+        }
+        if first.text == Language.timeField {
+            advance()
+            let comparison = token
+            guard comparison.kind == .word, Language.timeComparisons.contains(comparison.text) else {
+                error(.expectedBeforeOrAfter, "expected 'before' or 'after' after 'created', found \(comparison.displayName)", at: comparison)
+                return nil
+            }
+            advance()
+            let t = token
+            guard let time = parseTime() else { return nil }
+            let kind: Condition.Kind = comparison.text == "before" ? .createdBefore(time) : .createdAfter(time)
+            return Condition(kind: kind, location: first.location, valueLocation: t.location, valueLength: t.length)
+        }
+        guard let spec = Language.queryField(first.text) else {
+            var message = "unknown query field \(Quote.single(first.text))"
+            if let guess = Suggest.closest(to: first.text, in: fields) {
+                message += "; did you mean '\(guess)'?"
+            } else {
+                message += "; fields are: " + fields.joined(separator: ", ")
+            }
+            error(.unknownQueryField, message, at: first)
+            return nil
+        }
+        advance()
+        let v = token
+        switch v.kind {
+        case .word, .string:
+            advance()
+            return Condition(
+                kind: .field(word: spec.word, apiName: spec.apiName, value: v.text), location: first.location, valueLocation: v.location,
+                valueLength: v.length)
+        case .variable:
+            error(.variableInQuery, "a query's values are written out; '$\(Quote.sanitize(v.text))' cannot be used after '\(spec.word)'", at: v)
+            return nil
+        default:
+            error(.missingValue, "expected a value after '\(spec.word)' (\(spec.summary)), found \(v.displayName)", at: v)
+            return nil
+        }
+    }
+
+    /// TIME: a date, a date-time with Z or an offset, or an age (`90d`, `12h`, `2w`).
+    private func parseTime() -> TimeValue? {
+        let t = token
+        guard t.kind == .word || t.kind == .string else {
+            if t.kind == .variable {
+                error(.variableInQuery, "a query's times are written out; '$\(Quote.sanitize(t.text))' cannot be used here", at: t)
+            } else {
+                error(.invalidTime, "expected a time, found \(t.displayName): \(Language.timeSyntax)", at: t)
+            }
+            return nil
+        }
+        guard let time = Parser.time(t.text) else {
+            error(.invalidTime, "\(Quote.single(t.text)) is not a time: \(Language.timeSyntax)", at: t)
+            return nil
+        }
+        advance()
+        return time
+    }
+
+    /// The TIME `text` means, or nil. Ages go up to 100 years.
+    static func time(_ text: String) -> TimeValue? {
+        if let last = text.last, let unit = Language.ageUnits.first(where: { $0.unit == last }) {
+            let digits = text.dropLast()
+            guard !digits.isEmpty, digits.utf8.count <= 6, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int64(digits),
+                n * unit.seconds <= 100 * 366 * 86_400
+            else { return nil }
+            return .age(seconds: n * unit.seconds, text: text)
+        }
+        return CivilTime.parse(text).map { .instant(millis: $0) }
     }
 
     /// `'set' KEY [setting-value]`

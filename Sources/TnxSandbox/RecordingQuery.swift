@@ -40,28 +40,24 @@ struct RecordingQuery {
         return .success(q)
     }
 
-    /// Whether seed `index` (id `id`) matches.
-    func isMatch(id: String, index: Int) -> Bool {
-        let created = SandboxData.createdMillis(index: index)
-        if let createdFrom, created < createdFrom { return false }
-        if let createdTo, created > createdTo { return false }
-        if exact.isEmpty { return true }
-        let recording = SandboxData.recording(id: id, index: index)
-        return exact.allSatisfy { recording.value(of: $0.field) == $0.value }
-    }
-
     /// The answer's body: the requested page of the matches, and `meta`.
-    func page(of recordings: [String: Int], hostile: Bool) -> String {
-        var matches: [(created: Int64, id: String, index: Int)] = []
-        for (id, index) in recordings where isMatch(id: id, index: index) {
-            matches.append((SandboxData.createdMillis(index: index), id, index))
+    func page(of index: RecordingIndex, hostile: Bool, overlap: Bool = false) -> String {
+        let range = index.range(createdFrom: createdFrom, createdTo: createdTo)
+        let skip = (pageNumber - 1).multipliedReportingOverflow(by: overlap ? max(pageSize - 1, 1) : pageSize)
+        let total: Int
+        let entries: [RecordingIndex.Entry]
+        if exact.isEmpty {
+            total = index.count(in: range)
+            entries = skip.overflow ? [] : index.entries(in: range, skip: skip.partialValue, limit: pageSize)
+        } else {
+            let matching = index.all(in: range).filter { entry in
+                let recording = SandboxData.recording(id: entry.id, index: entry.index)
+                return exact.allSatisfy { recording.value(of: $0.field) == $0.value }
+            }
+            total = matching.count
+            entries = skip.overflow ? [] : Array(matching.dropFirst(skip.partialValue).prefix(pageSize))
         }
-        matches.sort { $0.created != $1.created ? $0.created > $1.created : $0.id < $1.id }
-        let total = matches.count
-        let first = (pageNumber - 1).multipliedReportingOverflow(by: pageSize)
-        let start = first.overflow ? total : min(first.partialValue, total)
-        let slice = matches[start..<min(start + pageSize, total)]
-        let data = slice.map { Handler.json(id: $0.id, index: $0.index, hostile: hostile) }.joined(separator: ",")
+        let data = entries.map { Handler.json(id: $0.id, index: $0.index, hostile: hostile) }.joined(separator: ",")
         let pages = (total + pageSize - 1) / pageSize
         return "{\"data\":[\(data)],\"meta\":{\"page_number\":\(pageNumber),\"page_size\":\(pageSize),\"total_pages\":\(pages),\"total_results\":\(total)}}"
     }

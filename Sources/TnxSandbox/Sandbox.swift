@@ -126,6 +126,7 @@ public final class Sandbox: Sendable {
     public func add(ids: some Sequence<String>) -> Int {
         handler.state.withLock { s in
             var added = 0
+            s.index = nil
             for id in ids where s.recordings[id] == nil {
                 s.recordings[id] = s.nextIndex
                 s.nextIndex += 1
@@ -241,6 +242,9 @@ struct State: Sendable {
     var windowCount = 0
     /// A 429 was sent and no request has come since (for `Hostility.resetAfterRateLimit`).
     var rateLimitedLast = false
+    /// The list's order, built at the first list and kept up to date by deletes (rebuilt after
+    /// `add`).
+    var index: RecordingIndex?
 
     init(seedCount: Int, faults: SandboxFaults) {
         let count = max(0, seedCount)

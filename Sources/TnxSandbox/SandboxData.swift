@@ -1,3 +1,5 @@
+import TnxSystem
+
 /// Deterministic, realistic recordings: the same ids and fields on every machine.
 enum SandboxData {
     /// SplitMix64: a good 64-bit mix of a counter.
@@ -73,6 +75,11 @@ enum SandboxData {
         "StartConferenceRecordingAPI",
     ]
     private static let areaCodes = [212, 312, 415, 512, 617, 646, 702, 718, 773, 917]
+    /// A few connections and calling numbers, so that `connection …` and `from …` match many.
+    static let connections = [
+        "1494404757140276705", "1494404757140276706", "1612350487723844651", "1758316213401249821", "1802111634589934530",
+    ]
+    static let callers = (0..<25).map { "+1\(areaCodes[$0 % areaCodes.count])555\(String(1200 + $0 * 37))" }
     private static let base64url = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// The made-up recording of seed `index`, with id `id`.
@@ -93,7 +100,6 @@ enum SandboxData {
             control.append(base64url[Int(bits & 63)])
             bits >>= 6
         }
-        let area1 = areaCodes[Int(r1 % UInt64(areaCodes.count))]
         let area2 = areaCodes[Int(r2 % UInt64(areaCodes.count))]
         return SandboxRecording(
             id: id,
@@ -102,27 +108,36 @@ enum SandboxData {
             callSessionId: uuidV1(mix(r3 ^ 2)),
             channels: index % 3 == 0 ? "single" : "dual",
             conferenceId: conference ? uuid(mix(r0 ^ 3), mix(r1 ^ 3)) : nil,
-            connectionId: "17" + String(10_000_000_000_000_000 + Int(r1 % 10_000_000_000_000_000)).dropFirst(),
+            connectionId: connections[index % connections.count],
             createdMillis: createdMillis,
             updatedMillis: createdMillis + 1_000 + Int64(r0 % 60_000),
             durationMillis: duration,
             startedMillis: startedMillis,
             endedMillis: startedMillis + Int64(duration),
             source: conference ? "conference" : "call",
-            from: "+1\(area1)555\(String(1000 + Int(r0 % 9000)))",
+            from: callers[Int(r0 % UInt64(callers.count))],
             to: "+1\(area2)555\(String(1000 + Int(r3 % 9000)))",
             initiatedBy: conference ? "StartConferenceRecordingAPI" : initiators[Int(r2 % 6)])
     }
 
+    /// The moment the seeded recordings are dated back from: when this process first needed
+    /// one, to the minute. Recordings spread over the two years before it, so that queries by
+    /// age (`created before 90d`) find matches on any day the sandbox runs; within a process
+    /// every sandbox gives the same data.
+    static let epochMillis: Int64 = {
+        let now = Int64(WallClock.seconds * 1000)
+        return now - now % 60_000
+    }()
+
+    /// How far back the seeded recordings go.
+    static let spanMillis: Int64 = 730 * 86_400_000
+
     /// When seed `index` was created, in milliseconds since 1970 (cheap: the list filters and
-    /// sorts on it without building whole recordings).
+    /// sorts on it without building whole recordings). Never after `epochMillis`.
     static func createdMillis(index: Int) -> Int64 {
         let i = UInt64(truncatingIfNeeded: index)
-        let r0 = mix(i ^ 0x5EED_0000_0000)
-        let r3 = mix(mix(mix(r0)))
-        // Spread over 2025: one recording every ~17 minutes of wall time.
-        let created = 1_735_689_600 + Int(i % 1_800_000) * 1_013 + Int(r0 % 1000)
-        return Int64(created) * 1000 + Int64(r3 % 1000)
+        let back = Int64(mix(i ^ 0xC4EA_7ED0) % UInt64(spanMillis))
+        return epochMillis - 1 - back
     }
 
     /// The full `RecordingResponseData` of seed `index` with id `id`, as JSON.

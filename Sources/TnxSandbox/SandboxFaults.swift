@@ -46,6 +46,12 @@ public struct SandboxFaults: Sendable, Hashable {
         /// A delete answers 200, then the connection breaks in the middle of the body (the
         /// recording is deleted).
         case cutOffSuccess = "cut-off-success"
+        /// `GET /recordings` ignores its filters: every recording is listed, whatever was asked.
+        case listIgnoresFilters = "list-ignores-filters"
+        /// Each page of `GET /recordings` starts one recording early, repeating the last of the
+        /// page before (as when new recordings arrive while the pages are read); `meta` still
+        /// counts plain pages, so the last recordings spill past the announced last page.
+        case overlappingPages = "overlapping-pages"
     }
 
     /// `\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}`: what `escapesInText` puts in text.

@@ -164,6 +164,7 @@ final class Handler: Sendable {
             case .delete(let id):
                 if let index = s.recordings.removeValue(forKey: id) {
                     s.deletedIDs.append(id)
+                    s.index?.remove(id)
                     return .recording(status: 200, json: Self.json(id: id, index: index, hostile: hostile), rate, delay: delay, hostility: faults.hostility)
                 }
                 return .notFound(id: id, rate, delay: delay, hostility: faults.hostility)
@@ -175,7 +176,15 @@ final class Handler: Sendable {
             case .list(let query):
                 switch RecordingQuery.parse(query) {
                 case .failure(let bad): return .badRequest(bad.message)
-                case .success(let q): return .list(body: q.page(of: s.recordings, hostile: hostile), rate, delay: delay)
+                case .success(var q):
+                    if s.index == nil { s.index = RecordingIndex(recordings: s.recordings) }
+                    if faults.hostility.contains(.listIgnoresFilters) {
+                        q.createdFrom = nil
+                        q.createdTo = nil
+                        q.exact = []
+                    }
+                    let overlap = faults.hostility.contains(.overlappingPages)
+                    return .list(body: q.page(of: s.index!, hostile: hostile, overlap: overlap), rate, delay: delay)
                 }
             case .unknown:
                 return .pageNotFound

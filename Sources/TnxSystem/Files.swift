@@ -69,6 +69,13 @@ public enum FileDescriptor {
         return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
     }
 
+    /// Creates `path` (which must not exist: never follows a link an attacker left there) for
+    /// writing with `mode`; the descriptor, or `errno` (`EEXIST` when it exists).
+    public static func createNew(_ path: String, mode: mode_t = 0o600) -> Result<Int32, SystemError> {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
+    }
+
     public static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
     /// Flushes what was written to `fd` to the disk. nil on success, else the error.
@@ -175,6 +182,7 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ code: Int32) { self.code = code }
     public var description: String { String(cString: strerror(code)) }
     public var isNoSuchFile: Bool { code == ENOENT }
+    public var isExistingFile: Bool { code == EEXIST }
     /// Nothing listens there: the request was never sent.
     public var isConnectionRefused: Bool { code == ECONNREFUSED }
     /// No route to the host: the request was never sent.

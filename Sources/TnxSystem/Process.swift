@@ -114,6 +114,13 @@ public struct ChildProcess: Sendable {
 
 /// The wall clock, for timestamps.
 public enum WallClock {
+    /// Milliseconds since 1970 (UTC).
+    public static var millis: Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
     /// Seconds since 1970 (UTC), with a fraction.
     public static var seconds: Double {
         var ts = timespec()

@@ -185,7 +185,7 @@ enum Completer {
                 start = utf8.index(before: start)
                 typed = "\"" + typed
             }
-            return (start, FilePathCompletion.candidates(prefix: typed))
+            return (start, completion.alsoWords.map { $0 + " " } + FilePathCompletion.candidates(prefix: typed))
         }
     }
 }

@@ -47,6 +47,8 @@ enum Session {
             connection: {
                 ConnectionInfo(baseURL: client.baseURL, hasAPIKey: client.hasAPIKey, keySource: connection.keySource.withLock { $0 })
             })
+        // A purge by query keeps its snapshot beside the journal; without one, where it would be.
+        if journal == nil { interpreterEnvironment.snapshotDirectory = Directories.containing(defaultJournal) + "/snapshots" }
         interpreterEnvironment.quiet = command.quiet
         interpreterEnvironment.colourAllowed = colourAllowed(environment)
 

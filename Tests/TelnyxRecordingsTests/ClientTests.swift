@@ -20,7 +20,7 @@ struct ClientTests {
             #expect(r.callSessionId?.count == 36)
             #expect(r.channels == "single")
             #expect(r.conferenceId?.count == 36)
-            #expect(r.connectionId?.count == 18)
+            #expect(r.connectionId?.count == 19)
             #expect(r.createdAt?.hasSuffix("Z") == true)
             #expect(r.updatedAt?.hasSuffix("Z") == true)
             #expect(r.downloadUrls?.mp3?.hasSuffix(".mp3") == true)

@@ -182,7 +182,7 @@ struct REPLTests {
         try await Self.leave(pty)
     }
 
-    @Test("TAB completes a keyword, then the file name after `foreach id in`")
+    @Test("TAB completes a keyword, then the file name after `foreach id in` (or lists it with `recordings`)")
     func tabCompletion() async throws {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2)
@@ -197,9 +197,14 @@ struct REPLTests {
         pty.send("fore")
         pty.send(key: .tab)
         try await pty.waitFor("foreach ", timeout: .seconds(10), ignoringEscapes: true)
+        // After `in` both a file and a query may follow: TAB twice lists both.
         pty.send("id in ")
         pty.send(key: .tab)
-        try await pty.waitFor("only-ids.txt", timeout: .seconds(10), ignoringEscapes: true)
+        pty.send(key: .tab)
+        try await pty.waitFor("only-ids.txt  recordings", timeout: .seconds(10), ignoringEscapes: true)
+        pty.send("o")
+        pty.send(key: .tab)
+        try await pty.waitFor("only-ids.txt ", timeout: .seconds(10), ignoringEscapes: true)
         // Only completion can have written the keyword and the file name: run the line.
         pty.send("delete $id")
         pty.send(key: .enter)

@@ -81,7 +81,7 @@ let badScripts: [BadScript] = [
         (.expectedIn, "expected 'in' after loop variable 'id'"),
     ]),
     BadScript("missing source", "foreach id in1️⃣\n", [
-        (.missingValue, "expected a file after 'in' (a path, a \"quoted path\", or - for stdin), found the end of the line"),
+        (.missingValue, "expected a file after 'in' (a path, a \"quoted path\", or - for stdin), or a query (recordings where …), found the end of the line"),
     ]),
     BadScript("missing loop variable", "foreach1️⃣", [
         (.expectedVariableName, "expected a loop variable name after 'foreach', found the end of the input"),
@@ -139,10 +139,10 @@ let badScripts: [BadScript] = [
         (.extraTokens, "unexpected '4' after the end of the statement; end a statement with a new line or ';'"),
     ]),
     BadScript("show without topic", "show1️⃣", [
-        (.missingShowTopic, "expected what to show after 'show': last or settings"),
+        (.missingShowTopic, "expected what to show after 'show': last, settings or recording"),
     ]),
     BadScript("unknown show topic", "show 1️⃣everything", [
-        (.unknownShowTopic, "unknown show topic 'everything'; topics are: last, settings"),
+        (.unknownShowTopic, "unknown show topic 'everything'; topics are: last, settings, recording"),
     ]),
     BadScript("unbound variable", "delete 1️⃣$x", [
         (.unknownVariable, "unknown variable '$x'; no foreach binds a variable here"),
@@ -241,6 +241,67 @@ let badScripts: [BadScript] = [
     ], dryRunLocked: true),
     BadScript("unknown help topic", "help 1️⃣bogus", [
         (.unknownHelpTopic, "unknown help topic 'bogus'; topics are: \(Help.topics.joined(separator: ", "))"),
+    ]),
+    // Queries.
+    BadScript("count without recordings", "count 1️⃣recording where created before 90d", [
+        (.expectedQuery, "expected 'recordings' after 'count', found 'recording': count recordings [where CONDITION {and CONDITION}]"),
+    ]),
+    BadScript("conditions without where", "list recordings 1️⃣created before 90d", [
+        (.expectedWhere, "expected 'where' before the conditions: recordings where created …"),
+    ]),
+    BadScript("where with nothing after it", "count recordings where1️⃣", [
+        (.expectedCondition, nil),
+    ]),
+    BadScript("and with nothing after it", "count recordings where from \"+1555\" and 1️⃣{", [
+        (.expectedCondition, nil),
+    ]),
+    BadScript("unknown query field, with a guess", "count recordings where 1️⃣conection 1494404757140276705", [
+        (.unknownQueryField, "unknown query field 'conection'; did you mean 'connection'?"),
+    ]),
+    BadScript("unknown query field, no guess", "count recordings where 1️⃣colour red", [
+        (.unknownQueryField, "unknown query field 'colour'; fields are: created, from, to, connection, conference, call-leg, call-session, call-control, sip-call"),
+    ]),
+    BadScript("created without before or after", "count recordings where created 1️⃣since 90d", [
+        (.expectedBeforeOrAfter, "expected 'before' or 'after' after 'created', found 'since'"),
+    ]),
+    BadScript("a time that is no time", "count recordings where created before 1️⃣90days and created after 2025-02-30", [
+        (.invalidTime, "'90days' is not a time: \(Language.timeSyntax)"),
+    ]),
+    BadScript("an impossible date", "list recordings where created after 1️⃣2025-02-30", [
+        (.invalidTime, "'2025-02-30' is not a time: \(Language.timeSyntax)"),
+    ]),
+    BadScript("a time without its zone", "list recordings where created after 1️⃣2025-01-31T12:00:00", [
+        (.invalidTime, nil),
+    ]),
+    BadScript("the same condition twice", "count recordings where from a and 1️⃣from b", [
+        (.repeatedCondition, "'from' is already given at column 24; a query holds each condition once"),
+    ]),
+    BadScript("a variable in a query", "foreach f in /dev/null { count recordings where from 1️⃣$f }", [
+        (.variableInQuery, nil),
+    ]),
+    BadScript("show recording of a variable", "foreach id in /dev/null { show recording 1️⃣$id }", [
+        (.variableInQuery, "'show recording' takes an id written out; to see the recordings of a query, use 'list'"),
+    ]),
+    BadScript("a limit that is no number", "list recordings limit 1️⃣ten", [
+        (.invalidLimit, "a limit is a whole number from 1 to 1000000, not 'ten'"),
+    ]),
+    BadScript("a limit of zero", "list recordings where created before 90d limit 1️⃣0", [
+        (.invalidLimit, nil),
+    ]),
+    BadScript("a date in the future", "count recordings where created before 1️⃣2999-01-01", [
+        (.futureTime, nil),
+    ]),
+    BadScript("before earlier than after", "count recordings where created before 1️⃣2025-01-01 and created after 2025-06-01", [
+        (.emptyTimeRange, "created before 2025-01-01T00:00:00Z and after 2025-06-01T00:00:00Z: no recording can match; is 'before' meant to be the later time?"),
+    ]),
+    BadScript("ages the wrong way round", "foreach id in recordings where created after 30d and created before 1️⃣90d delete $id", [
+        (.emptyTimeRange, nil),
+    ]),
+    BadScript("a query loop that does more than delete", "foreach id in recordings where created before 90d { 1️⃣show last }", [
+        (.queryLoopBody, "a foreach over a query gives recording ids to delete: its body must be just 'delete $id'; to look at them first, use 'list' (or set dry-run on)"),
+    ]),
+    BadScript("a literal id of show recording", "show recording 1️⃣../etc", [
+        (.invalidRecordingID, nil),
     ]),
 ]
 

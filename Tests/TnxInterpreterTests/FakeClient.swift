@@ -3,7 +3,7 @@ import TelnyxRecordings
 
 /// A stand-in for the API that answers from a table and remembers every call, so the
 /// interpreter's decisions (what is sent, how often, how concurrently) can be checked.
-final class FakeClient: RecordingDeleting {
+final class FakeClient: RecordingsAPI {
     enum Answer: Sendable {
         case delete
         case notFound

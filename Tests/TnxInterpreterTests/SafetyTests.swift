@@ -231,7 +231,7 @@ struct SafetyTests {
     @Test("text from the API never reaches the terminal raw: outcomes, show last, errors")
     func sanitisedText() async throws {
         let hostile = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}"
-        final class EscapingClient: RecordingDeleting {
+        final class EscapingClient: RecordingsAPI {
             let hostile: String
             init(_ hostile: String) { self.hostile = hostile }
             func preparedRequest(for id: RecordingID) -> PreparedRequest { PreparedRequest(method: "DELETE", url: "x", headers: []) }

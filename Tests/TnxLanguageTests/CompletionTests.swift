@@ -50,7 +50,7 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
     }
 
     @Test func showAndHelpTopics() {
-        #expect(complete("show ").candidates == ["last", "settings"])
+        #expect(complete("show ").candidates == ["last", "settings", "recording"])
         #expect(complete("show s").candidates == ["settings"])
         #expect(complete("help ").candidates == Help.topics)
         #expect(complete("help ex").candidates == ["exit", "exit-codes"])
@@ -161,7 +161,7 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
     @Test func unknownTopic() {
         #expect(Help.text(topic: "colour") == nil)
         #expect(Help.unknownTopicMessage("forech") == "unknown help topic 'forech'; did you mean 'foreach'?")
-        #expect(Help.unknownTopicMessage("colour").hasPrefix("unknown help topic 'colour'; topics are: delete, foreach, show, set, run, help, exit, settings, dry-run"))
+        #expect(Help.unknownTopicMessage("colour").hasPrefix("unknown help topic 'colour'; topics are: delete, foreach, count, list, show, set, run, help, exit, settings, dry-run"))
     }
 
     @Test func helpStatementParsesAnyTopicWord() {

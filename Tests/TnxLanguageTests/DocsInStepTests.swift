@@ -43,6 +43,14 @@ struct DocsInStepTests {
         }
     }
 
+    @Test("every query field is in the table of conditions, with the API's filter")
+    func queryFields() {
+        for field in Language.queryFields {
+            #expect(Self.docs.contains("| `\(field.word) VALUE` |"), "\(field.word)")
+            #expect(Self.docs.contains("`filter[\(field.apiName)]`"), "\(field.apiName)")
+        }
+    }
+
     @Test("the exit codes agree")
     func exitCodes() {
         let help = Help.text(topic: "exit-codes") ?? ""

@@ -4,6 +4,8 @@ import Testing
 func parse(_ text: String) -> ParseResult { Frontend.parse(text, name: "t.tnx") }
 
 func literal(_ e: Expr) -> String? { if case .literal(let s) = e.kind { return s }; return nil }
+func literal(_ source: LoopSource) -> String? { if case .file(let e) = source { return literal(e) }; return nil }
+func variable(_ source: LoopSource) -> String? { if case .file(let e) = source { return variable(e) }; return nil }
 func variable(_ e: Expr) -> String? { if case .variable(let s) = e.kind { return s }; return nil }
 
 @Suite struct ParserTests {

@@ -1,6 +1,6 @@
-/// What the interpreter needs from the API: one operation. The live client, its dry-run mode
-/// and test doubles all conform, so the interpreter never sees HTTP.
-public protocol RecordingDeleting: Sendable {
+/// What the interpreter needs from the API. The live client and test doubles conform, so the
+/// interpreter never sees HTTP.
+public protocol RecordingsAPI: Sendable {
     /// Deletes one recording, retrying as the client's `RetryPolicy` says.
     ///
     /// With `dryRun` the identical request is built and validated but not sent, and the
@@ -19,11 +19,36 @@ public protocol RecordingDeleting: Sendable {
 
     /// What the client is waiting for (retries, rate-limit pauses), if it says.
     var activity: ClientActivity? { get }
+
+    /// One page of the recordings that match `filter` (`GET /recordings`).
+    func listRecordings(_ filter: RecordingFilter, page: Int, size: Int) async -> Result<RecordingPage, RecordingsError>
+
+    /// How many recordings match `filter`, in one request.
+    func countRecordings(_ filter: RecordingFilter) async -> Result<Int, RecordingsError>
+
+    /// One recording, every field (`GET /recordings/{id}`).
+    func retrieveRecording(_ id: RecordingID) async -> Result<Recording, RecordingsError>
 }
 
-extension RecordingDeleting {
+extension RecordingsAPI {
     public func confirmEndpoint() async -> RecordingsError? { nil }
     public var activity: ClientActivity? { nil }
+
+    public func listRecordings(_ filter: RecordingFilter, page: Int, size: Int) async -> Result<RecordingPage, RecordingsError> {
+        .failure(Self.unsupported("list recordings"))
+    }
+
+    public func countRecordings(_ filter: RecordingFilter) async -> Result<Int, RecordingsError> {
+        .failure(Self.unsupported("count recordings"))
+    }
+
+    public func retrieveRecording(_ id: RecordingID) async -> Result<Recording, RecordingsError> {
+        .failure(Self.unsupported("read a recording"))
+    }
+
+    private static func unsupported(_ what: String) -> RecordingsError {
+        RecordingsError(kind: .clientError, status: nil, attempts: 0, description: "this client cannot \(what)")
+    }
 }
 
 /// How one delete ended, as the client knows it.

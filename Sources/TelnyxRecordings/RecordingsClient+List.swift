@@ -1,0 +1,59 @@
+import AsyncHTTPClient
+import NIOCore
+
+/// `GET {base}/recordings?page[number]=N&page[size]=S&filter[…]=…`: one page of the recordings
+/// that match, and the totals of `meta`.
+extension RecordingsClient {
+    /// The largest page the API serves.
+    public static let maximumPageSize = 250
+
+    public func listRecordings(_ filter: RecordingFilter, page: Int, size: Int) async -> Result<RecordingPage, RecordingsError> {
+        guard let (key, headers) = authorizedHeaders() else { return .failure(Self.noKeyError) }
+        var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
+        let items = ["page%5Bnumber%5D=\(max(page, 1))", "page%5Bsize%5D=\(min(max(size, 1), Self.maximumPageSize))"] + filter.queryItems
+        let url = recordingsURL + "?" + items.joined(separator: "&")
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(url: url, method: .GET, headers: headers)
+        } catch {
+            return .failure(attempts.error(.transport, status: nil, "could not build the request to list recordings; nothing was sent"))
+        }
+        let subject = ResponseVerdict.Subject(action: "list recordings", id: nil)
+        switch await perform(request, subject: subject, effect: nil, attempts: &attempts) {
+        case .success(let answer):
+            guard answer.bodyComplete, var page = RecordingListEnvelope.decode(answer.body) else {
+                return .failure(
+                    attempts.error(
+                        .unreadableResponse, status: answer.status,
+                        "GET /recordings answered HTTP \(answer.status) but not with a list of recordings (\(ErrorText.excerpt(answer))): TELNYX_BASE_URL may not point at the Telnyx recordings API"))
+            }
+            page.recordings = page.recordings.map { $0.redacting(attempts.redact) }
+            return .success(page)
+        case .notFound(let apiErrors, let summary):
+            return .failure(
+                attempts.error(
+                    .wrongBaseURL, status: 404,
+                    "GET /recordings answered HTTP 404 Not Found\(summary): TELNYX_BASE_URL (\(baseURL)) does not point at the Telnyx recordings API",
+                    apiErrors: apiErrors))
+        case .failed(let error):
+            return .failure(error)
+        case .retry:
+            return .failure(attempts.error(.transport, status: nil, "internal error: a retry verdict was returned"))
+        }
+    }
+
+    /// How many recordings match: one request of one recording, and `meta.total_results`.
+    public func countRecordings(_ filter: RecordingFilter) async -> Result<Int, RecordingsError> {
+        switch await listRecordings(filter, page: 1, size: 1) {
+        case .failure(let error): return .failure(error)
+        case .success(let page):
+            guard let total = page.totalResults else {
+                return .failure(
+                    RecordingsError(
+                        kind: .unreadableResponse, status: 200, attempts: 1,
+                        description: "GET /recordings answered without meta.total_results, so the count is not known"))
+            }
+            return .success(total)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import TelnyxRecordings
+import TnxSystem
+
+/// The match set of a purge by query, on disk: one JSON object a line, `id` first, then what
+/// the list said about the recording (when it was created, how long, who called whom, on which
+/// connection). Written while the pages are read, so memory stays flat however many match,
+/// then `fsync`ed; the bulk engine deletes exactly its ids.
+///
+/// It lives in `snapshots/` beside the journal (mode 0600 in a 0700 directory: it holds phone
+/// numbers), named for the moment it was taken, and is kept: with the journal it says what a
+/// purge meant to delete and what became of each recording.
+final class SnapshotFile {
+    let path: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    /// The first write that failed.
+    private(set) var failure: String?
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit {
+        if fd >= 0 { FileDescriptor.close(fd) }
+    }
+
+    /// A new snapshot file in `directory`, created with it when missing; or why not.
+    struct Problem: Error {
+        var reason: String
+    }
+
+    static func create(in directory: String, runID: String) -> Result<SnapshotFile, Problem> {
+        let stamp = WallClock.iso8601Now().prefix(19).replacingColons()
+        if let reason = Directories.create(directory) {
+            return .failure(Problem(reason: "cannot create '\(directory)': \(reason)"))
+        }
+        // Two purges in one second of one run get files of their own.
+        for n in 1...1000 {
+            let path = directory + "/" + stamp + "Z-" + runID + (n == 1 ? "" : "-\(n)") + ".jsonl"
+            switch FileDescriptor.createNew(path) {
+            case .success(let fd): return .success(SnapshotFile(path: path, fd: fd))
+            case .failure(let error) where error.isExistingFile: continue
+            case .failure(let error): return .failure(Problem(reason: "cannot create '\(path)': \(error)"))
+            }
+        }
+        return .failure(Problem(reason: "too many snapshots named \(stamp)Z-\(runID) in '\(directory)'"))
+    }
+
+    /// Adds one recording (buffered; written 64 KiB at a time).
+    func append(_ id: RecordingID, _ r: Recording) {
+        var w = JSONObjectWriter()
+        w.field("id", id.rawValue)
+        w.field("created_at", r.createdAt)
+        w.field("duration_millis", r.durationMillis)
+        w.field("from", r.from)
+        w.field("to", r.to)
+        w.field("connection_id", r.connectionId)
+        w.field("conference_id", r.conferenceId)
+        w.field("call_session_id", r.callSessionId)
+        buffer.append(contentsOf: w.finishBytes())
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= 1 << 16 { write() }
+    }
+
+    private func write() {
+        guard failure == nil, !buffer.isEmpty else {
+            buffer.removeAll(keepingCapacity: true)
+            return
+        }
+        if let errno = FileDescriptor.writeAll(fd, buffer) { failure = "cannot write '\(path)': \(SystemError(errno))" }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is buffered and hands the file over to be flushed to the disk and closed
+    /// (`Written.syncAndClose`, on a thread of its own); or what failed.
+    func finishWriting() -> Result<Written, Problem> {
+        write()
+        let fd = self.fd
+        self.fd = -1
+        if let failure {
+            FileDescriptor.close(fd)
+            return .failure(Problem(reason: failure))
+        }
+        return .success(Written(fd: fd, path: path))
+    }
+
+    /// A snapshot whose lines are all written.
+    struct Written: Sendable {
+        let fd: Int32
+        let path: String
+
+        /// nil, or what failed.
+        func syncAndClose() async -> String? {
+            await BlockingWorker().run { [fd, path] in
+                defer { FileDescriptor.close(fd) }
+                return FileDescriptor.sync(fd).map { "cannot flush '\(path)' to the disk: \($0)" }
+            }
+        }
+    }
+
+    /// The id of one snapshot line (`{"id":"…",…`), or nil when the line is not one.
+    static func id(inLine line: String) -> String? {
+        let prefix = "{\"id\":\""
+        guard line.hasPrefix(prefix) else { return nil }
+        let rest = line.utf8.dropFirst(prefix.utf8.count)
+        guard let end = rest.firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        return String(line[rest.startIndex..<end])
+    }
+}
+
+extension Substring {
+    /// `2026-11-29T22-50-01`: a time that can be part of a file name everywhere.
+    fileprivate func replacingColons() -> String {
+        String(map { $0 == ":" ? "-" : $0 })
+    }
+}

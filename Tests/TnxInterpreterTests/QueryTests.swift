@@ -1,0 +1,319 @@
+import CivilTime
+import Foundation
+import Synchronization
+import TelnyxRecordings
+import Testing
+import TnxLanguage
+import TnxSandbox
+import TnxSystem
+
+@testable import TnxInterpreter
+
+/// An interpreter with the real client, against a sandbox on loopback: what `count`, `list`
+/// and a purge by query do is judged by what the server saw and what it still holds.
+struct SandboxHarness {
+    let sandbox: Sandbox
+    let out: MemoryOutput
+    let err: MemoryOutput
+    let interpreter: Interpreter
+    let scratch: TemporaryFile
+    var journalPath: String { scratch.directory + "/journal.jsonl" }
+
+    /// Every JSON line printed on stdout.
+    var jsonLines: [[String: Any]] {
+        out.text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    func run(_ text: String, origin: ScriptOrigin = .file) async -> RunStatus {
+        await interpreter.run(SourceFile(name: "q.tnx", text: text), origin: origin).status
+    }
+}
+
+/// What the sandbox's first `count` seeds are, read from the JSON it answers with.
+struct SeedFacts {
+    let id: String
+    let created: Int64
+    let from: String
+    let connection: String
+
+    static func all(_ count: Int) -> [SeedFacts] {
+        (0..<count).map { i in
+            let o = try! JSONSerialization.jsonObject(with: Data(Sandbox.recordingJSON(index: i).utf8)) as! [String: Any]
+            return SeedFacts(
+                id: o["id"] as! String, created: CivilTimeParse(o["created_at"] as! String), from: o["from"] as! String,
+                connection: o["connection_id"] as! String)
+        }
+    }
+}
+
+/// `2025-01-31T12:00:00.000Z` in ms.
+func CivilTimeParse(_ text: String) -> Int64 { CivilTime.parse(text)! }
+
+func withSandboxInterpreter<T>(
+    seed: Int = 200, faults: SandboxFaults = .none, settings: Settings = Settings(), apiKey: String? = Sandbox.defaultAPIKey,
+    ask: (@Sendable (String) async -> Bool)? = nil, _ body: (SandboxHarness) async throws -> T
+) async throws -> T {
+    try await Sandbox.with(seed: seed, faults: faults) { sandbox in
+        let configuration = try ClientConfiguration(
+            apiKey: apiKey, baseURL: sandbox.baseURL,
+            retryPolicy: RetryPolicy(
+                maxAttempts: 3, maxRateLimitedAttempts: 5, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), jitter: 0,
+                maxServerDelay: .seconds(1)))
+        let client = RecordingsClient(configuration: configuration)
+        let scratch = try TemporaryFile(text: "")
+        let out = MemoryOutput()
+        let err = MemoryOutput()
+        var environment = InterpreterEnvironment(
+            client: client, stdout: out, stderr: err, journal: Journal(path: scratch.directory + "/journal.jsonl", baseURL: client.baseURL),
+            connection: { ConnectionInfo(baseURL: client.baseURL, hasAPIKey: client.hasAPIKey) })
+        environment.askConfirmation = ask
+        let harness = SandboxHarness(
+            sandbox: sandbox, out: out, err: err, interpreter: Interpreter(settings: settings, environment: environment), scratch: scratch)
+        do {
+            let result = try await body(harness)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+}
+
+extension Settings {
+    static func with(dryRun: Bool = false, confirm: Bool = true, output: OutputFormat = .text) -> Settings {
+        var s = Settings()
+        s.dryRun = dryRun
+        s.confirm = confirm
+        s.output = output
+        return s
+    }
+}
+
+/// A date of the sandbox's data that splits it: `fraction` of the seeds were created before it.
+func splitDate(_ seeds: [SeedFacts], fraction: Double) -> String {
+    let sorted = seeds.map(\.created).sorted()
+    let at = sorted[Int(Double(sorted.count) * fraction)]
+    return QueryPlan.display(at - at % 1000 + 1000)  // a whole second just after that seed
+}
+
+@Suite("count, list and show recording against the sandbox")
+struct LookingTests {
+    @Test("count prints the number of matches from one request; json too")
+    func count() async throws {
+        let seeds = SeedFacts.all(300)
+        let cut = splitDate(seeds, fraction: 0.4)
+        let cutMillis = CivilTimeParse(cut)
+        let expected = seeds.filter { $0.created < cutMillis }.count
+        try await withSandboxInterpreter(seed: 300) { h in
+            h.sandbox.resetCounters()
+            #expect(await h.run("count recordings where created before \(cut)") == .success)
+            #expect(h.out.text == "\(expected) recordings match: recordings created before \(cut)\n")
+            #expect(h.sandbox.totalRequests == 1)
+            #expect(await h.run("set output json\ncount recordings") == .success)
+            let json = try #require(h.jsonLines.last)
+            #expect(json["count"] as? Int == 300)
+            #expect(json["query"] as? String == "every recording")
+        }
+    }
+
+    @Test("list: one line per recording, newest first; a limit; the shell stops at 20 and says how many more")
+    func list() async throws {
+        try await withSandboxInterpreter(seed: 60) { h in
+            #expect(await h.run("list recordings limit 5") == .success)
+            let lines = h.out.text.split(separator: "\n")
+            #expect(lines.count == 5)
+            let created = lines.map { $0.split(separator: " ", omittingEmptySubsequences: true)[1] }
+            #expect(created == created.sorted(by: >))
+            #expect(lines[0].contains(" → "))
+            #expect(h.err.text.isEmpty)
+
+            #expect(await h.run("list recordings", origin: .repl) == .success)
+            let shellLines = h.out.text.split(separator: "\n").dropFirst(5)
+            #expect(shellLines.count == Language.shellListLimit)
+            #expect(h.err.text.contains("40 more recordings match"))
+
+            // A script lists every match.
+            #expect(await h.run("set output json\nlist recordings") == .success)
+            #expect(h.jsonLines.count == 60)
+            #expect(h.jsonLines.allSatisfy { $0["id"] is String && $0["created_at"] is String })
+        }
+    }
+
+    @Test("list with no match says so; a filter by a caller lists only that caller")
+    func listFilters() async throws {
+        let seeds = SeedFacts.all(200)
+        let caller = seeds[3].from
+        try await withSandboxInterpreter(seed: 200) { h in
+            #expect(await h.run("set output json\nlist recordings where from \"\(caller)\"") == .success)
+            let ids = Set(h.jsonLines.compactMap { $0["id"] as? String })
+            #expect(ids == Set(seeds.filter { $0.from == caller }.map(\.id)))
+            #expect(h.jsonLines.allSatisfy { $0["from"] as? String == caller })
+            #expect(await h.run("list recordings where to nobody") == .success)
+            #expect(h.out.text.hasSuffix("no recordings match: recordings to \"nobody\"\n"))
+        }
+    }
+
+    @Test("show recording prints every field; an id that does not exist is an error with status 1")
+    func showRecording() async throws {
+        let id = Sandbox.seededIDs(count: 1)[0]
+        try await withSandboxInterpreter(seed: 3) { h in
+            #expect(await h.run("show recording \(id)") == .success)
+            for field in ["id", "connection_id", "created_at", "download_urls.mp3", "duration_millis", "from", "to"] {
+                #expect(h.out.text.contains("\n\(field) ") || h.out.text.hasPrefix("\(field) "), "\(field)")
+            }
+            #expect(await h.run("set output json\nshow recording \(id)") == .success)
+            #expect(h.jsonLines.last?["id"] as? String == id)
+            #expect(await h.run("show recording 3fa85f64-5717-4562-b3fc-2c963f66afa6") == .failures)
+            #expect(h.err.text.contains("no recording with id 3fa85f64-5717-4562-b3fc-2c963f66afa6"))
+        }
+    }
+
+    @Test("a query needs a key even in a dry-run: said before anything is sent, exit 3")
+    func noKey() async throws {
+        try await withSandboxInterpreter(seed: 3, settings: .with(dryRun: true), apiKey: nil) { h in
+            for script in ["count recordings", "list recordings", "foreach id in recordings delete $id", "show recording abc"] {
+                #expect(await h.run(script) == .unauthorized, "\(script)")
+            }
+            #expect(h.err.text.contains("needs an API key, also in a dry-run"))
+            #expect(h.sandbox.totalRequests == 0)
+        }
+    }
+}
+
+@Suite("Purge by query: snapshot, gate, delete exactly the snapshot, count again")
+struct PurgeTests {
+    @Test("a dry-run reads every match, shows each with its metadata and the totals, and deletes nothing")
+    func dryRun() async throws {
+        let seeds = SeedFacts.all(700)
+        let cut = splitDate(seeds, fraction: 0.6)
+        let expected = Set(seeds.filter { $0.created < CivilTimeParse(cut) }.map(\.id))
+        try await withSandboxInterpreter(seed: 700, settings: .with(dryRun: true, output: .json)) { h in
+            #expect(await h.run("foreach id in recordings where created before \(cut) delete $id") == .success)
+            let would = h.jsonLines.filter { $0["outcome"] as? String == "would_delete" }
+            #expect(Set(would.compactMap { $0["id"] as? String }) == expected)
+            #expect(would.count == expected.count)
+            #expect(would.allSatisfy { ($0["recording"] as? [String: Any])?["created_at"] is String })
+            let snapshot = try #require(h.jsonLines.compactMap { $0["snapshot"] as? [String: Any] }.first)
+            #expect(snapshot["recordings"] as? Int == expected.count)
+            #expect(snapshot["dry_run"] as? Bool == true)
+            #expect(snapshot["oldest"] is String && snapshot["newest"] is String)
+            // Nothing deleted, nothing asked of a single recording, no snapshot file written.
+            #expect(h.sandbox.deletedIDs.isEmpty)
+            #expect(h.sandbox.statistics.requestsByID.isEmpty)
+            #expect(h.sandbox.recordingCount == 700)
+            #expect(h.sandbox.seenPaths.allSatisfy { $0.hasPrefix("/v2/recordings?") })
+            #expect(!FileManager.default.fileExists(atPath: h.scratch.directory + "/snapshots"))
+        }
+    }
+
+    @Test("a purge deletes exactly the match set, after reading all of it, and counts again")
+    func exactSetAfterSnapshot() async throws {
+        let seeds = SeedFacts.all(900)
+        let cut = splitDate(seeds, fraction: 0.7)
+        let connection = seeds[0].connection
+        let matching = seeds.filter { $0.created < CivilTimeParse(cut) && $0.connection == connection }
+        let expected = Set(matching.map(\.id))
+        try await withSandboxInterpreter(seed: 900, settings: .with(confirm: false, output: .json)) { h in
+            h.sandbox.resetCounters()
+            let status = await h.run("foreach id in recordings where created before \(cut) and connection \(connection) delete $id")
+            #expect(status == .success)
+            #expect(Set(h.sandbox.deletedIDs) == expected)
+            #expect(h.sandbox.deletedIDs.count == expected.count)
+            // What did not match is all still there.
+            for seed in seeds where !expected.contains(seed.id) { #expect(h.sandbox.contains(id: seed.id)) }
+            // Every list request came before the first delete; the count comes after the last.
+            let paths = h.sandbox.seenPaths
+            let firstDelete = try #require(paths.firstIndex { !$0.contains("?") && $0 != "/v2/recordings" })
+            let lastDelete = try #require(paths.lastIndex { !$0.contains("?") && $0 != "/v2/recordings" })
+            let lists = paths.indices.filter { paths[$0].contains("?") }
+            #expect(lists.dropLast().allSatisfy { $0 < firstDelete })
+            #expect(lists.last! > lastDelete)
+            #expect(paths[lists.last!].contains("page%5Bsize%5D=1"))
+            // The summary, and what still matches.
+            let after = try #require(h.jsonLines.compactMap { $0["after_purge"] as? [String: Any] }.first)
+            #expect(after["still_match"] as? Int == 0)
+            let requests = try #require(after["requests"] as? [String: Int])
+            #expect(requests["delete"] == expected.count)
+            #expect(requests["count"] == 1)
+            #expect(requests["list"] == (expected.count + 249) / 250)
+            #expect(requests["total"] == h.sandbox.totalRequests - 1)  // the endpoint check before the first delete
+            // Each deletion is journaled, with its line of the snapshot as its origin.
+            let journal = try String(contentsOfFile: h.journalPath, encoding: .utf8).split(separator: "\n")
+            #expect(journal.count == expected.count)
+            #expect(journal.allSatisfy { $0.contains("/snapshots/") && $0.contains("\"outcome\":\"deleted\"") })
+            let snapshots = try FileManager.default.contentsOfDirectory(atPath: h.scratch.directory + "/snapshots")
+            #expect(snapshots.count == 1)
+            let lines = try String(contentsOfFile: h.scratch.directory + "/snapshots/" + snapshots[0], encoding: .utf8).split(separator: "\n")
+            #expect(Set(lines.compactMap { SnapshotFile.id(inLine: String($0)) }) == expected)
+        }
+    }
+
+    @Test("the shell asks once the snapshot is read, with the count and the totals; no leaves everything")
+    func shellAsksWithTheCount() async throws {
+        let asked = Mutex<[String]>([])
+        let answer = Mutex(false)
+        try await withSandboxInterpreter(
+            seed: 400,
+            ask: { question in
+                asked.withLock { $0.append(question) }
+                return answer.withLock { $0 }
+            }
+        ) { h in
+            let script = "foreach id in recordings where created before 200d delete $id"
+            #expect(await h.run(script, origin: .repl) == .success)
+            let question = try #require(asked.withLock { $0.first })
+            #expect(asked.withLock { $0.count } == 1)
+            #expect(question.hasPrefix("Delete "))
+            #expect(question.contains("recordings created before "))
+            #expect(question.contains("(200d)"))
+            #expect(question.contains("oldest ") && question.contains("of audio"))
+            #expect(h.sandbox.deletedIDs.isEmpty)
+            #expect(h.out.text.contains("nothing was deleted"))
+
+            answer.withLock { $0 = true }
+            #expect(await h.run(script, origin: .repl) == .success)
+            let n = Int(question.dropFirst("Delete ".count).prefix { $0.isNumber || $0 == "," }.filter(\.isNumber))!
+            #expect(h.sandbox.deletedIDs.count == n)
+            #expect(h.out.text.contains("after the purge: no recordings match"))
+        }
+    }
+
+    @Test("a script cannot purge by query without --yes: refused before any request")
+    func scriptNeedsYes() async throws {
+        try await withSandboxInterpreter(seed: 50) { h in
+            #expect(await h.run("foreach id in recordings where created before 30d delete $id") == .usage)
+            #expect(h.err.text.contains("refusing to delete every recording matching the query at q.tnx:1:15"))
+            #expect(h.sandbox.totalRequests == 0)
+        }
+    }
+
+    @Test("a server that lists a recording the query does not match gets nothing deleted")
+    func hostileListIsNotTrusted() async throws {
+        try await withSandboxInterpreter(seed: 300, faults: SandboxFaults(hostility: [.listIgnoresFilters]), settings: .with(confirm: false)) { h in
+            let status = await h.run("foreach id in recordings where created before 400d delete $id")
+            #expect(status == .failures)
+            #expect(h.sandbox.deletedIDs.isEmpty)
+            #expect(h.err.text.contains("after the query's range: the server's list cannot be trusted, so nothing was deleted"))
+        }
+    }
+
+    @Test("pages that shift while being read: every match once, the spill past the last page too")
+    func shiftingPages() async throws {
+        try await withSandboxInterpreter(seed: 1000, faults: SandboxFaults(hostility: [.overlappingPages]), settings: .with(confirm: false)) { h in
+            #expect(await h.run("foreach id in recordings delete $id") == .success)
+            #expect(h.sandbox.recordingCount == 0)
+            #expect(h.sandbox.deletedIDs.count == 1000)
+            #expect(h.sandbox.statistics.requestsByID.values.allSatisfy { $0 == 1 })
+        }
+    }
+
+    @Test("nothing matches: nothing to delete, nothing asked")
+    func nothingMatches() async throws {
+        try await withSandboxInterpreter(seed: 20, ask: { _ in Issue.record("asked"); return true }) { h in
+            #expect(await h.run("foreach id in recordings where to nobody delete $id", origin: .repl) == .success)
+            #expect(h.out.text.contains("no recordings match: recordings to \"nobody\"; nothing to delete"))
+            #expect(h.sandbox.deletedIDs.isEmpty)
+        }
+    }
+}
