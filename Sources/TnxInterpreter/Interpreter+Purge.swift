@@ -313,7 +313,7 @@ extension Interpreter {
         case .text:
             var text =
                 left == 0
-                ? "after the purge: no recordings match \(Reporter.safe(plan.description))"
+                ? "after the purge, no recordings match: \(Reporter.safe(plan.description))"
                 : "after the purge: \(Reporter.grouped(left)) still \(left == 1 ? "matches" : "match") (new recordings, or ones not deleted above); run it again to delete them"
             if let requests {
                 let total = requests.list + requests.delete + requests.count

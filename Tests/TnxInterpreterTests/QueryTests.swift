@@ -275,7 +275,7 @@ struct PurgeTests {
             #expect(await h.run(script, origin: .repl) == .success)
             let n = Int(question.dropFirst("Delete ".count).prefix { $0.isNumber || $0 == "," }.filter(\.isNumber))!
             #expect(h.sandbox.deletedIDs.count == n)
-            #expect(h.out.text.contains("after the purge: no recordings match"))
+            #expect(h.out.text.contains("after the purge, no recordings match: recordings created before"))
         }
     }
 
