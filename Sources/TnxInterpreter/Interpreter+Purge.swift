@@ -82,7 +82,8 @@ extension Interpreter {
             reporter.error("cannot write the snapshot of \(plan.description): \(problem.reason); nothing was deleted")
             return .usage
         }
-        let read = await readMatches(plan) { id, recording in snapshot.append(id, recording) }
+        let showProgress = !environment.quiet && settings.output == .text && environment.stderr.isTerminal
+        let read = await readMatches(plan, progress: showProgress) { id, recording in snapshot.append(id, recording) }
         let totals: MatchTotals
         let written = snapshot.finishWriting()
         switch read {
@@ -168,7 +169,10 @@ extension Interpreter {
     /// announces, `maximumPagesInFlight` at a time. Each recording is checked (a valid id, and
     /// really a match: a server that lists what was not asked for stops the purge) and handed
     /// to `each` once, on the actor. On failure the error is reported and nothing was deleted.
-    func readMatches(_ plan: QueryPlan, each: (RecordingID, Recording) -> Void) async -> MatchRead {
+    ///
+    /// With `progress`, a line on stderr (a terminal) counts the matches read, at most ten
+    /// times a second: a million matches take a while to read.
+    func readMatches(_ plan: QueryPlan, progress: Bool = false, each: (RecordingID, Recording) -> Void) async -> MatchRead {
         let client = environment.client
         let filter = plan.filter
         let size = RecordingsClient.maximumPageSize
@@ -176,6 +180,18 @@ extension Interpreter {
         var seen = IDSet()
         var problem: String?
         var failure: RecordingsError?
+        let stderr = environment.stderr
+        var announced: Int?
+        var lastDraw: ContinuousClock.Instant?
+        func draw() {
+            guard progress else { return }
+            let now = ContinuousClock.now
+            if let lastDraw, now - lastDraw < .milliseconds(100) { return }
+            lastDraw = now
+            let of = announced.map { " of \(Reporter.grouped($0))" } ?? ""
+            stderr.write("\r\u{1B}[Kreading the matches: \(Reporter.grouped(totals.count))\(of), \(totals.pages) list request\(totals.pages == 1 ? "" : "s")")
+            stderr.flush()
+        }
 
         func take(_ page: RecordingPage) {
             totals.pages += 1
@@ -198,12 +214,14 @@ extension Interpreter {
                 totals.add(recording)
                 each(id, recording)
             }
+            draw()
         }
 
         let first = await client.listRecordings(filter, page: 1, size: size)
         switch first {
         case .failure(let error): failure = error
         case .success(let page):
+            announced = page.totalResults
             take(page)
             var lastPage: Int
             if let announced = page.totalPages {
@@ -247,6 +265,11 @@ extension Interpreter {
                     }
                 }
             }
+        }
+        if progress, lastDraw != nil {
+            // Erased before anything else is said on the terminal.
+            stderr.write("\r\u{1B}[K")
+            stderr.flush()
         }
         if Task.isCancelled || failure?.kind == .interrupted {
             reporter.warning("interrupted while reading \(plan.description): nothing was deleted")

@@ -84,6 +84,8 @@ struct QueryEndToEndTests {
         #expect(n > 0)
         pty.sendLine("foreach id in recordings where created before 300d delete $id")
         let asked = try await pty.waitFor("[y/N] ", timeout: .seconds(20))
+        // The matches are counted on stderr while they are read, then the line makes way.
+        #expect(asked.contains("reading the matches: "), "\(asked)")
         let grouped = n.formatted(.number.grouping(.automatic)).replacingOccurrences(of: "\u{202F}", with: ",")
         #expect(asked.contains("Delete \(grouped) recordings (recordings created before "), "\(asked)")
         #expect(asked.contains("h of audio") || asked.contains("min of audio"))
