@@ -224,8 +224,11 @@ extension Interpreter {
             announced = page.totalResults
             take(page)
             var lastPage: Int
-            if let announced = page.totalPages {
-                lastPage = min(announced, 4_000_000)
+            if let pages = page.totalPages {
+                // A server's numbers are clamped: to what its own total allows, and to a
+                // billion matches.
+                lastPage = min(pages, 4_000_000)
+                if let results = page.totalResults { lastPage = min(lastPage, max(1, (results + size - 1) / size)) }
             } else if page.recordings.count < size {
                 lastPage = 1
             } else {
@@ -262,6 +265,8 @@ extension Interpreter {
                     case .success(let page):
                         take(page)
                         if number == lastPage { lastPageFull = page.recordings.count >= size }
+                        // An empty page is past the end: no page after it is asked for.
+                        if page.recordings.isEmpty, number < lastPage { lastPage = max(number, 1) }
                     }
                 }
             }

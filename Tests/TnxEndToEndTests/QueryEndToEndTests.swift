@@ -96,4 +96,19 @@ struct QueryEndToEndTests {
         #expect(left.hasPrefix("0 recordings match"), "\(left)")
         try await REPLTests.leave(pty)
     }
+
+    @Test("--quiet: no count of the matches while they are read; n deletes nothing")
+    func quietShell() async throws {
+        let scratch = try Scratch()
+        let pty = try await REPLTests.startAtPrompt(["--sandbox", "--quiet"], scratch: scratch)
+        pty.sendLine("foreach id in recordings where created before 300d delete $id")
+        let asked = try await pty.waitFor("[y/N] ", timeout: .seconds(20))
+        #expect(!asked.contains("reading the matches"), "\(asked)")
+        pty.sendLine("n")
+        let answered = REPLTests.printed(try await pty.waitFor(REPLTests.prompt, timeout: .seconds(20)))
+        #expect(answered.contains("nothing was deleted"))
+        let left = REPLTests.printed(try await REPLTests.enter("count recordings where created before 300d", on: pty))
+        #expect(!left.hasPrefix("0 "), "\(left)")
+        try await REPLTests.leave(pty)
+    }
 }

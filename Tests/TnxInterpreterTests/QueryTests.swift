@@ -317,3 +317,120 @@ struct PurgeTests {
         }
     }
 }
+
+/// A server that lists whatever it is told to: for what a purge must refuse to trust.
+final class ListingClient: RecordingsAPI {
+    let pages: [Int: Swift.Result<RecordingPage, RecordingsError>]
+    let deletes = Mutex<[String]>([])
+    let listed = Mutex<[Int]>([])
+
+    init(_ pages: [Int: Swift.Result<RecordingPage, RecordingsError>]) { self.pages = pages }
+
+    func preparedRequest(for id: RecordingID) -> PreparedRequest { PreparedRequest(method: "DELETE", url: "x/\(id)", headers: []) }
+
+    func deleteRecording(_ id: RecordingID, dryRun: Bool) async -> DeleteResult {
+        if dryRun { return .wouldDelete(preparedRequest(for: id)) }
+        deletes.withLock { $0.append(id.rawValue) }
+        return .deleted(DeletedRecording(recording: Recording(id: id.rawValue), httpStatus: 200, attempts: 1))
+    }
+
+    func listRecordings(_ filter: RecordingFilter, page: Int, size: Int) async -> Swift.Result<RecordingPage, RecordingsError> {
+        listed.withLock { $0.append(page) }
+        return pages[page] ?? .success(RecordingPage(recordings: [], totalPages: nil, totalResults: nil))
+    }
+
+    func countRecordings(_ filter: RecordingFilter) async -> Swift.Result<Int, RecordingsError> { .success(0) }
+}
+
+func recording(_ n: Int, created: String = "2024-06-01T00:00:00.000Z", from: String = "+15550001111") -> Recording {
+    var r = Recording(id: uuid(n))
+    r.createdAt = created
+    r.from = from
+    r.durationMillis = 60_000
+    return r
+}
+
+@Suite("A purge trusts nothing the server lists without checking it")
+struct UntrustedListTests {
+    static func purge(_ client: ListingClient, _ query: String) async throws -> (RunStatus, String) {
+        let scratch = try TemporaryFile(text: "")
+        let err = MemoryOutput()
+        let environment = InterpreterEnvironment(
+            client: client, stdout: MemoryOutput(), stderr: err, journal: Journal(path: scratch.directory + "/j.jsonl", baseURL: "x"),
+            connection: { ConnectionInfo(baseURL: "x", hasAPIKey: true) })
+        let interpreter = Interpreter(settings: .with(confirm: false), environment: environment)
+        let status = await interpreter.run(SourceFile(name: "p.tnx", text: "foreach id in recordings where \(query) delete $id"), origin: .file).status
+        return (status, err.text)
+    }
+
+    static func page(_ recordings: [Recording], pages: Int? = 1, results: Int? = nil) -> Swift.Result<RecordingPage, RecordingsError> {
+        .success(RecordingPage(recordings: recordings, totalPages: pages, totalResults: results ?? recordings.count))
+    }
+
+    @Test("an id that is not a recording id: nothing deleted")
+    func badID() async throws {
+        var bad = recording(2)
+        bad.id = "../../accounts"
+        let client = ListingClient([1: Self.page([recording(1), bad])])
+        let (status, err) = try await Self.purge(client, "created before 2025-01-01")
+        #expect(status == .failures)
+        #expect(client.deletes.withLock { $0 }.isEmpty)
+        #expect(err.contains("the server listed a recording whose id is not a recording id"))
+    }
+
+    @Test("a field that differs from the query's value: nothing deleted")
+    func otherCaller() async throws {
+        let client = ListingClient([1: Self.page([recording(1), recording(2, from: "+15559999999")])])
+        let (status, err) = try await Self.purge(client, "from \"+15550001111\"")
+        #expect(status == .failures)
+        #expect(client.deletes.withLock { $0 }.isEmpty)
+        #expect(err.contains("its from is \"+15559999999\", not \"+15550001111\""))
+    }
+
+    @Test("a missing or unreadable created_at under a time condition: nothing deleted")
+    func noTime() async throws {
+        var undated = recording(2)
+        undated.createdAt = "last tuesday"
+        let client = ListingClient([1: Self.page([recording(1), undated])])
+        let (status, err) = try await Self.purge(client, "created after 2020-01-01")
+        #expect(status == .failures)
+        #expect(client.deletes.withLock { $0 }.isEmpty)
+        #expect(err.contains("is not a time"))
+    }
+
+    @Test("a page that fails after the retries: nothing deleted, the reason said")
+    func failedPage() async throws {
+        let full = (0..<250).map { recording($0) }
+        let client = ListingClient([
+            1: Self.page(full, pages: 3, results: 750), 2: Self.page((250..<500).map { recording($0) }, pages: 3, results: 750),
+            3: .failure(RecordingsError(kind: .serverError, status: 503, attempts: 5, description: "HTTP 503 after 5 attempts")),
+        ])
+        let (status, err) = try await Self.purge(client, "created before 2025-01-01")
+        #expect(status == .failures)
+        #expect(client.deletes.withLock { $0 }.isEmpty)
+        #expect(err.contains("HTTP 503 after 5 attempts; nothing was deleted"))
+    }
+
+    @Test("a full page without meta.total_pages: nothing deleted (the match set is unknown)")
+    func noMeta() async throws {
+        let client = ListingClient([1: .success(RecordingPage(recordings: (0..<250).map { recording($0) }, totalPages: nil, totalResults: nil))])
+        let (status, err) = try await Self.purge(client, "created before 2025-01-01")
+        #expect(status == .failures)
+        #expect(client.deletes.withLock { $0 }.isEmpty)
+        #expect(err.contains("did not say how many pages match"))
+    }
+
+    @Test("an absurd page count ends at the first empty pages, and deletes what was listed")
+    func absurdPageCount() async throws {
+        // Every page after the first is empty: the run ends after the pages already asked for.
+        let absurd = ListingClient([1: .success(RecordingPage(recordings: [recording(1), recording(2)], totalPages: 1_000_000_000_000, totalResults: nil))])
+        let (status, _) = try await Self.purge(absurd, "created before 2025-01-01")
+        #expect(status == .success)
+        #expect(Set(absurd.deletes.withLock { $0 }) == [uuid(1), uuid(2)])
+        #expect(absurd.listed.withLock { $0.count } <= 1 + Interpreter.maximumPagesInFlight)
+        // A page count its own total contradicts: the total wins.
+        let contradicted = ListingClient([1: .success(RecordingPage(recordings: [recording(1)], totalPages: 1_000_000, totalResults: 1))])
+        _ = try await Self.purge(contradicted, "created before 2025-01-01")
+        #expect(contradicted.listed.withLock { $0 } == [1])
+    }
+}
