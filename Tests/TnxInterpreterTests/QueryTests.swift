@@ -434,3 +434,38 @@ struct UntrustedListTests {
         #expect(contradicted.listed.withLock { $0 } == [1])
     }
 }
+
+@Suite("Snapshot files")
+struct SnapshotFileTests {
+    @Test("a new file each time, never over an existing file or through a link; 0600; the id of each line read back")
+    func createsNew() async throws {
+        let scratch = try TemporaryFile(text: "")
+        let directory = scratch.directory + "/snapshots"
+        let target = scratch.directory + "/precious.txt"
+        try "keep me".write(toFile: target, atomically: true, encoding: .utf8)
+        let stamp = String(WallClock.iso8601Now().prefix(19)).replacingOccurrences(of: ":", with: "-")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // A link where the first name would be (the second of the clock may have turned: both).
+        for s in [stamp, String(WallClock.iso8601Now().prefix(19)).replacingOccurrences(of: ":", with: "-")] {
+            try? FileManager.default.createSymbolicLink(atPath: directory + "/\(s)Z-run.jsonl", withDestinationPath: target)
+        }
+        let first = try SnapshotFile.create(in: directory, runID: "run").get()
+        let second = try SnapshotFile.create(in: directory, runID: "run").get()
+        #expect(first.path != second.path)
+        for path in [first.path, second.path] { #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: path)) == nil) }
+        var r = Recording(id: uuid(7))
+        r.from = "+1\u{1B}[2J"
+        first.append(try RecordingID(uuid(7)), r)
+        let written = try first.finishWriting().get()
+        #expect(await written.syncAndClose() == nil)
+        _ = second.finishWriting()
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me")
+        let line = try String(contentsOfFile: first.path, encoding: .utf8)
+        #expect(SnapshotFile.id(inLine: String(line.dropLast())) == uuid(7))
+        #expect(!line.contains("\u{1B}"))
+        let mode = try FileManager.default.attributesOfItem(atPath: first.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(SnapshotFile.id(inLine: "not a snapshot line") == nil)
+        #expect(SnapshotFile.id(inLine: "{\"id\":\"unterminated") == nil)
+    }
+}
