@@ -18,9 +18,19 @@ struct AttemptHistory {
     var last: RecordingsError?
     var lastWasUncertain = false
 
+    /// The key as it may be written in an answer: as is, and as JSON escapes it (`\/`, `\"`).
+    /// Worked out once: `redact` runs for every string of every recording a list returns.
+    private let keyForms: [String]
+
     init(key: String, policy: RetryPolicy) {
         self.key = key
         self.policy = policy
+        if key.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "/") }) {
+            let escaped = key.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("/", with: "\\/")
+            keyForms = [key, escaped]
+        } else {
+            keyForms = [key]
+        }
     }
 
     /// What to wait before the next attempt after a retryable failure counted in `failures`
@@ -42,12 +52,6 @@ struct AttemptHistory {
         var text = text
         for form in keyForms where Self.contains(text, form) { text = text.replacing(form, with: "***") }
         return text
-    }
-
-    /// The key as it may be written in an answer: as is, and as JSON escapes it (`\/`, `\"`).
-    private var keyForms: [String] {
-        let escaped = key.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("/", with: "\\/")
-        return escaped == key ? [key] : [key, escaped]
     }
 
     /// `answer` with the key hidden in its body and headers, before any of it is cut short for

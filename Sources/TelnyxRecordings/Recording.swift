@@ -53,16 +53,28 @@ public struct Recording: Codable, Sendable, Hashable {
 }
 
 extension Recording {
-    /// Every string field passed through `redact` (which hides the API key).
+    /// Every string field passed through `redact` (which hides the API key). Field by field, not
+    /// through key paths: a list of 250 recordings runs it 250 times a page, and key paths
+    /// were most of that cost in profiles.
     func redacting(_ redact: (String) -> String) -> Recording {
         var r = self
-        for path in [
-            \Recording.id, \.recordType, \.callControlId, \.callLegId, \.callSessionId, \.channels, \.conferenceId,
-            \.connectionId, \.createdAt, \.updatedAt, \.recordingStartedAt, \.recordingEndedAt, \.source, \.status,
-            \.from, \.to, \.initiatedBy,
-        ] as [WritableKeyPath<Recording, String?>] {
-            if let value = r[keyPath: path] { r[keyPath: path] = redact(value) }
-        }
+        r.id = r.id.map(redact)
+        r.recordType = r.recordType.map(redact)
+        r.callControlId = r.callControlId.map(redact)
+        r.callLegId = r.callLegId.map(redact)
+        r.callSessionId = r.callSessionId.map(redact)
+        r.channels = r.channels.map(redact)
+        r.conferenceId = r.conferenceId.map(redact)
+        r.connectionId = r.connectionId.map(redact)
+        r.createdAt = r.createdAt.map(redact)
+        r.updatedAt = r.updatedAt.map(redact)
+        r.recordingStartedAt = r.recordingStartedAt.map(redact)
+        r.recordingEndedAt = r.recordingEndedAt.map(redact)
+        r.source = r.source.map(redact)
+        r.status = r.status.map(redact)
+        r.from = r.from.map(redact)
+        r.to = r.to.map(redact)
+        r.initiatedBy = r.initiatedBy.map(redact)
         if var urls = r.downloadUrls {
             urls.mp3 = urls.mp3.map(redact)
             urls.wav = urls.wav.map(redact)

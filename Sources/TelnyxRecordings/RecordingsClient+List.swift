@@ -6,6 +6,9 @@ import NIOCore
 extension RecordingsClient {
     /// The largest page the API serves.
     public static let maximumPageSize = 250
+    /// The largest page body read: 250 recordings with two presigned download links each are
+    /// about 1 MB; 16 MiB leaves room and still bounds what a server can make tnx hold.
+    static let maximumPageBody = 16 << 20
 
     public func listRecordings(_ filter: RecordingFilter, page: Int, size: Int) async -> Result<RecordingPage, RecordingsError> {
         guard let (key, headers) = authorizedHeaders() else { return .failure(Self.noKeyError) }
@@ -19,9 +22,15 @@ extension RecordingsClient {
             return .failure(attempts.error(.transport, status: nil, "could not build the request to list recordings; nothing was sent"))
         }
         let subject = ResponseVerdict.Subject(action: "list recordings", id: nil)
-        switch await perform(request, subject: subject, effect: nil, attempts: &attempts) {
+        switch await perform(request, subject: subject, effect: nil, attempts: &attempts, bodyLimit: Self.maximumPageBody) {
         case .success(let answer):
-            guard answer.bodyComplete, var page = RecordingListEnvelope.decode(answer.body) else {
+            guard answer.bodyComplete else {
+                return .failure(
+                    attempts.error(
+                        .unreadableResponse, status: answer.status,
+                        "GET /recordings answered HTTP \(answer.status), but its body was cut off or larger than \(Self.maximumPageBody >> 20) MiB, so the page could not be read"))
+            }
+            guard var page = RecordingListEnvelope.decode(answer.body) else {
                 return .failure(
                     attempts.error(
                         .unreadableResponse, status: answer.status,

@@ -23,8 +23,11 @@ extension RecordingsClient {
     ///   kind `.interrupted` only when the outcome is unknown or nothing was sent.
     /// - `effect` names what the request does ("deleted"), for the messages about attempts
     ///   whose outcome is unknown; nil for requests that change nothing.
+    ///
+    /// `bodyLimit` is the largest body read (a page of the list is larger than one recording).
     func perform(
-        _ request: HTTPClient.Request, subject: ResponseVerdict.Subject, effect: String?, attempts: inout AttemptHistory
+        _ request: HTTPClient.Request, subject: ResponseVerdict.Subject, effect: String?, attempts: inout AttemptHistory,
+        bodyLimit: Int = ResponseCollector.maximumBodySize
     ) async -> ResponseVerdict {
         while true {
             if Task.isCancelled { return .failed(attempts.interrupted(effect: effect ?? "changed")) }
@@ -39,7 +42,7 @@ extension RecordingsClient {
             let delay: Duration?
             let why: String
             waits.sending()
-            switch await send(request) {
+            switch await send(request, bodyLimit: bodyLimit) {
             case .answer(let received):
                 let answer = attempts.redacting(received)
                 let hints = Self.hints(answer.headers, status: answer.status)
@@ -75,8 +78,8 @@ extension RecordingsClient {
     /// One request. It uses the future-based API on purpose: awaiting a future is not cancelled
     /// with the calling task, so a request on the wire always finishes (no extra Task per
     /// request to shield it), and the body is collected on the event loop.
-    private func send(_ request: HTTPClient.Request) async -> Attempt {
-        let collector = ResponseCollector()
+    private func send(_ request: HTTPClient.Request, bodyLimit: Int) async -> Attempt {
+        let collector = ResponseCollector(limit: bodyLimit)
         do {
             let deadline = NIODeadline.now() + .nanoseconds(configuration.requestTimeout.nanosecondsClamped)
             return .answer(try await http.execute(request: request, delegate: collector, deadline: deadline).futureResult.get())

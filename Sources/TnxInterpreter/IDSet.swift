@@ -60,3 +60,36 @@ struct IDSet {
         }
     }
 }
+
+/// The ids a purge has read, kept as 64-bit fingerprints: half the memory of `IDSet`, so a
+/// snapshot of a million matches stays well under 64 MB (measured in BENCHMARKS.md).
+///
+/// Two different ids share a fingerprint with a chance of about n²/2⁶⁵ (3 in 100 million at a
+/// million ids). Then the second is taken for a repeat and left out of the snapshot: it is not
+/// deleted, and the count after the purge shows it still matching. Never the other way round.
+struct IDFingerprints {
+    private var seen = Set<UInt64>()
+
+    /// Sized for `expected` ids (at most two million ahead; more grow the table).
+    init(expected: Int) {
+        seen.reserveCapacity(min(max(expected, 0), 2_000_000))
+    }
+
+    /// Inserts `id`; false when it (or an id with its fingerprint) was already there.
+    mutating func insert(_ id: String) -> Bool {
+        seen.insert(Self.fingerprint(id)).inserted
+    }
+
+    /// A UUID's two halves mixed (SplitMix64's finaliser); any other id, FNV-1a of its bytes.
+    static func fingerprint(_ id: String) -> UInt64 {
+        if let value = IDSet.uuidValue(id) {
+            var z = UInt64(truncatingIfNeeded: value >> 64) &+ UInt64(truncatingIfNeeded: value) &* 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return hash
+    }
+}

@@ -29,7 +29,7 @@ extension Interpreter {
         var oldest: Int64?
         var newest: Int64?
         var audioMillis = 0
-        /// List requests that read it (pages; retries not counted here).
+        /// Pages of the list that were read (a retried page counts once).
         var pages = 0
         /// Recordings listed again on a later page (the pages shifted while being read).
         var duplicates = 0
@@ -58,7 +58,7 @@ extension Interpreter {
             w.field("oldest", oldest.map(QueryPlan.display))
             w.field("newest", newest.map(QueryPlan.display))
             w.field("audio_seconds", audioMillis / 1000)
-            w.field("list_requests", pages)
+            w.field("pages", pages)
         }
     }
 
@@ -66,6 +66,10 @@ extension Interpreter {
     func purge(_ query: Query) async -> RunStatus {
         let plan = QueryPlan(query, now: QueryPlan.now())
         if settings.dryRun { return await dryRunPurge(plan) }
+        if settings.resume, environment.journal == nil {
+            reporter.error("resume skips what the journal says is done, but tnx runs with --no-journal; run without it")
+            return .usage
+        }
         if let refused = await prepareToDelete() { return refused }
         let requestsBefore = environment.client.activity?.requestsSent
 
@@ -105,8 +109,11 @@ extension Interpreter {
         reportSnapshot(plan, totals, path: snapshot.path)
         guard totals.count > 0 else { return .success }
 
-        // 2. The gate, now that it knows exactly what would go.
-        if settings.confirm, unconfirmedDeletesLeft != .max {
+        // 2. The gate, now that it knows exactly what would go. With confirm on it always asks:
+        // a yes given to anything else (an earlier question of the same entry) does not cover
+        // a match set nobody has seen.
+        let allowanceBefore = unconfirmedDeletesLeft
+        if settings.confirm {
             guard let ask = environment.askConfirmation else {
                 // The gate before the run refuses scripts that purge by query without --yes.
                 reporter.error(Self.unconfirmedMessage)
@@ -122,9 +129,13 @@ extension Interpreter {
         }
 
         // 3. Exactly the snapshot, with the bulk engine.
+        last = .nothing
         var status = await bulkDelete(from: snapshot.path, snapshot: BulkSnapshot(name: plan.description, count: totals.count))
+        // The yes was for this match set only.
+        if settings.confirm { unconfirmedDeletesLeft = allowanceBefore }
         guard status != .interrupted, status != .unauthorized, !Task.isCancelled else { return status }
-        let deleted = (last.bulkReport?.summary[.deleted] ?? 0)
+        guard let report = last.bulkReport else { return status }  // it did not start (reported)
+        let deleted = report.summary[.deleted]
         let requestsAfterDeletes = environment.client.activity?.requestsSent
 
         // 4. What still matches.
@@ -177,7 +188,7 @@ extension Interpreter {
         let filter = plan.filter
         let size = RecordingsClient.maximumPageSize
         var totals = MatchTotals()
-        var seen = IDSet()
+        var seen: IDFingerprints?
         var problem: String?
         var failure: RecordingsError?
         let stderr = environment.stderr
@@ -189,32 +200,37 @@ extension Interpreter {
             if let lastDraw, now - lastDraw < .milliseconds(100) { return }
             lastDraw = now
             let of = announced.map { " of \(Reporter.grouped($0))" } ?? ""
-            stderr.write("\r\u{1B}[Kreading the matches: \(Reporter.grouped(totals.count))\(of), \(totals.pages) list request\(totals.pages == 1 ? "" : "s")")
+            stderr.write("\r\u{1B}[Kreading the matches: \(Reporter.grouped(totals.count))\(of), \(totals.pages) page\(totals.pages == 1 ? "" : "s")")
             stderr.flush()
         }
 
-        func take(_ page: RecordingPage) {
+        /// Adds a page; false when it brought nothing new (a server that ignores the page
+        /// number would otherwise be read page after page).
+        @discardableResult
+        func take(_ page: RecordingPage) -> Bool {
             totals.pages += 1
+            let before = totals.count
+            defer { draw() }
             for recording in page.recordings.prefix(size) where problem == nil {
                 let id: RecordingID
                 do throws(InvalidRecordingID) {
                     id = try RecordingID(recording.id ?? "")
                 } catch {
                     problem = "the server listed a recording whose id is not a recording id (\(error.description))"
-                    return
+                    return false
                 }
                 if let why = plan.mismatch(recording) {
                     problem = "the server listed \(id.rawValue) as a match, but \(why)"
-                    return
+                    return false
                 }
-                guard seen.insert(id.rawValue) else {
+                guard seen!.insert(id.rawValue) else {
                     totals.duplicates += 1
                     continue
                 }
                 totals.add(recording)
                 each(id, recording)
             }
-            draw()
+            return totals.count > before
         }
 
         let first = await client.listRecordings(filter, page: 1, size: size)
@@ -222,6 +238,9 @@ extension Interpreter {
         case .failure(let error): failure = error
         case .success(let page):
             announced = page.totalResults
+            // Sized once from what the server announces: a table that grows holds its old and
+            // new storage at once, the peak memory of a big snapshot.
+            seen = IDFingerprints(expected: page.totalResults ?? page.recordings.count)
             take(page)
             var lastPage: Int
             if let pages = page.totalPages {
@@ -263,10 +282,11 @@ extension Interpreter {
                     switch result {
                     case .failure(let error): failure = failure ?? error
                     case .success(let page):
-                        take(page)
+                        let new = take(page)
                         if number == lastPage { lastPageFull = page.recordings.count >= size }
-                        // An empty page is past the end: no page after it is asked for.
-                        if page.recordings.isEmpty, number < lastPage { lastPage = max(number, 1) }
+                        // An empty page is past the end, and a page of repeats means the
+                        // server does not page: no page after it is asked for.
+                        if !new, number < lastPage { lastPage = max(number, 1) }
                     }
                 }
             }
@@ -291,8 +311,8 @@ extension Interpreter {
         return .read(totals)
     }
 
-    /// `snapshot: 12,345 recordings created before … (oldest …, newest …, 812 h of audio), 50
-    /// list requests, in …/snapshots/….jsonl`; a dry-run's has no file.
+    /// `snapshot 12,345 recordings (oldest …, newest …, 812 h of audio), read in 50 pages;
+    /// kept in …/snapshots/….jsonl`; a dry-run's (`matched …`) has no file.
     private func reportSnapshot(_ plan: QueryPlan, _ totals: MatchTotals, path: String?) {
         switch settings.output {
         case .json:
@@ -312,7 +332,7 @@ extension Interpreter {
             }
             // A dry-run keeps no snapshot: it says what matched.
             var line = reporter.styleOut.paint(path == nil ? "matched" : "snapshot", .bold) + " \(Reporter.grouped(n)) recording\(n == 1 ? "" : "s")"
-            line += " (\(totals.facts)), read in \(totals.pages) list request\(totals.pages == 1 ? "" : "s")"
+            line += " (\(totals.facts)), read in \(totals.pages) page\(totals.pages == 1 ? "" : "s")"
             if let path { line += "; kept in \(Reporter.safe(path))" }
             reporter.info(line)
         }

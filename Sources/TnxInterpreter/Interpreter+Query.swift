@@ -26,7 +26,7 @@ extension Interpreter {
         }
     }
 
-    /// `list QUERY [limit N]`: the matches, newest first, one line (or JSON object) each. In the
+    /// `list QUERY [limit N]`: the matches in the API's order, one line (or JSON object) each. In the
     /// shell a list without a limit stops at `Language.shellListLimit` and says how many more
     /// match; a script lists them all.
     func list(_ query: Query, limit: Int?, context: ScriptContext) async -> RunStatus {
@@ -36,6 +36,7 @@ extension Interpreter {
         var shown = 0
         var total: Int?
         var page = 1
+        var previousFirst: String?
         while true {
             if Task.isCancelled { return .interrupted }
             let answer: RecordingPage
@@ -46,13 +47,20 @@ extension Interpreter {
             case .success(let got): answer = got
             }
             if page == 1 { total = answer.totalResults }
+            // A server that ignores the page number answers the same page again: stop there.
+            if page > 1, let first = answer.recordings.first?.id, first == previousFirst {
+                reporter.warning("page \(page) of the list repeats page \(page - 1); the list stops here")
+                break
+            }
+            previousFirst = answer.recordings.first?.id
             for recording in answer.recordings.prefix(size) {
                 if let cap, shown >= cap { break }
                 listed(recording)
                 shown += 1
             }
             environment.stdout.flush()
-            let lastPage = answer.totalPages.map { page >= $0 } ?? (answer.recordings.count < size)
+            let pages = min(answer.totalPages ?? .max, total.map { ($0 + size - 1) / size } ?? .max)
+            let lastPage = pages == .max ? answer.recordings.count < size : page >= pages
             if lastPage || answer.recordings.isEmpty || (cap.map { shown >= $0 } ?? false) { break }
             page += 1
         }

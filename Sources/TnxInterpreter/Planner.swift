@@ -72,6 +72,22 @@ struct Planner {
             }
         case .foreach(let variable, let variableLocation, .query(let query), let body):
             check(query)
+            for condition in query.conditions {
+                // The recording object has no sip_call_id: a server that ignored the filter
+                // would have every recording deleted, and nothing here could tell.
+                if case .field(let word, "sip_call_id", _) = condition.kind {
+                    report(
+                        .unverifiableQueryField,
+                        "a purge cannot use '\(word)': a recording does not say its SIP Call-ID, so tnx could not check that each one listed really matches; list them ('list recordings where \(word) …'), then delete them by id",
+                        at: condition.location, length: word.utf8.count)
+                }
+            }
+            if query.conditions.isEmpty, Self.exists(context.resolve(Language.queryWord)) {
+                report(
+                    .ambiguousRecordings,
+                    "'recordings' here is a query, every recording of the account, but a file named recordings is in \(context.directory): write \"recordings\" (quoted) to read the ids in the file, or add 'where …' to the query",
+                    at: query.location, length: Language.queryWord.utf8.count)
+            }
             guard !Self.isIDLoop(statement) else { return }
             report(
                 .queryLoopBody,
@@ -197,6 +213,11 @@ struct Planner {
         if let problem = Self.unreadable(absolute) {
             report(.unreadableIDFile, "cannot read id file '\(absolute)': \(problem)", at: source)
         }
+    }
+
+    static func exists(_ path: String) -> Bool {
+        if case .missing = FileKind.of(path) { return false }
+        return true
     }
 
     /// Why `path` cannot be read as an id file, or nil when it can.

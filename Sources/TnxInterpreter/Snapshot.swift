@@ -6,8 +6,8 @@ import TnxSystem
 /// connection). Written while the pages are read, so memory stays flat however many match,
 /// then `fsync`ed; the bulk engine deletes exactly its ids.
 ///
-/// It lives in `snapshots/` beside the journal (mode 0600 in a 0700 directory: it holds phone
-/// numbers), named for the moment it was taken, and is kept: with the journal it says what a
+/// It lives in `snapshots/` beside the journal (mode 0600 in a directory only the user may
+/// change, checked: it holds phone numbers, and its ids are read back to be deleted), named for the moment it was taken, and is kept: with the journal it says what a
 /// purge meant to delete and what became of each recording.
 final class SnapshotFile {
     let path: String
@@ -35,6 +35,10 @@ final class SnapshotFile {
         let stamp = WallClock.iso8601Now().prefix(19).replacingColons()
         if let reason = Directories.create(directory) {
             return .failure(Problem(reason: "cannot create '\(directory)': \(reason)"))
+        }
+        // The bulk engine reads the file again by its name: nobody else may be able to swap it.
+        if let reason = Directories.notPrivate(directory) {
+            return .failure(Problem(reason: "'\(directory)' is not private: \(reason); choose a journal in a directory of your own with --journal PATH"))
         }
         // Two purges in one second of one run get files of their own.
         for n in 1...1000 {

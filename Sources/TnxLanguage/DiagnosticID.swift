@@ -62,6 +62,8 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
     case futureTime = "future-time"
     case emptyTimeRange = "empty-time-range"
     case queryLoopBody = "query-loop-body"
+    case unverifiableQueryField = "unverifiable-query-field"
+    case ambiguousRecordings = "ambiguous-recordings"
 
     /// One line: what is wrong, for the list in docs/language.md.
     public var meaning: String {
@@ -121,6 +123,8 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
         case .futureTime: "a query TIME in the future"
         case .emptyTimeRange: "`created before` a time at or before its `created after`: nothing can match"
         case .queryLoopBody: "a loop over a query whose body is not `delete $id`"
+        case .unverifiableQueryField: "a purge by `sip-call`, which tnx cannot check on each recording"
+        case .ambiguousRecordings: "`foreach … in recordings` without `where` beside a file named recordings"
         }
     }
 }

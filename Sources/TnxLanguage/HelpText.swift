@@ -134,7 +134,7 @@ public enum Help {
         case "count", "list":
             out += "\n" + wrap("QUERY is `recordings [where CONDITION {and CONDITION}]`; see `help queries`. With `set output json` each result is one JSON object a line.") + "\n"
             if spec.keyword == "list" {
-                out += "\n" + wrap("Recordings come newest first. In the shell, a list without a limit stops at \(Language.shellListLimit) and says how many more match; a script lists every match unless it gives a limit.") + "\n"
+                out += "\n" + wrap("Recordings come in the order the API gives them (it promises none). In the shell, a list without a limit stops at \(Language.shellListLimit) and says how many more match; a script lists every match unless it gives a limit.") + "\n"
             }
         case "show":
             out += "\nTopics:\n"

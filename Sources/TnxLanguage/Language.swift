@@ -28,7 +28,7 @@ public enum Language {
         StatementSpec(
             keyword: "list",
             usage: "list QUERY [limit N]",
-            summary: "Print the recordings that match QUERY, newest first: id, created, duration, from → to.",
+            summary: "Print the recordings that match QUERY, one a line: id, created, duration, from → to.",
             examples: [
                 "list recordings where from \"+15551234567\" and created after 30d limit 20",
                 "list recordings where connection 1494404757140276705",

@@ -452,6 +452,11 @@ final class Parser {
         let v = token
         switch v.kind {
         case .word, .string:
+            if v.text.isEmpty {
+                // A server that ignores an empty filter would list every recording.
+                error(.missingValue, "'\(spec.word)' needs a value that is not empty (\(spec.summary))", at: v)
+                return nil
+            }
             advance()
             return Condition(
                 kind: .field(word: spec.word, apiName: spec.apiName, value: v.text), location: first.location, valueLocation: v.location,

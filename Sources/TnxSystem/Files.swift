@@ -206,6 +206,18 @@ public enum Directories {
         return nil
     }
 
+    /// Why only this user may not change what is in `directory` (another owner, or group or
+    /// others may write to it, or it is a link); nil when they cannot. A file tnx writes there
+    /// and reads back later cannot be swapped under it.
+    public static func notPrivate(_ directory: String) -> String? {
+        var st = stat()
+        guard lstat(directory, &st) == 0 else { return "cannot inspect it: \(SystemError(errno))" }
+        if (st.st_mode & S_IFMT) != S_IFDIR { return "it is not a directory" }
+        if st.st_uid != geteuid() { return "it belongs to another user" }
+        if st.st_mode & 0o022 != 0 { return "others may write to it (mode \(String(st.st_mode & 0o777, radix: 8)))" }
+        return nil
+    }
+
     /// `create` for the directory that holds `path` (nothing when it has none).
     public static func createParent(of path: String, mode: mode_t = 0o700) -> String? {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return nil }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TnxLanguage
 
@@ -18,6 +19,8 @@ struct BadScript: CustomTestStringConvertible, Sendable {
     /// The diagnostic at each marker, in order; a nil message is not checked.
     let expected: [(id: DiagnosticID, message: String?)]
     var origin: ScriptOrigin = .file
+    /// Where the script's relative paths start.
+    var directory = nowhere
     /// Checked as under `tnx --dry-run`.
     var dryRunLocked = false
     /// The expected diagnostics are all there are (false: the last ones of many).
@@ -27,11 +30,12 @@ struct BadScript: CustomTestStringConvertible, Sendable {
 
     init(
         _ name: String, _ marked: String, _ expected: [(DiagnosticID, String?)], origin: ScriptOrigin = .file,
-        dryRunLocked: Bool = false, firstOnly: Bool = true, unordered: Bool = false
+        dryRunLocked: Bool = false, firstOnly: Bool = true, unordered: Bool = false, directory: String = nowhere
     ) {
         self.init(name, bytes: Array(marked.utf8), expected, origin: origin, dryRunLocked: dryRunLocked)
         self.firstOnly = firstOnly
         self.unordered = unordered
+        self.directory = directory
     }
 
     /// `bytes` may hold invalid UTF-8; markers are spliced in as their UTF-8 bytes
@@ -300,10 +304,27 @@ let badScripts: [BadScript] = [
     BadScript("a query loop that does more than delete", "foreach id in recordings where created before 90d { 1️⃣show last }", [
         (.queryLoopBody, "a foreach over a query gives recording ids to delete: its body must be just 'delete $id'; to look at them first, use 'list' (or set dry-run on)"),
     ]),
+    BadScript("a purge by sip-call", "foreach id in recordings where created before 90d and 1️⃣sip-call abc delete $id", [
+        (.unverifiableQueryField, nil),
+    ]),
+    BadScript("an empty value", "count recordings where from 1️⃣\"\"", [
+        (.missingValue, "'from' needs a value that is not empty (the calling number, as the API has it (\"+15551234567\"))"),
+    ]),
+    BadScript("recordings beside a file named recordings", "foreach id in 1️⃣recordings delete $id", [
+        (.ambiguousRecordings, nil),
+    ], directory: recordingsDirectory),
     BadScript("a literal id of show recording", "show recording 1️⃣../etc", [
         (.invalidRecordingID, nil),
     ]),
 ]
+
+/// A directory holding a file named `recordings` (what an id file was called before queries).
+let recordingsDirectory: String = {
+    let directory = NSTemporaryDirectory() + "tnx-recordings-file"
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    FileManager.default.createFile(atPath: directory + "/recordings", contents: Data("3fa85f64-5717-4562-b3fc-2c963f66afa6\n".utf8))
+    return directory
+}()
 
 /// `n` nested foreach blocks, one per line, each binding its own variable; a marker starts
 /// line `markingLine`.
@@ -321,7 +342,7 @@ struct DiagnosticTableTests {
         var settings = Settings()
         settings.dryRunLocked = bad.dryRunLocked
         return Interpreter.diagnose(
-            SourceFile(name: "t.tnx", bytes: bad.bytes), context: ScriptContext(origin: bad.origin, directory: nowhere), settings: settings).1
+            SourceFile(name: "t.tnx", bytes: bad.bytes), context: ScriptContext(origin: bad.origin, directory: bad.directory), settings: settings).1
     }
 
     @Test(arguments: badScripts)

@@ -1,5 +1,6 @@
 import CivilTime
 import Foundation
+import Glibc
 import Synchronization
 import TelnyxRecordings
 import Testing
@@ -51,6 +52,7 @@ func CivilTimeParse(_ text: String) -> Int64 { CivilTime.parse(text)! }
 
 func withSandboxInterpreter<T>(
     seed: Int = 200, faults: SandboxFaults = .none, settings: Settings = Settings(), apiKey: String? = Sandbox.defaultAPIKey,
+    journal: Bool = true, snapshotDirectory: String? = nil,
     ask: (@Sendable (String) async -> Bool)? = nil, _ body: (SandboxHarness) async throws -> T
 ) async throws -> T {
     try await Sandbox.with(seed: seed, faults: faults) { sandbox in
@@ -64,9 +66,11 @@ func withSandboxInterpreter<T>(
         let out = MemoryOutput()
         let err = MemoryOutput()
         var environment = InterpreterEnvironment(
-            client: client, stdout: out, stderr: err, journal: Journal(path: scratch.directory + "/journal.jsonl", baseURL: client.baseURL),
+            client: client, stdout: out, stderr: err,
+            journal: journal ? Journal(path: scratch.directory + "/journal.jsonl", baseURL: client.baseURL) : nil,
             connection: { ConnectionInfo(baseURL: client.baseURL, hasAPIKey: client.hasAPIKey) })
         environment.askConfirmation = ask
+        environment.snapshotDirectory = snapshotDirectory
         let harness = SandboxHarness(
             sandbox: sandbox, out: out, err: err, interpreter: Interpreter(settings: settings, environment: environment), scratch: scratch)
         do {
@@ -279,6 +283,48 @@ struct PurgeTests {
         }
     }
 
+    @Test("a yes to another question of the same entry does not cover a purge: each purge asks")
+    func eachPurgeAsks() async throws {
+        let asked = Mutex<[String]>([])
+        let ids = Sandbox.seededIDs(count: 2)
+        try await withSandboxInterpreter(
+            seed: 300, ask: { question in
+                asked.withLock { $0.append(question) }
+                return true
+            }
+        ) { h in
+            let entry = "delete \(ids[0]); delete \(ids[1]); foreach id in recordings where created before 400d delete $id; foreach id in recordings where created before 200d delete $id"
+            #expect(await h.run(entry, origin: .repl) == .success)
+            let questions = asked.withLock { $0 }
+            #expect(questions.count == 3, "\(questions)")
+            #expect(questions.first?.hasPrefix("Delete 2 recordings?") == true)
+            #expect(questions.dropFirst().allSatisfy { $0.contains("recordings created before") })
+        }
+    }
+
+    @Test("a snapshot directory others may write to: refused before anything is read or deleted")
+    func privateSnapshotDirectory() async throws {
+        let shared = try TemporaryFile(text: "")
+        let directory = shared.directory + "/shared"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod(directory, 0o777)
+        try await withSandboxInterpreter(seed: 50, settings: .with(confirm: false), snapshotDirectory: directory) { h in
+            #expect(await h.run("foreach id in recordings delete $id") == .usage)
+            #expect(h.err.text.contains("is not private: others may write to it (mode 777)"))
+            #expect(h.sandbox.deletedIDs.isEmpty)
+        }
+    }
+
+    @Test("resume without a journal is refused before the matches are read")
+    func resumeWithoutJournal() async throws {
+        var settings = Settings.with(confirm: false)
+        settings.resume = true
+        try await withSandboxInterpreter(seed: 50, settings: settings, journal: false) { h in
+            #expect(await h.run("foreach id in recordings delete $id") == .usage)
+            #expect(h.sandbox.totalRequests == 0)
+        }
+    }
+
     @Test("a script cannot purge by query without --yes: refused before any request")
     func scriptNeedsYes() async throws {
         try await withSandboxInterpreter(seed: 50) { h in
@@ -420,6 +466,27 @@ struct UntrustedListTests {
         #expect(err.contains("did not say how many pages match"))
     }
 
+    @Test("a server that ignores the page number: the reading ends at the repeats; list stops too")
+    func repeatedPages() async throws {
+        let same = Self.page((0..<250).map { recording($0) }, pages: 1000, results: 250_000)
+        let client = ListingClient(Dictionary(uniqueKeysWithValues: (1...1000).map { ($0, same) }))
+        let (status, _) = try await Self.purge(client, "created before 2025-01-01")
+        #expect(status == .success)
+        #expect(client.deletes.withLock { $0.count } == 250)
+        #expect(client.listed.withLock { $0.count } <= 1 + 2 * Interpreter.maximumPagesInFlight)
+
+        let lister = ListingClient(Dictionary(uniqueKeysWithValues: (1...1000).map { ($0, same) }))
+        let err = MemoryOutput()
+        let out = MemoryOutput()
+        let environment = InterpreterEnvironment(
+            client: lister, stdout: out, stderr: err, journal: nil, connection: { ConnectionInfo(baseURL: "x", hasAPIKey: true) })
+        let interpreter = Interpreter(settings: Settings(), environment: environment)
+        _ = await interpreter.run(SourceFile(name: "l.tnx", text: "list recordings"), origin: .file)
+        #expect(lister.listed.withLock { $0 } == [1, 2])
+        #expect(err.text.contains("page 2 of the list repeats page 1"))
+        #expect(out.text.split(separator: "\n").count == 250)
+    }
+
     @Test("an absurd page count ends at the first empty pages, and deletes what was listed")
     func absurdPageCount() async throws {
         // Every page after the first is empty: the run ends after the pages already asked for.
@@ -467,5 +534,23 @@ struct SnapshotFileTests {
         #expect(mode == 0o600)
         #expect(SnapshotFile.id(inLine: "not a snapshot line") == nil)
         #expect(SnapshotFile.id(inLine: "{\"id\":\"unterminated") == nil)
+    }
+}
+
+@Suite("Fingerprints of a purge's match set")
+struct FingerprintTests {
+    @Test("a million distinct UUIDs stay distinct; a repeat, in any case, is one; other ids too")
+    func distinct() {
+        var set = IDFingerprints(expected: 1_000_000)
+        var fresh = 0
+        for n in 0..<1_000_000 where set.insert(uuid(n)) { fresh += 1 }
+        #expect(fresh == 1_000_000)
+        let repeated = set.insert(uuid(5))
+        let upper = set.insert(uuid(5).uppercased())
+        let other = set.insert("v3:abc")
+        let otherAgain = set.insert("v3:abc")
+        let near = set.insert("v3:abd")
+        #expect(!repeated && !upper)
+        #expect(other && !otherAgain && near)
     }
 }
