@@ -33,6 +33,8 @@ extension Interpreter {
         var pages = 0
         /// Recordings listed again on a later page (the pages shifted while being read).
         var duplicates = 0
+        /// How long reading took.
+        var seconds = 0.0
 
         mutating func add(_ r: Recording) {
             count += 1
@@ -59,6 +61,7 @@ extension Interpreter {
             w.field("newest", newest.map(QueryPlan.display))
             w.field("audio_seconds", audioMillis / 1000)
             w.field("pages", pages)
+            w.field("seconds", json: String(Double(Int(seconds * 1000)) / 1000))
         }
     }
 
@@ -184,6 +187,7 @@ extension Interpreter {
     /// With `progress`, a line on stderr (a terminal) counts the matches read, at most ten
     /// times a second: a million matches take a while to read.
     func readMatches(_ plan: QueryPlan, progress: Bool = false, each: (RecordingID, Recording) -> Void) async -> MatchRead {
+        let started = ContinuousClock.now
         let client = environment.client
         let filter = plan.filter
         let size = RecordingsClient.maximumPageSize
@@ -308,6 +312,7 @@ extension Interpreter {
             reporter.error("\(problem): the server's list cannot be trusted, so nothing was deleted")
             return .stopped(.failures)
         }
+        totals.seconds = (ContinuousClock.now - started).inSeconds
         return .read(totals)
     }
 
@@ -332,7 +337,7 @@ extension Interpreter {
             }
             // A dry-run keeps no snapshot: it says what matched.
             var line = reporter.styleOut.paint(path == nil ? "matched" : "snapshot", .bold) + " \(Reporter.grouped(n)) recording\(n == 1 ? "" : "s")"
-            line += " (\(totals.facts)), read in \(totals.pages) page\(totals.pages == 1 ? "" : "s")"
+            line += " (\(totals.facts)), read in \(totals.pages) page\(totals.pages == 1 ? "" : "s") (\(String(format1: totals.seconds)) s)"
             if let path { line += "; kept in \(Reporter.safe(path))" }
             reporter.info(line)
         }
