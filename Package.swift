@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "TnxSandbox",
             dependencies: [
-                "TnxSystem",
+                "TnxSystem", "CivilTime",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

@@ -95,7 +95,9 @@ extension Interpreter {
         let written = snapshot.finishWriting()
         switch read {
         case .stopped(let status):
+            // Nothing is deleted from a match set that was not read whole: no file claims one.
             if case .success(let file) = written { _ = await file.syncAndClose() }
+            FileDescriptor.remove(snapshot.path)
             return status
         case .read(let t): totals = t
         }
@@ -109,8 +111,12 @@ extension Interpreter {
             return .failures
         }
         let requestsAfterSnapshot = environment.client.activity?.requestsSent
+        guard totals.count > 0 else {
+            FileDescriptor.remove(snapshot.path)
+            reportSnapshot(plan, totals, path: nil)
+            return .success
+        }
         reportSnapshot(plan, totals, path: snapshot.path)
-        guard totals.count > 0 else { return .success }
 
         // 2. The gate, now that it knows exactly what would go. With confirm on it always asks:
         // a yes given to anything else (an earlier question of the same entry) does not cover
@@ -174,7 +180,7 @@ extension Interpreter {
         }
         let seconds = (ContinuousClock.now - started).inSeconds
         reporter.summary(summary, source: plan.description, dryRun: true, interrupted: false, seconds: seconds, format: format)
-        reportSnapshot(plan, totals, path: nil)
+        reportSnapshot(plan, totals, path: nil, dryRun: true)
         last = .bulk(BulkReport(source: plan.description, summary: summary, seconds: seconds, dryRun: true))
         return .success
     }
@@ -318,14 +324,14 @@ extension Interpreter {
 
     /// `snapshot 12,345 recordings (oldest …, newest …, 812 h of audio), read in 50 pages;
     /// kept in …/snapshots/….jsonl`; a dry-run's (`matched …`) has no file.
-    private func reportSnapshot(_ plan: QueryPlan, _ totals: MatchTotals, path: String?) {
+    private func reportSnapshot(_ plan: QueryPlan, _ totals: MatchTotals, path: String?, dryRun: Bool = false) {
         switch settings.output {
         case .json:
             var s = JSONObjectWriter()
             s.field("query", plan.description)
             totals.write(to: &s)
             s.field("path", path)
-            s.field("dry_run", path == nil)
+            s.field("dry_run", dryRun)
             var w = JSONObjectWriter()
             w.field("snapshot", json: s.finish())
             reporter.info(w.finish())
@@ -336,7 +342,7 @@ extension Interpreter {
                 return
             }
             // A dry-run keeps no snapshot: it says what matched.
-            var line = reporter.styleOut.paint(path == nil ? "matched" : "snapshot", .bold) + " \(Reporter.grouped(n)) recording\(n == 1 ? "" : "s")"
+            var line = reporter.styleOut.paint(dryRun ? "matched" : "snapshot", .bold) + " \(Reporter.grouped(n)) recording\(n == 1 ? "" : "s")"
             line += " (\(totals.facts)), read in \(totals.pages) page\(totals.pages == 1 ? "" : "s") (\(String(format1: totals.seconds)) s)"
             if let path { line += "; kept in \(Reporter.safe(path))" }
             reporter.info(line)

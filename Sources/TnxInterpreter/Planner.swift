@@ -52,11 +52,7 @@ struct Planner {
         case .delete(let target):
             switch target.kind {
             case .literal(let text):
-                do throws(InvalidRecordingID) {
-                    _ = try RecordingID(text)
-                } catch {
-                    report(.invalidRecordingID, error.description, at: target)
-                }
+                checkID(text, at: target)
             case .variable(let name):
                 if fileVariables.contains(name) {
                     report(
@@ -146,16 +142,21 @@ struct Planner {
         case .showRecording(let target):
             switch target.kind {
             case .literal(let text):
-                do throws(InvalidRecordingID) {
-                    _ = try RecordingID(text)
-                } catch {
-                    report(.invalidRecordingID, error.description, at: target)
-                }
+                checkID(text, at: target)
             case .variable:
                 report(.variableInQuery, "'show recording' takes an id written out; to see the recordings of a query, use 'list'", at: target)
             }
         case .show, .set, .help, .exit:
             break
+        }
+    }
+
+    /// A literal id must be a `RecordingID`: nothing else is ever sent.
+    private mutating func checkID(_ text: String, at target: Expr) {
+        do throws(InvalidRecordingID) {
+            _ = try RecordingID(text)
+        } catch {
+            report(.invalidRecordingID, error.description, at: target)
         }
     }
 

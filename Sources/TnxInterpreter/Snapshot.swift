@@ -3,12 +3,13 @@ import TnxSystem
 
 /// The match set of a purge by query, on disk: one JSON object a line, `id` first, then what
 /// the list said about the recording (when it was created, how long, who called whom, on which
-/// connection). Written while the pages are read, so memory stays flat however many match,
-/// then `fsync`ed; the bulk engine deletes exactly its ids.
+/// connection). Written while the pages are read, so no recording is kept in memory (only an
+/// 8-byte fingerprint of its id), then `fsync`ed; the bulk engine deletes exactly its ids.
 ///
-/// It lives in `snapshots/` beside the journal (mode 0600 in a directory only the user may
-/// change, checked: it holds phone numbers, and its ids are read back to be deleted), named for the moment it was taken, and is kept: with the journal it says what a
-/// purge meant to delete and what became of each recording.
+/// It lives in `snapshots/` beside the journal, mode 0600, in a directory only the user may
+/// change (checked: it holds phone numbers, and its ids are read back to be deleted). It is
+/// named for the moment it was taken and kept: with the journal it says what a purge meant to
+/// delete and what became of each recording.
 final class SnapshotFile {
     let path: String
     private var fd: Int32

@@ -1,3 +1,4 @@
+import CivilTime
 import TnxSystem
 
 /// Deterministic, realistic recordings: the same ids and fields on every machine.
@@ -181,18 +182,10 @@ enum SandboxData {
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
-    /// Howard Hinnant's civil_from_days, for days since 1970-01-01 (non-negative here).
-    static func civil(days z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
+    /// Year, month, day of days since 1970-01-01.
+    static func civil(days: Int) -> (Int, Int, Int) {
+        let (y, m, d) = CivilTime.date(days: days)
+        return (y, m, d)
     }
 }
 

@@ -78,6 +78,10 @@ public enum FileDescriptor {
 
     public static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
+    /// Removes the file `path` (not a directory); whether it is gone.
+    @discardableResult
+    public static func remove(_ path: String) -> Bool { unlink(path) == 0 || errno == ENOENT }
+
     /// Flushes what was written to `fd` to the disk. nil on success, else the error.
     public static func sync(_ fd: Int32) -> SystemError? {
         while fsync(fd) != 0 {

@@ -341,6 +341,9 @@ struct PurgeTests {
             #expect(status == .failures)
             #expect(h.sandbox.deletedIDs.isEmpty)
             #expect(h.err.text.contains("after the query's range: the server's list cannot be trusted, so nothing was deleted"))
+            // No file claims a match set that was not read whole.
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: h.scratch.directory + "/snapshots")) ?? []
+            #expect(left.isEmpty, "\(left)")
         }
     }
 
@@ -359,6 +362,7 @@ struct PurgeTests {
         try await withSandboxInterpreter(seed: 20, ask: { _ in Issue.record("asked"); return true }) { h in
             #expect(await h.run("foreach id in recordings where to nobody delete $id", origin: .repl) == .success)
             #expect(h.out.text.contains("no recordings match: recordings to \"nobody\"; nothing to delete"))
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: h.scratch.directory + "/snapshots")) ?? []).isEmpty)
             #expect(h.sandbox.deletedIDs.isEmpty)
         }
     }
