@@ -64,7 +64,7 @@ extension LineEditor {
                 if let match = find(from: index ?? 0) { index = match; failing = false } else { failing = true }
             default:  // any other key: stop searching, keep the match, and act on the key
                 end()
-                el_push(editLine, String(cString: [c, 0]))
+                el_push(editLine, String(decoding: [UInt8(bitPattern: c)], as: UTF8.self))
                 return UInt8(CC_REFRESH)
             }
             show()

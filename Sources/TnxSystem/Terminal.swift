@@ -24,7 +24,8 @@ public enum TerminalState {
 
     /// Puts back what `save` remembered. Safe to call from any thread.
     public static func restore() {
-        guard var (fd, settings) = saved.withLock({ $0 }) else { return }
+        guard let (fd, saved) = saved.withLock({ $0 }) else { return }
+        var settings = saved
         _ = tcsetattr(fd, TCSANOW, &settings)
     }
 

@@ -322,7 +322,7 @@ let badScripts: [BadScript] = [
 let recordingsDirectory: String = {
     let directory = NSTemporaryDirectory() + "tnx-recordings-file"
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    FileManager.default.createFile(atPath: directory + "/recordings", contents: Data("3fa85f64-5717-4562-b3fc-2c963f66afa6\n".utf8))
+    _ = FileManager.default.createFile(atPath: directory + "/recordings", contents: Data("3fa85f64-5717-4562-b3fc-2c963f66afa6\n".utf8))
     return directory
 }()
 
