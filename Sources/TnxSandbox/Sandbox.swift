@@ -27,6 +27,7 @@ public final class Sandbox: Sendable {
 
     private let handler: Handler
     private let serverTask: Mutex<Task<Void, any Error>?>
+    private let mediaTask: Task<Void, any Error>
     private let finished: Task<Void, Never>
 
     // MARK: - Starting and stopping
@@ -38,10 +39,31 @@ public final class Sandbox: Sendable {
         seed count: Int = 1000, faults: SandboxFaults = .none
     ) async throws -> Sandbox {
         let handler = Handler(state: State(seedCount: count, faults: faults), apiKey: apiKey)
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let responder = CallbackResponder<SandboxContext> { request, context in
-            await handler.respond(to: request, channel: context.channel)
+        // The media host first, on a port of its own: the API's answers link to it.
+        let (mediaPort, mediaTask) = try await listen(host: host, port: 0) { request, _ in await handler.respondMedia(to: request) }
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        handler.state.withLock { s in
+            var secret = SystemRandomNumberGenerator()
+            s.media = MediaLinks(base: "http://\(shownHost):\(mediaPort)", lifetime: faults.mediaLinkLifetime, secret: secret.next())
         }
+        do {
+            let (boundPort, task) = try await listen(host: host, port: port) { request, context in
+                await handler.respond(to: request, channel: context.channel)
+            }
+            return Sandbox(host: host, port: boundPort, apiKey: apiKey, handler: handler, task: task, mediaTask: mediaTask)
+        } catch {
+            mediaTask.cancel()
+            _ = await mediaTask.result
+            throw error
+        }
+    }
+
+    /// Starts a server on `host:port` in a background task; returns once it accepts connections.
+    private static func listen(
+        host: String, port: Int, _ respond: @escaping @Sendable (Request, SandboxContext) async -> Response
+    ) async throws -> (port: Int, task: Task<Void, any Error>) {
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let responder = CallbackResponder<SandboxContext> { request, context in await respond(request, context) }
         var app = Application(
             responder: responder,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil, backlog: 1024),
@@ -60,7 +82,7 @@ public final class Sandbox: Sendable {
             try await task.value
             throw SandboxError(message: "the sandbox server stopped before it started listening on \(host):\(port)")
         }
-        return Sandbox(host: host, port: boundPort, apiKey: apiKey, handler: handler, task: task)
+        return (boundPort, task)
     }
 
     /// Runs `body` with a started sandbox and stops it afterwards, whatever `body` does: the
@@ -80,7 +102,7 @@ public final class Sandbox: Sendable {
         }
     }
 
-    private init(host: String, port: Int, apiKey: String, handler: Handler, task: Task<Void, any Error>) {
+    private init(host: String, port: Int, apiKey: String, handler: Handler, task: Task<Void, any Error>, mediaTask: Task<Void, any Error>) {
         self.host = host
         self.port = port
         self.apiKey = apiKey
@@ -88,6 +110,7 @@ public final class Sandbox: Sendable {
         self.baseURL = "http://\(shownHost):\(port)/v2"
         self.handler = handler
         self.serverTask = Mutex(task)
+        self.mediaTask = mediaTask
         self.finished = Task { _ = await task.result }
     }
 
@@ -95,7 +118,9 @@ public final class Sandbox: Sendable {
     public func stop() async {
         let task = serverTask.withLock { $0 }
         task?.cancel()
+        mediaTask.cancel()
         _ = await task?.result
+        _ = await mediaTask.result
     }
 
     /// Runs until the calling task is cancelled (then stops the server), or the server stops.
@@ -104,6 +129,7 @@ public final class Sandbox: Sendable {
             await finished.value
         } onCancel: {
             serverTask.withLock { $0 }?.cancel()
+            mediaTask.cancel()
         }
     }
 
@@ -154,8 +180,17 @@ public final class Sandbox: Sendable {
                 s.windowCount = 0
             }
             s.faults = faults
+            s.media?.lifetime = faults.mediaLinkLifetime
         }
     }
+
+    /// Queues faults for the next media requests of `id`, one per request.
+    public func scriptMedia(_ faults: [SandboxFaults.MediaFault], for id: String) {
+        handler.state.withLock { $0.mediaScripts[id, default: []].append(contentsOf: faults) }
+    }
+
+    /// `http://127.0.0.1:PORT`: where the media links point (another port than the API).
+    public var mediaBase: String { handler.state.withLock { $0.media?.base ?? "" } }
 
     /// Queues canned answers for the next requests to `id`, one per request.
     public func script(_ responses: [SandboxResponse], for id: String) {
@@ -183,13 +218,19 @@ public final class Sandbox: Sendable {
         public var rateLimited: Int
         /// 5xx answers sent by `serverErrorRate`.
         public var serverErrors: Int
+        /// Requests to the media host, and the bytes of media it sent.
+        public var mediaRequests: Int
+        public var mediaBytesServed: Int
+        /// Media requests that carried an `Authorization` header, or the API key anywhere.
+        public var mediaRequestsWithKey: Int
     }
 
     public var statistics: Statistics {
         handler.state.withLock { s in
             Statistics(
                 totalRequests: s.totalRequests, requestsByID: s.requestsByID, deletedIDs: s.deletedIDs,
-                rateLimited: s.rateLimited, serverErrors: s.serverErrors)
+                rateLimited: s.rateLimited, serverErrors: s.serverErrors, mediaRequests: s.mediaRequests,
+                mediaBytesServed: s.mediaBytesServed, mediaRequestsWithKey: s.mediaRequestsWithKey)
         }
     }
 
@@ -211,6 +252,9 @@ public final class Sandbox: Sendable {
             s.lastRequest = nil
             s.rateLimited = 0
             s.serverErrors = 0
+            s.mediaRequests = 0
+            s.mediaBytesServed = 0
+            s.mediaRequestsWithKey = 0
         }
     }
 }
@@ -245,6 +289,13 @@ struct State: Sendable {
     /// The list's order, built at the first list and kept up to date by deletes (rebuilt after
     /// `add`).
     var index: RecordingIndex?
+    /// Where `download_urls` point, once the media host listens.
+    var media: MediaLinks?
+    var mediaScripts: [String: [SandboxFaults.MediaFault]] = [:]
+    var mediaRequests = 0
+    var mediaBytesServed = 0
+    /// Media requests that carried an `Authorization` header or the API key anywhere.
+    var mediaRequestsWithKey = 0
 
     init(seedCount: Int, faults: SandboxFaults) {
         let count = max(0, seedCount)

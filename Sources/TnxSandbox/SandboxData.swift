@@ -264,9 +264,11 @@ struct SandboxRecording: Sendable {
         }
     }
 
-    /// As JSON. `mediaBase` is where `download_urls` point.
-    func json(mediaBase: String = "https://recordings.sandbox.invalid") -> String {
+    /// As JSON. `media` makes the `download_urls` (nil: links to a host that does not exist).
+    func json(media: MediaLinks? = nil) -> String {
         let escapedID = SandboxJSON.escape(id)
+        let mp3 = media?.url(id: id, ext: "mp3") ?? "https://recordings.sandbox.invalid/\(MediaLinks.pathSegment(id)).mp3"
+        let wav = media?.url(id: id, ext: "wav") ?? "https://recordings.sandbox.invalid/\(MediaLinks.pathSegment(id)).wav"
         var o = "{"
         o += "\"record_type\":\"recording\""
         o += ",\"id\":\"\(escapedID)\""
@@ -278,7 +280,7 @@ struct SandboxRecording: Sendable {
         o += ",\"connection_id\":\"\(connectionId)\""
         o += ",\"created_at\":\"\(SandboxData.iso8601(millis: createdMillis))\""
         o += ",\"updated_at\":\"\(SandboxData.iso8601(millis: updatedMillis))\""
-        o += ",\"download_urls\":{\"mp3\":\"\(mediaBase)/\(escapedID).mp3\",\"wav\":\"\(mediaBase)/\(escapedID).wav\"}"
+        o += ",\"download_urls\":{\"mp3\":\"\(SandboxJSON.escape(mp3))\",\"wav\":\"\(SandboxJSON.escape(wav))\"}"
         o += ",\"duration_millis\":\(durationMillis)"
         o += ",\"recording_started_at\":\"\(SandboxData.iso8601(millis: startedMillis))\""
         o += ",\"recording_ended_at\":\"\(SandboxData.iso8601(millis: endedMillis))\""

@@ -14,11 +14,23 @@ public struct SandboxFaults: Sendable, Hashable {
     public var seed: UInt64
     /// Answers meant to break a client (see `Hostility`).
     public var hostility: Set<Hostility>
+    /// How long a media link (`download_urls`) stays valid once the API has handed it out;
+    /// then the media host answers 403, as storage does for an expired presigned link.
+    public var mediaLinkLifetime: Duration
+    /// The size of every media file, in bytes.
+    public var mediaBytes: Int
+    /// What goes wrong with every media request (nil: nothing); `Sandbox.scriptMedia` does it
+    /// for one recording's next requests.
+    public var media: MediaFault?
 
     public init(
         latency: Duration = .zero, rateLimit: RateLimit? = nil, serverErrorRate: Double = 0,
-        htmlErrorFraction: Double = 0.25, seed: UInt64 = 1, hostility: Set<Hostility> = []
+        htmlErrorFraction: Double = 0.25, seed: UInt64 = 1, hostility: Set<Hostility> = [],
+        mediaLinkLifetime: Duration = .seconds(300), mediaBytes: Int = 48_000, media: MediaFault? = nil
     ) {
+        self.mediaLinkLifetime = mediaLinkLifetime
+        self.mediaBytes = max(0, mediaBytes)
+        self.media = media
         self.latency = latency
         self.rateLimit = rateLimit
         self.serverErrorRate = serverErrorRate
@@ -52,6 +64,20 @@ public struct SandboxFaults: Sendable, Hashable {
         /// page before (as when new recordings arrive while the pages are read); `meta` still
         /// counts plain pages, so the last recordings spill past the announced last page.
         case overlappingPages = "overlapping-pages"
+    }
+
+    /// A media request that goes wrong, on purpose.
+    public enum MediaFault: Sendable, Hashable {
+        /// `Content-Length` says the whole file, then the connection breaks halfway.
+        case truncated
+        /// 404 `NoSuchKey`, as when storage lost the object.
+        case missing
+        /// 403 `AccessDenied: Request has expired`, whatever the link says.
+        case expired
+        /// The first KiB, then a pause this long, then the rest.
+        case slow(Duration)
+        /// 500 from storage.
+        case serverError
     }
 
     /// `\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}`: what `escapesInText` puts in text.

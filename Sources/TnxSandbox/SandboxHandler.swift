@@ -165,12 +165,12 @@ final class Handler: Sendable {
                 if let index = s.recordings.removeValue(forKey: id) {
                     s.deletedIDs.append(id)
                     s.index?.remove(id)
-                    return .recording(status: 200, json: Self.json(id: id, index: index, hostile: hostile), rate, delay: delay, hostility: faults.hostility)
+                    return .recording(status: 200, json: Self.json(id: id, index: index, hostile: hostile, media: s.media), rate, delay: delay, hostility: faults.hostility)
                 }
                 return .notFound(id: id, rate, delay: delay, hostility: faults.hostility)
             case .retrieve(let id):
                 if let index = s.recordings[id] {
-                    return .recording(status: 200, json: Self.json(id: id, index: index, hostile: hostile), rate, delay: delay, hostility: [])
+                    return .recording(status: 200, json: Self.json(id: id, index: index, hostile: hostile, media: s.media), rate, delay: delay, hostility: [])
                 }
                 return .notFound(id: id, rate, delay: delay, hostility: faults.hostility)
             case .list(let query):
@@ -184,7 +184,7 @@ final class Handler: Sendable {
                         q.exact = []
                     }
                     let overlap = faults.hostility.contains(.overlappingPages)
-                    return .list(body: q.page(of: s.index!, hostile: hostile, overlap: overlap), rate, delay: delay)
+                    return .list(body: q.page(of: s.index!, hostile: hostile, overlap: overlap, media: s.media), rate, delay: delay)
                 }
             case .unknown:
                 return .pageNotFound
@@ -193,13 +193,13 @@ final class Handler: Sendable {
         return await Self.response(for: decision, authorization: authorization, channel: channel)
     }
 
-    static func json(id: String, index: Int, hostile: Bool) -> String {
+    static func json(id: String, index: Int, hostile: Bool, media: MediaLinks?) -> String {
         var recording = SandboxData.recording(id: id, index: index)
         if hostile {
             recording.from += SandboxFaults.hostileText
             recording.to = SandboxFaults.hostileText + recording.to
         }
-        return recording.json()
+        return recording.json(media: media)
     }
 
     static func response(for decision: Decision, authorization: String?, channel: any Channel) async -> Response {
