@@ -35,7 +35,7 @@ package indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// A whole number, from a number (integral) or a string of digits.
-    var integer: Int? {
+    package var integer: Int? {
         switch self {
         case .number(let text):
             if let i = Int(text) { return i }

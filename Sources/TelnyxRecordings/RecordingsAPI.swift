@@ -28,6 +28,12 @@ public protocol RecordingsAPI: Sendable {
 
     /// One recording, every field (`GET /recordings/{id}`).
     func retrieveRecording(_ id: RecordingID) async -> Result<Recording, RecordingsError>
+
+    /// The size of the media at a presigned link (`HEAD`, without the key).
+    func mediaSize(at url: String) async -> Result<Int, RecordingsError>
+
+    /// Downloads a presigned link into `path`, verified and on the disk (without the key).
+    func downloadMedia(from url: String, to path: String) async -> Result<MediaDownload, MediaDownloadError>
 }
 
 extension RecordingsAPI {
@@ -44,6 +50,14 @@ extension RecordingsAPI {
 
     public func retrieveRecording(_ id: RecordingID) async -> Result<Recording, RecordingsError> {
         .failure(Self.unsupported("read a recording"))
+    }
+
+    public func mediaSize(at url: String) async -> Result<Int, RecordingsError> {
+        .failure(Self.unsupported("download media"))
+    }
+
+    public func downloadMedia(from url: String, to path: String) async -> Result<MediaDownload, MediaDownloadError> {
+        .failure(.request(Self.unsupported("download media")))
     }
 
     private static func unsupported(_ what: String) -> RecordingsError {

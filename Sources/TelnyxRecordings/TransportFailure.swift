@@ -73,7 +73,7 @@ struct TransportFailure: Sendable {
         }
     }
 
-    private init(
+    init(
         _ kind: RecordingsError.Kind, maybeSent: Bool, retryable: Bool = true, _ summary: String, _ detail: String
     ) {
         self.kind = kind

@@ -76,6 +76,26 @@ public enum FileDescriptor {
         return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
     }
 
+    /// Opens `path` for writing, created with `mode` or emptied; never through a symbolic link
+    /// (`ELOOP` when it is one). The descriptor, or `errno`.
+    public static func createOrTruncate(_ path: String, mode: mode_t = 0o600) -> Result<Int32, SystemError> {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
+        return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
+    }
+
+    /// Renames `from` to `to` (replacing it, atomically); nil, or the error.
+    public static func rename(_ from: String, to: String) -> SystemError? {
+        Glibc.rename(from, to) == 0 ? nil : SystemError(errno)
+    }
+
+    /// `fsync` of a directory, so that a rename in it survives a power cut; nil, or the error.
+    public static func syncDirectory(_ directory: String) -> SystemError? {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return SystemError(errno) }
+        defer { _ = Glibc.close(fd) }
+        return sync(fd)
+    }
+
     public static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
     /// Removes the file `path` (not a directory); whether it is gone.

@@ -1,0 +1,233 @@
+import AsyncHTTPClient
+import Crypto
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+import TnxSystem
+
+/// What a media request got: the status and headers, and for an error a little of its body
+/// (storage explains itself in XML).
+struct MediaAnswer: Sendable {
+    var status: Int
+    var headers: HTTPHeaders
+    var errorBody: ByteBuffer
+
+    /// `Content-Length`, parsed totally (digits only, at most 15 of them).
+    var contentLength: Int? {
+        guard let text = headers.first(name: "content-length"), !text.isEmpty, text.utf8.count <= 15,
+            text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else { return nil }
+        return Int(text)
+    }
+
+    /// `AccessDenied: Request has expired`, from an S3-style XML error, printable only.
+    var storageMessage: String? {
+        let text = String(buffer: errorBody)
+        func element(_ name: String) -> String? {
+            guard let open = text.firstRange(of: "<\(name)>"), let close = text[open.upperBound...].firstRange(of: "</\(name)>") else { return nil }
+            let value = text[open.upperBound..<close.lowerBound].filter { $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 0x20 }
+            return value.isEmpty ? nil : String(value.prefix(200))
+        }
+        switch (element("Code"), element("Message")) {
+        case (let code?, let message?): return "\(code): \(message)"
+        case (let code?, nil): return code
+        case (nil, let message?): return message
+        default: return nil
+        }
+    }
+}
+
+/// The `.partial` file a download streams into. Chunks are hashed and written on NIO's thread
+/// pool, one at a time (the receiver waits for each before it reads the next: that is the
+/// backpressure that keeps memory flat), never on an event loop or the cooperative pool.
+final class MediaFileWriter: Sendable {
+    private struct State {
+        var fd: Int32
+        var bytes = 0
+        var hash = SHA256()
+        var failure: SystemError?
+    }
+    private let state: NIOLockedValueBox<State>
+
+    private init(fd: Int32) {
+        state = NIOLockedValueBox(State(fd: fd))
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Creates `path`, or empties it (a `.partial` left by an earlier attempt); never follows a
+    /// symbolic link. Blocking but short: one `open`.
+    static func create(_ path: String) -> Result<MediaFileWriter, SystemError> {
+        FileDescriptor.createOrTruncate(path).map(MediaFileWriter.init)
+    }
+
+    /// The first write that failed (disk full, I/O error).
+    var failure: SystemError? { state.withLockedValue { $0.failure } }
+
+    /// Hashes and writes `buffer` on the thread pool; the future fails when the write does.
+    func write(_ buffer: ByteBuffer, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { [self] in
+            try state.withLockedValue { s in
+                if let failure = s.failure { throw failure }
+                try buffer.withUnsafeReadableBytes { bytes in
+                    s.hash.update(bufferPointer: bytes)
+                    if let errno = FileDescriptor.writeAll(s.fd, bytes) {
+                        s.failure = SystemError(errno)
+                        throw SystemError(errno)
+                    }
+                }
+                s.bytes += buffer.readableBytes
+            }
+        }
+    }
+
+    /// The bytes written and their SHA-256 (hex).
+    func finish() -> (bytes: Int, sha256: String) {
+        state.withLockedValue { s in (s.bytes, MediaHash.hex(s.hash.finalize())) }
+    }
+
+    /// `fsync`, then close; the error, if any. On the thread pool.
+    func syncAndClose() async -> SystemError? {
+        let fd = state.withLockedValue { s -> Int32 in
+            defer { s.fd = -1 }
+            return s.fd
+        }
+        guard fd >= 0 else { return SystemError(9) }  // EBADF: closed already
+        do {
+            return try await NIOThreadPool.singleton.runIfActive {
+                defer { FileDescriptor.close(fd) }
+                return FileDescriptor.sync(fd)
+            }
+        } catch {
+            FileDescriptor.close(fd)
+            return SystemError(5)  // EIO: the pool is gone
+        }
+    }
+
+    func close() {
+        state.withLockedValue { s in
+            if s.fd >= 0 { FileDescriptor.close(s.fd) }
+            s.fd = -1
+        }
+    }
+}
+
+/// Receives one media response: a 200's body goes to the file (if any), an error's first 4 KiB
+/// are kept. A body silent for `idleTimeout` fails the request: the shared client has no read
+/// timeout of its own, and a whole-body deadline would cut off a big file on a slow line.
+final class MediaReceiver: HTTPClientResponseDelegate, Sendable {
+    typealias Response = MediaAnswer
+
+    private struct State {
+        var head: HTTPResponseHead?
+        var errorBody = ByteBuffer()
+        var lastProgress = NIODeadline.now()
+        var timedOut = false
+        var watchdog: RepeatedTask?
+    }
+    private let state = NIOLockedValueBox(State())
+    private let file: MediaFileWriter?
+    private let idleTimeout: TimeAmount
+
+    init(file: MediaFileWriter?, idleTimeout: Duration) {
+        self.file = file
+        self.idleTimeout = .nanoseconds(max(Int64(idleTimeout.nanosecondsClamped), 1_000_000))
+    }
+
+    /// Starts the idle watchdog of `task`.
+    func watch(_ task: HTTPClient.Task<MediaAnswer>) {
+        let every = TimeAmount.nanoseconds(max(idleTimeout.nanoseconds / 4, 10_000_000))
+        let watchdog = task.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { [self] repeated in
+            let idle = state.withLockedValue { s -> Bool in
+                guard NIODeadline.now() - s.lastProgress > idleTimeout else { return false }
+                s.timedOut = true
+                return true
+            }
+            if idle {
+                repeated.cancel()
+                task.fail(reason: HTTPClientError.readTimeout)
+            }
+        }
+        state.withLockedValue { $0.watchdog = watchdog }
+        task.futureResult.whenComplete { [self] _ in
+            state.withLockedValue { $0.watchdog?.cancel() }
+        }
+    }
+
+    var timedOut: Bool { state.withLockedValue { $0.timedOut } }
+
+    var partialAnswer: MediaAnswer? {
+        state.withLockedValue { s in s.head.map { MediaAnswer(status: Int($0.status.code), headers: $0.headers, errorBody: s.errorBody) } }
+    }
+
+    func didReceiveHead(task: HTTPClient.Task<MediaAnswer>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        state.withLockedValue {
+            $0.head = head
+            $0.lastProgress = .now()
+        }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<MediaAnswer>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        let isMedia = state.withLockedValue { s -> Bool in
+            s.lastProgress = .now()
+            guard s.head?.status == .ok else {
+                var part = buffer
+                if s.errorBody.readableBytes < 4096, let slice = part.readSlice(length: min(part.readableBytes, 4096 - s.errorBody.readableBytes)) {
+                    s.errorBody.writeImmutableBuffer(slice)
+                }
+                return false
+            }
+            return true
+        }
+        guard isMedia, let file else { return task.eventLoop.makeSucceededVoidFuture() }
+        return file.write(buffer, on: task.eventLoop)
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<MediaAnswer>) throws -> MediaAnswer {
+        guard let answer = partialAnswer else { throw HTTPClientError.remoteConnectionClosed }
+        return answer
+    }
+}
+
+/// SHA-256 of files, as a download records it.
+public enum MediaHash {
+    /// The size and SHA-256 of the file at `path`, read in 1 MiB pieces; blocking (call it off
+    /// the cooperative pool).
+    public static func file(_ path: String) -> Result<(bytes: Int, sha256: String), SystemError> {
+        let fd: Int32
+        switch FileDescriptor.openForReading(path) {
+        case .success(let opened): fd = opened
+        case .failure(let error): return .failure(error)
+        }
+        defer { FileDescriptor.close(fd) }
+        var hash = SHA256()
+        var total = 0
+        let size = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = FileDescriptor.read(fd, into: buffer, count: size)
+            if n < 0 { return .failure(SystemError(5)) }
+            if n == 0 { break }
+            hash.update(bufferPointer: UnsafeRawBufferPointer(start: buffer, count: n))
+            total += n
+        }
+        return .success((total, hex(hash.finalize())))
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
