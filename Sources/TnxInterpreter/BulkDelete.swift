@@ -7,6 +7,8 @@ extension Interpreter {
     enum BulkEvent: Sendable {
         case lines(IDSource.Batch)
         case finished(Outcome)
+        /// An id's way through the loop body's steps (`Pipeline`).
+        case piped(PipelineResult)
         /// Time to redraw the progress line (it counts down a pause while nothing happens).
         case tick
     }
@@ -24,7 +26,11 @@ extension Interpreter {
     ///
     /// With `snapshot`, `path` is a purge's snapshot file: each line's `id` is deleted (its ids
     /// are already distinct), and the summary names the query.
-    func bulkDelete(from path: String, snapshot: BulkSnapshot? = nil) async -> RunStatus {
+    ///
+    /// With a `pipeline` other than a plain delete, each id goes through its steps (download,
+    /// show, delete) in a task of its own, `concurrency` ids at a time, a dry-run too (it reads).
+    func bulkDelete(from path: String, snapshot: BulkSnapshot? = nil, pipeline: Pipeline? = nil) async -> RunStatus {
+        let piped = pipeline.flatMap { $0.isDeleteOnly ? nil : $0 }
         let source: IDSource
         switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
         case .success(let opened): source = opened
@@ -37,8 +43,20 @@ extension Interpreter {
         let concurrency = settings.concurrency
         let client = environment.client
 
+        // Also before a body that only downloads: the journal records what was saved (for
+        // --resume), and the base URL must answer like the API.
         if !dryRun, let refused = await prepareToDelete() { return refused }
+        if !dryRun, let piped {
+            // Every directory exists (mode 0700) before the first id starts.
+            for directory in piped.directories {
+                if let problem = Directories.create(directory) {
+                    reporter.error("\(problem); nothing was downloaded or deleted")
+                    return .failures
+                }
+            }
+        }
         var done: IDSet?
+        var earlier: [String: JournaledDownload] = [:]
         if settings.resume {
             // A dry-run reads the journal too: it shows what the real --resume would skip.
             guard environment.journal != nil else {
@@ -47,12 +65,15 @@ extension Interpreter {
             }
             guard let set = await loadResumeSet() else { return .usage }
             done = set.done
+            if piped?.downloads == true { earlier = set.downloads }
         }
 
         let showProgress = !environment.quiet && format == .text && environment.stderr.isTerminal
         let total = !showProgress ? nil : snapshot != nil ? snapshot?.count : !source.isStream ? await Self.countLines(path) : nil
+        var report = BulkReport(source: snapshot?.name ?? source.name, dryRun: dryRun)
+        if piped?.downloads == true { report.downloads = DownloadTotals() }
         bulk = BulkState(
-            report: BulkReport(source: snapshot?.name ?? source.name, dryRun: dryRun), dryRun: dryRun, format: format,
+            report: report, dryRun: dryRun, format: format,
             progress: Progress(
                 sink: showProgress ? environment.stderr : nil, sharesTerminalWithOutput: environment.stdout.isTerminal, total: total),
             activity: client.activity)
@@ -60,10 +81,18 @@ extension Interpreter {
         // A dry-run's lines are written straight from their parts (see `DryRunLines`), except
         // under a progress line, which is redrawn around each.
         var dryRunLines: DryRunLines? =
-            !dryRun ? nil
+            !dryRun || piped != nil ? nil
             : format == .json ? .json(source: source.name)
             : showProgress ? nil : .text(label: reporter.wouldDeleteLabel)
         let started = ContinuousClock.now
+        let runner = piped.map { pipeline in
+            PipelineRunner(pipeline: pipeline, client: client, dryRun: dryRun, earlier: earlier) { outcome in
+                await self.journalStep(outcome)
+            }
+        }
+        // A dry-run of a plain delete sends nothing, so it takes ids as fast as it reads them;
+        // a pipeline reads (the recording, the media's size) even in a dry-run.
+        let sends = !dryRun || runner != nil
 
         await withTaskGroup(of: BulkEvent.self) { group in
             var inFlight = 0
@@ -75,7 +104,7 @@ extension Interpreter {
             var ticking = false
             // A real run reads little ahead of what it sends: what is read when it stops still
             // gets an outcome (skipped), and should be few.
-            let batch = dryRun ? 4096 : max(256, concurrency * 4)
+            let batch = !sends ? 4096 : max(256, concurrency * 4)
             func stop(interrupted: Bool = false) {
                 if interrupted { markBulk(interrupted: true) }
                 if !stopping { source.stop() }
@@ -83,7 +112,7 @@ extension Interpreter {
             }
             while true {
                 if Task.isCancelled, !stopping { stop(interrupted: true) }
-                taking: while !stopping, next < pending.count, dryRun || inFlight < concurrency {
+                taking: while !stopping, next < pending.count, !sends || inFlight < concurrency {
                     if Task.isCancelled { break taking }
                     let line = pending[next]
                     next += 1
@@ -104,7 +133,7 @@ extension Interpreter {
                         if !record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: "done in an earlier run (journal)")) { stop() }
                         continue
                     }
-                    if dryRun {
+                    if dryRun, runner == nil {
                         // No I/O and no hop off the actor: a million-id dry-run stays fast.
                         let request = client.preparedRequest(for: id)
                         if dryRunLines != nil {
@@ -114,15 +143,19 @@ extension Interpreter {
                         }
                         continue
                     }
-                    guard mayDeleteUnconfirmed() else {
+                    guard dryRun || !(piped?.deletes ?? true) || mayDeleteUnconfirmed() else {
                         _ = record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: Self.unconfirmedMessage))
                         markBulk(failure: Self.unconfirmedMessage, status: .usage)
                         stop()
                         break taking
                     }
                     let sentFrom = origin
-                    group.addTask {
-                        .finished(Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: sentFrom))
+                    if let runner {
+                        group.addTask { .piped(await runner.run(id, origin: sentFrom)) }
+                    } else {
+                        group.addTask {
+                            .finished(Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: sentFrom))
+                        }
                     }
                     inFlight += 1
                 }
@@ -149,6 +182,14 @@ extension Interpreter {
                 case .finished(let outcome):
                     inFlight -= 1
                     if !record(outcome) { stop() }
+                case .piped(let result):
+                    inFlight -= 1
+                    for recording in result.shown { show(recording) }
+                    if let reason = result.stopRun, bulk?.report.stoppedBecause == nil {
+                        markBulk(failure: reason)
+                        stop()
+                    }
+                    if !record(result.outcome) { stop() }
                 case .lines(.lines(let lines)):
                     reading = false
                     // Lines that arrive once the run is stopping are read all the same: they
@@ -190,9 +231,39 @@ extension Interpreter {
         }
         reporter.summary(
             run.report.summary, source: run.report.source, dryRun: dryRun, interrupted: run.report.interrupted,
-            seconds: run.report.seconds, format: format, resumeAdvice: environment.resumeAdvice)
+            seconds: run.report.seconds, format: format, resumeAdvice: environment.resumeAdvice, downloads: run.report.downloads)
         last = .bulk(run.report)
         return run.status
+    }
+
+    /// Appends a pipeline's step line (`downloaded`, before a delete) to the journal; false when
+    /// it could not be written (then the id is not deleted, and the run stops).
+    func journalStep(_ outcome: Outcome) -> Bool {
+        guard let journal = environment.journal else { return true }
+        do throws(JournalError) {
+            try journal.record(outcome)
+            rememberForResume(outcome)
+            return true
+        } catch {
+            if !journalFailureReported { reporter.error(error.description) }
+            journalFailureReported = true
+            markBulk(failure: "the journal could not be written, so nothing more is sent")
+            return false
+        }
+    }
+
+    /// Prints a recording fetched by a `show recording $id` step.
+    func show(_ recording: Recording) {
+        bulk?.progress.beforeOutput()
+        switch settings.output {
+        case .json:
+            var w = JSONObjectWriter()
+            w.object("recording") { RecordingJSON.write(recording, to: &$0) }
+            reporter.info(w.finish())
+        case .text:
+            reporter.info(Self.table(RecordingJSON.rows(recording)) + "\n")
+        }
+        bulk?.progress.afterOutput()
     }
 
     /// Records one outcome of the bulk run in progress; returns false when the run must stop
@@ -259,6 +330,7 @@ struct BulkState {
             keepGoing = false
         }
         report.summary.add(outcome.kind)
+        if let download = outcome.download { report.downloads?.add(download) }
         if outcome.kind == .failed || outcome.kind == .invalid, report.problems.count < BulkReport.keptProblems {
             report.problems.append(outcome)
         }

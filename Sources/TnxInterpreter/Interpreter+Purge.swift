@@ -65,15 +65,20 @@ extension Interpreter {
         }
     }
 
-    /// The foreach over `query`.
-    func purge(_ query: Query) async -> RunStatus {
+    /// The foreach over `query`, whose body is `pipeline`.
+    ///
+    /// A body that downloads or shows goes the same way (snapshot, then each id through its
+    /// steps), without the question when it deletes nothing; its dry-run reads each recording
+    /// and its media's size, from a snapshot that is removed at the end.
+    func purge(_ query: Query, pipeline: Pipeline = Pipeline(steps: [.delete], format: .mp3)) async -> RunStatus {
         let plan = QueryPlan(query, now: QueryPlan.now())
-        if settings.dryRun { return await dryRunPurge(plan) }
+        let dryRun = settings.dryRun
+        if dryRun, pipeline.isDeleteOnly { return await dryRunPurge(plan) }
         if settings.resume, environment.journal == nil {
             reporter.error("resume skips what the journal says is done, but tnx runs with --no-journal; run without it")
             return .usage
         }
-        if let refused = await prepareToDelete() { return refused }
+        if !dryRun, pipeline.deletes, let refused = await prepareToDelete() { return refused }
         let requestsBefore = environment.client.activity?.requestsSent
 
         // 1. The snapshot.
@@ -110,19 +115,21 @@ extension Interpreter {
             reporter.error(failure + "; nothing was deleted")
             return .failures
         }
+        // A dry-run keeps nothing: its snapshot goes once the run has read it.
+        defer { if dryRun { FileDescriptor.remove(snapshot.path) } }
         let requestsAfterSnapshot = environment.client.activity?.requestsSent
         guard totals.count > 0 else {
             FileDescriptor.remove(snapshot.path)
-            reportSnapshot(plan, totals, path: nil)
+            reportSnapshot(plan, totals, path: nil, dryRun: dryRun)
             return .success
         }
-        reportSnapshot(plan, totals, path: snapshot.path)
+        reportSnapshot(plan, totals, path: dryRun ? nil : snapshot.path, dryRun: dryRun)
 
         // 2. The gate, now that it knows exactly what would go. With confirm on it always asks:
         // a yes given to anything else (an earlier question of the same entry) does not cover
         // a match set nobody has seen.
         let allowanceBefore = unconfirmedDeletesLeft
-        if settings.confirm {
+        if settings.confirm, pipeline.deletes, !dryRun {
             guard let ask = environment.askConfirmation else {
                 // The gate before the run refuses scripts that purge by query without --yes.
                 reporter.error(Self.unconfirmedMessage)
@@ -139,9 +146,11 @@ extension Interpreter {
 
         // 3. Exactly the snapshot, with the bulk engine.
         last = .nothing
-        var status = await bulkDelete(from: snapshot.path, snapshot: BulkSnapshot(name: plan.description, count: totals.count))
+        var status = await bulkDelete(
+            from: snapshot.path, snapshot: BulkSnapshot(name: plan.description, count: totals.count), pipeline: pipeline)
         // The yes was for this match set only.
         if settings.confirm { unconfirmedDeletesLeft = allowanceBefore }
+        guard pipeline.deletes, !dryRun else { return status }
         guard status != .interrupted, status != .unauthorized, !Task.isCancelled else { return status }
         guard let report = last.bulkReport else { return status }  // it did not start (reported)
         let deleted = report.summary[.deleted]
@@ -157,7 +166,7 @@ extension Interpreter {
             if let requestsBefore, let requestsAfterSnapshot, let requestsAfterDeletes, let end = environment.client.activity?.requestsSent {
                 requests = (requestsAfterSnapshot - requestsBefore, requestsAfterDeletes - requestsAfterSnapshot, end - requestsAfterDeletes)
             }
-            reportAfterPurge(plan, left: left, deleted: deleted, requests: requests)
+            reportAfterPurge(plan, left: left, deleted: deleted, requests: requests, reads: !pipeline.isDeleteOnly)
         }
         return status
     }
@@ -350,7 +359,9 @@ extension Interpreter {
     }
 
     /// `after the purge: 0 recordings match …` and the requests the purge took.
-    private func reportAfterPurge(_ plan: QueryPlan, left: Int, deleted: Int, requests: (list: Int, delete: Int, count: Int)?) {
+    /// With `reads`, the body's steps also read each recording (a download, a show): their
+    /// requests count with the deletes.
+    private func reportAfterPurge(_ plan: QueryPlan, left: Int, deleted: Int, requests: (list: Int, delete: Int, count: Int)?, reads: Bool = false) {
         let perDeleted = requests.flatMap { r in deleted > 0 ? Double(r.list + r.delete + r.count) / Double(deleted) : nil }
         switch settings.output {
         case .json:
@@ -360,7 +371,7 @@ extension Interpreter {
             if let requests {
                 a.object("requests") { r in
                     r.field("list", requests.list)
-                    r.field("delete", requests.delete)
+                    r.field(reads ? "steps" : "delete", requests.delete)
                     r.field("count", requests.count)
                     r.field("total", requests.list + requests.delete + requests.count)
                 }
@@ -376,7 +387,7 @@ extension Interpreter {
                 : "after the purge: \(Reporter.grouped(left)) still \(left == 1 ? "matches" : "match") (new recordings, or ones not deleted above); run it again to delete them"
             if let requests {
                 let total = requests.list + requests.delete + requests.count
-                text += "\nrequests: \(requests.list) list + \(Reporter.grouped(requests.delete)) delete + \(requests.count) count = \(Reporter.grouped(total))"
+                text += "\nrequests: \(requests.list) list + \(Reporter.grouped(requests.delete)) \(reads ? "read and delete" : "delete") + \(requests.count) count = \(Reporter.grouped(total))"
                 if let perDeleted { text += " (\(String(format3: perDeleted)) per recording deleted)" }
             }
             reporter.info(text)

@@ -230,6 +230,7 @@ public actor Interpreter {
     static func keyword(of statement: Statement) -> String {
         switch statement.kind {
         case .delete: "delete"
+        case .download: "download"
         case .foreach: "foreach"
         case .show, .showRecording: "show"
         case .count: "count"
@@ -249,8 +250,15 @@ public actor Interpreter {
                 return Flow(status: .usage)
             }
             return Flow(status: await deleteOne(id))
+        case .download(let target, let directory):
+            guard case .literal(let text) = target.kind, let id = try? RecordingID(text), case .literal(let path) = directory.kind else {
+                reporter.error("\(target.location): cannot download this value")  // the planner prevents it
+                return Flow(status: .usage)
+            }
+            return Flow(status: await downloadOne(id, into: context.resolve(path)))
         case .foreach(_, _, .query(let query), _):
-            return Flow(status: await purge(query))  // the planner holds the body to `delete $id`
+            // The planner holds the body to steps on the id.
+            return Flow(status: await purge(query, pipeline: Pipeline(statement, context: context, format: settings.format)))
         case .foreach(let variable, _, .file(let source), let body):
             let path: String
             switch source.kind {
@@ -258,7 +266,7 @@ public actor Interpreter {
             case .variable(let name): path = context.resolve(bindings[name] ?? "")
             }
             if Planner.isIDLoop(statement) {
-                return Flow(status: await bulkDelete(from: path))
+                return Flow(status: await bulkDelete(from: path, pipeline: Pipeline(statement, context: context, format: settings.format)))
             }
             return await forEachFile(in: path, variable: variable, body: body, bindings: bindings, context: context)
         case .show(.settings):
@@ -340,17 +348,26 @@ public actor Interpreter {
         do throws(JournalError) {
             try journal.record(outcome)
             // A later `resume` in the same session knows what this one did.
-            switch outcome.kind {
-            case .deleted, .notFound: resumeSet?.done.insert(outcome.id)
-            case .failed: resumeSet?.done.remove(outcome.id)
-            default: break
-            }
+            rememberForResume(outcome)
             return nil
         } catch {
             // Said once: every outcome after it fails the same way.
             if !journalFailureReported { reporter.error(error.description) }
             journalFailureReported = true
             return .failures
+        }
+    }
+
+    /// Keeps what a later `resume` of this session must know of a journaled outcome (the
+    /// journal is read once a session).
+    func rememberForResume(_ outcome: Outcome) {
+        switch outcome.kind {
+        case .deleted, .notFound: resumeSet?.done.insert(outcome.id)
+        case .failed: resumeSet?.done.remove(outcome.id)
+        default: break
+        }
+        if let d = outcome.download, !d.dryRun, let sha = d.sha256 {
+            resumeSet?.downloads[outcome.id] = JournaledDownload(file: d.file, bytes: d.bytes, sha256: sha)
         }
     }
 

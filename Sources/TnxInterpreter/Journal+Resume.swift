@@ -5,6 +5,9 @@ import TnxSystem
 struct ResumeSet {
     /// Ids whose latest outcome at the base URL is `deleted` or `not_found`.
     var done = IDSet()
+    /// The latest verified download journaled for each id (a `download` object with file, size
+    /// and SHA-256): a file still like that is not downloaded again.
+    var downloads: [String: JournaledDownload] = [:]
     /// Lines that are not one whole JSON object with a string `id` and `outcome` (a line torn
     /// by a crash, an edit by hand): ignored.
     var unreadableLines = 0
@@ -54,6 +57,11 @@ extension Journal {
                 guard json["base_url"]?.string == baseURL else {
                     result.otherBaseURLLines += 1
                     continue
+                }
+                if let d = json["download"], let file = d["file"]?.string, let bytes = d["bytes"]?.integer, bytes >= 0,
+                    let sha = d["sha256"]?.string, sha.utf8.count == 64
+                {
+                    result.downloads[id] = JournaledDownload(file: file, bytes: bytes, sha256: sha)
                 }
                 switch outcome {
                 case OutcomeKind.deleted.rawValue, OutcomeKind.notFound.rawValue: result.done.insert(id)

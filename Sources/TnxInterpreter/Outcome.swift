@@ -9,6 +9,25 @@ public enum OutcomeKind: String, Sendable, Hashable, CaseIterable {
     case duplicate
     case skipped
     case wouldDelete = "would_delete"
+    /// A loop body without `delete`: the recording's media and metadata were saved, verified.
+    case downloaded
+    /// Dry-run of such a body: what would be downloaded.
+    case wouldDownload = "would_download"
+    /// A loop body of `show recording` steps only: the recording was shown.
+    case shown
+}
+
+/// What a `download` step did for one id (or, in a dry-run, would do).
+public struct DownloadRecord: Sendable, Hashable {
+    /// The media file: `DIR/ID.mp3`.
+    public var file: String
+    public var bytes: Int
+    /// SHA-256 of the file (64 hex digits); nil in a dry-run.
+    public var sha256: String?
+    /// The file was already complete (same size and hash as journaled): not downloaded again.
+    public var reused = false
+    /// A dry-run: nothing was written.
+    public var dryRun = false
 }
 
 /// One id's outcome with everything the reporter, the journal and `show last` need.
@@ -26,6 +45,10 @@ public struct Outcome: Sendable {
     /// Dry-run: the request that would have been sent.
     public var request: PreparedRequest?
     public var attempts: Int
+    /// The download step of a loop body, when it ran (or would run).
+    public var download: DownloadRecord?
+    /// The step of a loop body that failed: `download`, `show` or `delete`.
+    public var step: String?
 
     public init(
         kind: OutcomeKind, id: String, origin: String? = nil, httpStatus: Int? = nil, message: String? = nil,
@@ -91,6 +114,9 @@ extension OutcomeKind {
         case .duplicate: 4
         case .skipped: 5
         case .wouldDelete: 6
+        case .downloaded: 7
+        case .wouldDownload: 8
+        case .shown: 9
         }
     }
 }

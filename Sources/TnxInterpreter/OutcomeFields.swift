@@ -25,6 +25,15 @@ enum OutcomeFields {
             w.field("error_detail", first.detail)
         }
         if o.attempts > 1 { w.field("attempts", o.attempts) }
+        w.field("step", o.step)
+        if let d = o.download {
+            w.object("download") { f in
+                f.field("file", d.file)
+                f.field("bytes", d.bytes)
+                f.field("sha256", d.sha256)
+                if d.reused { f.field("reused", true) }
+            }
+        }
         if includeRequest, let request = o.request {
             w.object("request") { r in
                 r.field("method", request.method)

@@ -35,12 +35,32 @@ struct Planner {
         return planner.diagnostics
     }
 
-    /// True when `statement` is a `foreach` that the bulk engine runs: `foreach v in S delete $v`.
+    /// True when `statement` is a `foreach` that the bulk engine runs: its body is steps on its
+    /// variable (`download $v to DIR`, `show recording $v`, `delete $v`), and nothing else.
     static func isIDLoop(_ statement: Statement) -> Bool {
+        guard case .foreach(let variable, _, _, let body) = statement.kind, !body.isEmpty else { return false }
+        return body.allSatisfy { isStep($0, on: variable) }
+    }
+
+    /// `foreach v in S delete $v`: the bulk engine's plain delete.
+    static func isDeleteOnly(_ statement: Statement) -> Bool {
         guard case .foreach(let variable, _, _, let body) = statement.kind, body.count == 1,
             case .delete(let target) = body[0].kind, target.kind == .variable(variable)
         else { return false }
         return true
+    }
+
+    /// An id loop whose body deletes.
+    static func loopDeletes(_ statement: Statement) -> Bool {
+        guard isIDLoop(statement), case .foreach(_, _, _, let body) = statement.kind else { return false }
+        return body.contains { if case .delete = $0.kind { true } else { false } }
+    }
+
+    static func isStep(_ statement: Statement, on variable: String) -> Bool {
+        switch statement.kind {
+        case .delete(let target), .download(let target, _), .showRecording(let target): target.kind == .variable(variable)
+        default: false
+        }
     }
 
     private mutating func check(_ statements: [Statement], fileVariables: Set<String>) {
@@ -66,6 +86,24 @@ struct Planner {
                         at: target)
                 }
             }
+        case .download(let target, let directory):
+            checkDirectory(directory)
+            switch target.kind {
+            case .literal(let text):
+                checkID(text, at: target)
+            case .variable(let name):
+                if fileVariables.contains(name) {
+                    report(
+                        .fileVariableDeleted,
+                        "'$\(name)' holds the names of id files, not recording ids; download the ids inside them with 'foreach id in $\(name) download $id to DIR'",
+                        at: target)
+                } else {
+                    report(
+                        .deleteOutsideLoopBody,
+                        "'download $\(name)' must be a step of the body of the foreach that reads '\(name)': foreach \(name) in FILE { download $\(name) to DIR; delete $\(name) }",
+                        at: target)
+                }
+            }
         case .foreach(let variable, let variableLocation, .query(let query), let body):
             check(query)
             for condition in query.conditions {
@@ -84,27 +122,33 @@ struct Planner {
                     "'recordings' here is a query, every recording of the account, but a file named recordings is in \(context.directory): write \"recordings\" (quoted) to read the ids in the file, or add 'where …' to the query",
                     at: query.location, length: Language.queryWord.utf8.count)
             }
-            guard !Self.isIDLoop(statement) else { return }
+            guard !Self.isIDLoop(statement) else {
+                checkSteps(body)
+                return
+            }
+            let other = body.first { !Self.isStep($0, on: variable) }
             report(
                 .queryLoopBody,
-                "a foreach over a query gives recording ids to delete: its body must be just 'delete $\(variable)'; to look at them first, use 'list' (or set dry-run on)",
-                at: body.first?.location ?? variableLocation, length: 1)
+                "the body of a foreach over a query is steps on $\(variable): download $\(variable) to DIR, show recording $\(variable), delete $\(variable); move other statements out of the loop (to look first, use 'list', or set dry-run on)",
+                at: other?.location ?? variableLocation, length: 1)
         case .foreach(let variable, let variableLocation, .file(let source), let body):
             checkSource(source, fileVariables: fileVariables)
-            if Self.isIDLoop(statement) { return }
+            if Self.isIDLoop(statement) {
+                checkSteps(body)
+                return
+            }
             if Self.usesAsSource(variable, body) {
                 var inner = fileVariables
                 inner.insert(variable)
                 check(body, fileVariables: inner)
                 return
             }
-            if Self.shows(variable, body) {
-                // `show recording $id`: reported below, where it stands.
-            } else if Self.deletes(variable, body) {
+            if Self.shows(variable, body) || Self.deletes(variable, body) {
+                let other = body.first { !Self.isStep($0, on: variable) }
                 report(
                     .loopBodyNotDelete,
-                    "the body of a foreach over recording ids must be just 'delete $\(variable)' (each id is deleted once, concurrently); move other statements out of the loop",
-                    at: body.first?.location ?? variableLocation, length: 1)
+                    "the body of a foreach over recording ids is steps on $\(variable), run for each id concurrently: download $\(variable) to DIR, show recording $\(variable), delete $\(variable); move other statements out of the loop",
+                    at: other?.location ?? body.first?.location ?? variableLocation, length: 1)
             } else {
                 report(
                     .unusedLoopVariable,
@@ -148,6 +192,41 @@ struct Planner {
             }
         case .show, .set, .help, .exit:
             break
+        }
+    }
+
+    /// The steps of an id loop: `delete` last and once; download directories usable.
+    private mutating func checkSteps(_ body: [Statement]) {
+        for (index, step) in body.enumerated() {
+            switch step.kind {
+            case .delete where index != body.count - 1:
+                report(
+                    .deleteNotLast,
+                    "'delete' must be the last step of the loop body: nothing can run on a recording once it is deleted",
+                    at: step.location, length: 6)
+            case .download(_, let directory):
+                checkDirectory(directory)
+            default:
+                break
+            }
+        }
+    }
+
+    /// A download's directory: written out, and a directory if it exists.
+    private mutating func checkDirectory(_ directory: Expr) {
+        switch directory.kind {
+        case .variable(let name):
+            report(.downloadDirectory, "the directory of a download is written out, not a variable ('$\(name)'): download $id to archive/", at: directory)
+        case .literal(let text):
+            if text.isEmpty {
+                report(.downloadDirectory, "the directory of a download is empty; write a path: download $id to archive/", at: directory)
+                return
+            }
+            switch FileKind.of(context.resolve(text)) {
+            case .missing, .directory: break
+            case .regular, .stream:
+                report(.downloadDirectory, "'\(context.resolve(text))' exists and is not a directory; download into a directory", at: directory)
+            }
         }
     }
 
@@ -247,7 +326,7 @@ struct Planner {
     private static func deletes(_ variable: String, _ body: [Statement]) -> Bool {
         body.contains { statement in
             switch statement.kind {
-            case .delete(let target): return target.kind == .variable(variable)
+            case .delete(let target), .download(let target, _): return target.kind == .variable(variable)
             case .foreach(_, _, _, let inner): return deletes(variable, inner)
             default: return false
             }

@@ -31,9 +31,15 @@ struct Reporter {
     /// One outcome as a line of text. Everything in it that came from outside — the id as
     /// read, the file name, the API's words, the recording's numbers — is sanitised.
     func text(_ o: Outcome) -> String {
-        let label = o.kind == .wouldDelete ? "would delete" : o.kind.rawValue
+        let label = o.kind == .wouldDelete ? "would delete" : o.kind == .wouldDownload ? "would download" : o.kind.rawValue
         var line = styleOut.paint(label.padding(12), Self.colour(of: o.kind)) + " "
         switch o.kind {
+        case .wouldDelete where o.download != nil, .wouldDownload:
+            line += Self.safe(o.id)
+            if let d = o.download {
+                line += "  \(Self.grouped(d.bytes)) bytes to \(Self.safe(d.file))" + (o.kind == .wouldDelete ? ", then delete" : "")
+            }
+            return line
         case .wouldDelete:
             // A match of a query shows what it is; an id from a file, the request.
             if let r = o.recording { return line + Self.line(r) }
@@ -54,6 +60,10 @@ struct Reporter {
             if let started = r.recordingStartedAt { facts.append(Self.safe(String(started.prefix(10)))) }
             if !facts.isEmpty { line += "  " + facts.joined(separator: ", ") }
         }
+        if let d = o.download, o.kind == .deleted || o.kind == .downloaded {
+            line += "  " + (o.kind == .deleted ? "copy " : "") + "\(Self.safe(d.file)) (\(Self.grouped(d.bytes)) bytes, sha256 \(d.sha256.map { String($0.prefix(12)) } ?? "?")…\(d.reused ? ", already there" : ""))"
+        }
+        if let step = o.step, o.kind == .failed || o.kind == .notFound { line += "  [\(step)]" }
         if o.kind != .wouldDelete, let message = o.message { line += "  " + Self.safe(message) }
         return line
     }
@@ -78,7 +88,7 @@ struct Reporter {
     /// stderr, so stdout holds results only.
     func summary(
         _ s: Summary, source: String, dryRun: Bool, interrupted: Bool, seconds: Double, format: OutputFormat,
-        resumeAdvice: String = "run again with --resume to go on"
+        resumeAdvice: String = "run again with --resume to go on", downloads: DownloadTotals? = nil
     ) {
         switch format {
         case .json:
@@ -89,13 +99,32 @@ struct Reporter {
             counts.field("dry_run", dryRun)
             counts.field("interrupted", interrupted)
             counts.field("seconds", json: String(Double(Int(seconds * 1000)) / 1000))
+            if let d = downloads {
+                counts.object("downloads") { o in
+                    o.field("files", d.files)
+                    o.field("bytes", d.bytes)
+                    o.field("already_there", d.reused)
+                    o.field("would_download_bytes", d.wouldBytes)
+                    if seconds > 0 { o.field("bytes_per_second", Int(Double(d.bytes) / seconds)) }
+                }
+            }
             var w = JSONObjectWriter()
             w.field("summary", json: counts.finish())
             stdout.write(w.finish() + "\n")
         case .text:
             var parts = ["read \(Self.grouped(s.read))"]
             for kind in OutcomeKind.allCases where s[kind] > 0 {
-                parts.append("\(kind == .wouldDelete ? "would delete" : kind.rawValue) \(Self.grouped(s[kind]))")
+                parts.append("\(kind == .wouldDelete ? "would delete" : kind == .wouldDownload ? "would download" : kind.rawValue) \(Self.grouped(s[kind]))")
+            }
+            if let d = downloads {
+                if dryRun {
+                    parts.append("\(Self.bytes(d.wouldBytes)) would be downloaded")
+                } else {
+                    var files = "saved \(Self.grouped(d.files)) file\(d.files == 1 ? "" : "s"), \(Self.bytes(d.bytes))"
+                    if seconds > 0, d.bytes > 0 { files += " (\(Self.bytes(Int(Double(d.bytes) / seconds)))/s)" }
+                    if d.reused > 0 { files += ", \(Self.grouped(d.reused)) already there" }
+                    parts.append(files)
+                }
             }
             var line = styleOut.paint("summary", .bold) + " \(Self.safe(source)): " + parts.joined(separator: " · ")
             line += " in " + String(format1: seconds) + " s"
@@ -104,7 +133,7 @@ struct Reporter {
             if dryRun {
                 let n = s[.wouldDelete]
                 line += "\n" + styleOut.paint("dry-run", .cyan)
-                    + ": nothing was deleted; \(Self.grouped(n)) \(n == 1 ? "recording" : "recordings") would be deleted"
+                    + ": nothing was deleted\(downloads == nil ? "" : " or downloaded"); \(Self.grouped(n)) \(n == 1 ? "recording" : "recordings") would be deleted"
             }
             stdout.write(line + "\n")
         }
@@ -149,12 +178,23 @@ struct Reporter {
         case .deleted: .green
         case .failed: .red
         case .invalid: .yellow
-        case .wouldDelete: .cyan
+        case .wouldDelete, .wouldDownload: .cyan
+        case .downloaded: .green
+        case .shown: .dim
         case .notFound, .duplicate, .skipped: .dim
         }
     }
 
     /// `12,345`
+    /// `48 KB`, `5.2 MB`, `1.3 GB` (powers of 1000, as disks are sold), or `512 bytes`.
+    static func bytes(_ n: Int) -> String {
+        let units = [(1_000_000_000_000, "TB"), (1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")]
+        for (size, name) in units where n >= size {
+            return String(format1: Double(n) / Double(size)) + " " + name
+        }
+        return "\(n) byte\(n == 1 ? "" : "s")"
+    }
+
     static func grouped(_ n: Int) -> String {
         let digits = String(n.magnitude)
         var out = ""

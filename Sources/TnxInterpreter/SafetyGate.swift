@@ -28,6 +28,9 @@ extension Interpreter {
         /// Some statement reads the API (`count`, `list`, `show recording`, a query), which
         /// needs the key even in a dry-run.
         var reads = false
+        /// Some statement or loop step downloads; some loop downloads before it deletes.
+        var downloads = false
+        var copiesBeforeDeleting = false
 
         var needsConfirmation: Bool { count > 1 || !uncounted.isEmpty }
 
@@ -52,7 +55,7 @@ extension Interpreter {
             await self.countDeletable(path, resume: resume)
         }
         if estimate.mayDelete || estimate.reads, !environment.connection().hasAPIKey {
-            if !estimate.mayDelete { reporter.error("a query reads the recordings from the API, which needs an API key, also in a dry-run; " + environment.noKeyAdvice) } else { reporter.error(environment.noKeyAdvice) }
+            if !estimate.mayDelete { reporter.error("reading recordings from the API (a query, show recording, download) needs an API key, also in a dry-run; " + environment.noKeyAdvice) } else { reporter.error(environment.noKeyAdvice) }
             return .unauthorized
         }
         if !nested { unconfirmedDeletesLeft = 1 }
@@ -120,16 +123,20 @@ extension Interpreter {
                 } else {
                     estimate.count += 1
                 }
-            case .foreach(_, _, .query(let query), _):
+            case .foreach(_, _, .query(let query), let body):
                 estimate.reads = true
-                guard !settings.dryRun else { continue }
+                noteDownloads(statement, body, into: &estimate)
+                // A body that only downloads or shows deletes nothing.
+                guard !settings.dryRun, Planner.loopDeletes(statement) else { continue }
                 estimate.mayDelete = true
                 estimate.bulkDeletes += 1
                 guard settings.confirm, insideFileLoop || !asksAfterQueries else { continue }
                 estimate.uncounted.append("every recording matching the query at \(query.location)")
             case .foreach(_, _, .file(let source), let body):
                 if Planner.isIDLoop(statement) {
-                    guard !settings.dryRun else { continue }
+                    if !Planner.isDeleteOnly(statement) { estimate.reads = true }
+                    noteDownloads(statement, body, into: &estimate)
+                    guard !settings.dryRun, Planner.loopDeletes(statement) else { continue }
                     estimate.mayDelete = true
                     estimate.bulkDeletes += 1
                     guard settings.confirm else { continue }
@@ -154,11 +161,20 @@ extension Interpreter {
                 return
             case .count, .list, .showRecording:
                 estimate.reads = true
+            case .download:
+                estimate.reads = true
+                estimate.downloads = true
             case .show, .help, .run:
                 // `run FILE` (shell only) counts its file when it runs, before anything in it.
                 break
             }
         }
+    }
+
+    private static func noteDownloads(_ loop: Statement, _ body: [Statement], into estimate: inout DeleteEstimate) {
+        guard Planner.isIDLoop(loop), body.contains(where: { if case .download = $0.kind { true } else { false } }) else { return }
+        estimate.downloads = true
+        if Planner.loopDeletes(loop) { estimate.copiesBeforeDeleting = true }
     }
 
     /// Valid, distinct ids in the regular file `path` that `--resume` would not skip; nil for
@@ -262,12 +278,16 @@ extension Interpreter {
     }
 
     private static func describe(_ e: DeleteEstimate, settings: Settings) -> String {
-        guard e.mayDelete else { return settings.dryRunLocked ? "dry-run: deletes nothing" : "deletes nothing" }
+        guard e.mayDelete else {
+            let what = e.downloads ? "downloads; deletes nothing" : "deletes nothing"
+            return settings.dryRunLocked ? "dry-run: \(what)" : what
+        }
         var parts: [String] = []
         if e.deleteStatements > 0 { parts.append("\(e.deleteStatements) delete statement\(e.deleteStatements == 1 ? "" : "s")") }
         if e.bulkDeletes > 0 { parts.append("\(e.bulkDeletes) bulk delete\(e.bulkDeletes == 1 ? "" : "s")") }
         var text = parts.joined(separator: " and ")
         if e.count > 0 || !e.uncounted.isEmpty { text += " of " + e.phrase }
+        if e.copiesBeforeDeleting { text += ", each only once its downloaded copy is verified" }
         text += e.needsConfirmation ? "; needs --yes to run" : "; runs without confirmation"
         return text
     }

@@ -17,6 +17,8 @@ public struct Settings: Sendable, Hashable {
 
     /// Skip ids the journal says are done (`--resume`, `set resume on`).
     public var resume = false
+    /// Which media file `download` saves.
+    public var format: MediaFormat = .mp3
 
     public init() {}
 
@@ -28,6 +30,7 @@ public struct Settings: Sendable, Hashable {
         case .onError(let policy): onError = policy
         case .confirm(let on): confirm = on
         case .resume(let on): resume = on
+        case .format(let f): format = f
         case .apiKey: break  // handled by the interpreter: it needs the terminal
         }
     }
@@ -41,6 +44,7 @@ public struct Settings: Sendable, Hashable {
         case .onError: onError.rawValue
         case .confirm: confirm ? "on" : "off"
         case .resume: resume ? "on" : "off"
+        case .format: format.rawValue
         case .apiKey: ""
         }
     }

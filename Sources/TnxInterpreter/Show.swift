@@ -112,4 +112,26 @@ struct BulkReport {
     var interrupted = false
     /// Why the run stopped early, when it did.
     var stoppedBecause: String?
+    /// What the download steps saved, when the loop body downloads.
+    var downloads: DownloadTotals?
+}
+
+/// What the download steps of a run saved (or, in a dry-run, would download).
+struct DownloadTotals: Sendable, Hashable {
+    var files = 0
+    var bytes = 0
+    /// Files already complete from an earlier run (`--resume`): not downloaded again.
+    var reused = 0
+    var wouldBytes = 0
+
+    mutating func add(_ d: DownloadRecord) {
+        if d.dryRun {
+            wouldBytes += d.bytes
+        } else if d.reused {
+            reused += 1
+        } else {
+            files += 1
+            bytes += d.bytes
+        }
+    }
 }

@@ -30,6 +30,11 @@ public enum ErrorPolicy: String, Hashable, Sendable, CaseIterable {
     case stop, `continue`
 }
 
+/// Which of a recording's `download_urls` a `download` fetches.
+public enum MediaFormat: String, Hashable, Sendable, CaseIterable {
+    case mp3, wav
+}
+
 /// What a `set` statement assigns, already checked and typed by the parser.
 public enum SettingAssignment: Hashable, Sendable {
     case dryRun(Bool)
@@ -38,6 +43,7 @@ public enum SettingAssignment: Hashable, Sendable {
     case onError(ErrorPolicy)
     case confirm(Bool)
     case resume(Bool)
+    case format(MediaFormat)
     /// `set api-key`: takes no value in the source; the shell asks for the key without echo.
     case apiKey
 
@@ -49,6 +55,7 @@ public enum SettingAssignment: Hashable, Sendable {
         case .onError: .onError
         case .confirm: .confirm
         case .resume: .resume
+        case .format: .format
         case .apiKey: .apiKey
         }
     }
@@ -129,6 +136,8 @@ public enum LoopSource: Hashable, Sendable {
 public struct Statement: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
         case delete(Expr)
+        /// `download ID to DIR`: the media and the metadata of one recording, into DIR.
+        case download(Expr, directory: Expr)
         /// `foreach NAME in SOURCE BODY`; a one-statement body is a one-element array.
         case foreach(variable: String, variableLocation: SourceLocation, source: LoopSource, body: [Statement])
         case show(ShowTopic)

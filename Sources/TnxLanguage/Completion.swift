@@ -100,12 +100,16 @@ public enum Completion {
         case .start:
             return typed.hasPrefix("$") ? CompletionResult(replaceFrom: replaceFrom, kind: .none) : words(Language.keywords)
         case .body:
-            // A loop body holds a delete of the loop variable or a nested loop, nothing else.
+            // A loop body holds steps on the loop variable or a nested loop, nothing else.
             return typed.hasPrefix("$") ? CompletionResult(replaceFrom: replaceFrom, kind: .none) : words(Language.bodyKeywords)
         case .runFile:
             return CompletionResult(replaceFrom: replaceFrom, kind: .filePath(prefix: typed))
-        case .delete:
+        case .delete, .download:
             return typed.isEmpty || typed.hasPrefix("$") ? variables() : CompletionResult(replaceFrom: replaceFrom, kind: .none)
+        case .downloadTo:
+            return words([Language.downloadTo])
+        case .downloadDirectory:
+            return typed.hasPrefix("$") ? CompletionResult(replaceFrom: replaceFrom, kind: .none) : CompletionResult(replaceFrom: replaceFrom, kind: .filePath(prefix: typed))
         case .foreachIn:
             return words(["in"])
         case .foreachSource:
@@ -144,6 +148,7 @@ public enum Completion {
 
     private enum State {
         case start, body, delete, foreachName, foreachIn(String), foreachSource(String)
+        case download, downloadTo, downloadDirectory
         case setKey, setValue(SettingKey), showTopic, helpTopic, runFile, rest
         case query(QueryOwner, QueryPhase)
     }
@@ -185,6 +190,7 @@ public enum Completion {
                 var atStart: Bool { if case .start = state { true } else { false } }
                 switch t.text {
                 case "delete": state = .delete
+                case "download": state = .download
                 case "foreach": state = .foreachName
                 case "count": state = atStart ? .query(.count, .recordings) : .rest
                 case "list": state = atStart ? .query(.list, .recordings) : .rest
@@ -209,7 +215,14 @@ public enum Completion {
                 stepQuery(&state, &scopes, t, owner: owner, phase: phase)
             case .setKey:
                 if t.kind == .word, let spec = Language.setting(t.text) { state = .setValue(spec.key) } else { state = .rest }
-            case .delete, .setValue, .showTopic, .helpTopic, .runFile, .rest:
+            case .download:
+                state = .downloadTo
+            case .downloadTo:
+                state = t.kind == .word && t.text == Language.downloadTo ? .downloadDirectory : .rest
+            case .showTopic:
+                // `show recording ID`: an id, as after `delete`.
+                state = t.kind == .word && t.text == ShowTopic.recording.rawValue ? .delete : .rest
+            case .delete, .downloadDirectory, .setValue, .helpTopic, .runFile, .rest:
                 state = .rest
             }
         case .endOfFile:

@@ -64,6 +64,9 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
     case queryLoopBody = "query-loop-body"
     case unverifiableQueryField = "unverifiable-query-field"
     case ambiguousRecordings = "ambiguous-recordings"
+    case expectedTo = "expected-to"
+    case deleteNotLast = "delete-not-last"
+    case downloadDirectory = "download-directory"
 
     /// One line: what is wrong, for the list in docs/language.md.
     public var meaning: String {
@@ -110,7 +113,7 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
         case .unreadableScript: "a script for `run` that is missing or cannot be read"
         case .deleteOutsideLoopBody: "`delete $v` that is not the whole body of the loop binding `v`"
         case .fileVariableDeleted: "`delete $f` where `$f` holds file names"
-        case .loopBodyNotDelete: "a loop over ids whose body does more than `delete $id`"
+        case .loopBodyNotDelete: "a loop over ids whose body holds more than steps on its id (download, show recording, delete)"
         case .unusedLoopVariable: "a loop variable the body never uses"
         case .stdinIsScript: "`-` (stdin) while the script itself comes from stdin"
         case .stdinInShell: "`-` (stdin) in the shell, where stdin is the terminal"
@@ -122,9 +125,12 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
         case .unknownHelpTopic: "`help` with an unknown topic (with a \"did you mean\")"
         case .futureTime: "a query TIME in the future"
         case .emptyTimeRange: "`created before` a time at or before its `created after`: nothing can match"
-        case .queryLoopBody: "a loop over a query whose body is not `delete $id`"
+        case .queryLoopBody: "a loop over a query whose body holds more than steps on its id (download, show recording, delete)"
         case .unverifiableQueryField: "a purge by `sip-call`, which tnx cannot check on each recording"
         case .ambiguousRecordings: "`foreach … in recordings` without `where` beside a file named recordings"
+        case .expectedTo: "`download ID` without `to DIR`"
+        case .deleteNotLast: "a step after `delete $id`, or a second delete, in a loop body"
+        case .downloadDirectory: "a download directory that is a `$name`, or exists and is not a directory"
         }
     }
 }

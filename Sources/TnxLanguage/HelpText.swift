@@ -127,8 +127,26 @@ public enum Help {
 
             Over a QUERY (see `help queries`), tnx first reads every match into a snapshot
             file beside the journal, then asks (the shell) or needs --yes (a script), then
-            deletes exactly the snapshot, and at the end counts the query again. The body
-            of a loop over a query is `delete $NAME`.
+            deletes exactly the snapshot, and at the end counts the query again.
+
+            The body may hold several steps on $NAME, run in order for each id while the
+            ids run concurrently: `download $NAME to DIR`, `show recording $NAME`, and
+            `delete $NAME` (last). When a step fails, that id's later steps do not run: a
+            recording is never deleted unless its download finished and was verified.
+
+            """
+        case "download":
+            out += """
+
+            The media (`set format mp3|wav` picks which link) is streamed to
+            DIR/.ID.EXT.partial without the API key (the link is presigned), checked
+            against Content-Length, flushed to the disk and renamed to DIR/ID.EXT;
+            DIR/ID.json holds the recording as the API returned it, with the size and
+            SHA-256. DIR is created (mode 0700)
+            when missing; a relative DIR in a script file is relative to the script's
+            directory. A link that expired is fetched fresh once. A disk that is full or a
+            DIR that cannot be written stops the run: no later id is deleted. A dry-run
+            reads each recording and the size of its media, and writes nothing.
 
             """
         case "count", "list":
@@ -197,6 +215,8 @@ public enum Help {
         case .resume:
             out += "\n" + wrap("With resume on, a foreach skips (outcome skipped) every id whose latest journal line at this API says deleted or not_found: run a stopped purge again and it goes on where it stopped. `tnx --resume` starts with it on.") + "\n"
             out += "\nExample:\n  set resume on\n"
+        case .format:
+            out += "\nExample:\n  set format wav\n"
         case .apiKey:
             out += "\nThe key never appears in output, errors, the journal or the history file.\n"
             out += "\nExample:\n  set api-key\n"

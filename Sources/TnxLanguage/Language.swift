@@ -9,14 +9,22 @@ public enum Language {
             examples: ["delete 3fa85f64-5717-4562-b3fc-2c963f66afa6", "delete $id"]
         ),
         StatementSpec(
+            keyword: "download",
+            usage: "download ID to DIR",
+            summary: "Save one recording's media (DIR/ID.mp3, or .wav with 'set format wav') and metadata (DIR/ID.json), verified.",
+            examples: ["download 3fa85f64-5717-4562-b3fc-2c963f66afa6 to archive/", "download $id to \"archive/2024\""]
+        ),
+        StatementSpec(
             keyword: "foreach",
             usage: "foreach NAME in FILE|QUERY BODY",
-            summary: "Run BODY for every id in FILE (one id per line; `-` is stdin) or matching QUERY, concurrently.",
+            summary:
+                "Run BODY for every id in FILE (one id per line; `-` is stdin) or matching QUERY, concurrently. BODY is steps on the id, in order: download $id to DIR, show recording $id, delete $id (last); an id whose step fails goes no further.",
             examples: [
                 "foreach id in old-recordings.txt delete $id",
                 "foreach id in \"exports/q1 ids.txt\" {\n  delete $id\n}",
                 "foreach id in - delete $id",
                 "foreach id in recordings where created before 90d delete $id",
+                "foreach id in recordings where created before 365d {\n  download $id to archive/\n  delete $id\n}",
             ]
         ),
         StatementSpec(
@@ -92,6 +100,10 @@ public enum Language {
             summary: "Skip ids the journal says are done (deleted or not_found) at this API."
         ),
         SettingSpec(
+            key: .format, values: .choice(MediaFormat.allCases.map(\.rawValue)), defaultValue: "mp3",
+            summary: "Which of a recording's media files 'download' saves."
+        ),
+        SettingSpec(
             key: .apiKey, values: .none, defaultValue: "from TELNYX_API_KEY",
             summary: "Shell only: ask for the API key without echo (never stored in history)."
         ),
@@ -153,7 +165,9 @@ public enum Language {
     public static var keywords: [String] { statements.map(\.keyword) }
 
     /// The statements a foreach body may hold.
-    public static let bodyKeywords = ["delete", "foreach"]
+    public static let bodyKeywords = ["delete", "download", "show", "foreach"]
+    /// The word between a download's id and its directory.
+    public static let downloadTo = "to"
 }
 
 public enum SettingKey: String, Hashable, Sendable, CaseIterable {
@@ -163,6 +177,7 @@ public enum SettingKey: String, Hashable, Sendable, CaseIterable {
     case onError = "on-error"
     case confirm
     case resume
+    case format
     case apiKey = "api-key"
 }
 

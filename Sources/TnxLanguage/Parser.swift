@@ -213,6 +213,7 @@ final class Parser {
             }
             switch spec.keyword {
             case "delete": return parseDelete()
+            case "download": return parseDownload()
             case "foreach": return parseForeach()
             case "count": return parseCount()
             case "list": return parseList()
@@ -242,6 +243,20 @@ final class Parser {
         advance()
         guard let id = parseValue(expected: "an id after 'delete'") else { return nil }
         return Statement(kind: .delete(id), location: keyword.location)
+    }
+
+    /// `'download' value 'to' value`
+    private func parseDownload() -> Statement? {
+        let keyword = token
+        advance()
+        guard let id = parseValue(expected: "an id after 'download'") else { return nil }
+        guard token.kind == .word, token.text == Language.downloadTo else {
+            error(.expectedTo, "expected 'to DIR' after the id: download ID to DIR (the directory the files go to)", at: token)
+            return nil
+        }
+        advance()
+        guard let directory = parseValue(expected: "a directory after 'to' (a path or a \"quoted path\")") else { return nil }
+        return Statement(kind: .download(id, directory: directory), location: keyword.location)
     }
 
     /// `'foreach' NAME 'in' value body`
@@ -602,6 +617,7 @@ final class Parser {
         case .dryRun: return flag(text).map { .dryRun($0) }
         case .confirm: return flag(text).map { .confirm($0) }
         case .resume: return flag(text).map { .resume($0) }
+        case .format: return MediaFormat(rawValue: text).map { .format($0) }
         case .output: return OutputFormat(rawValue: text).map { .output($0) }
         case .onError: return ErrorPolicy(rawValue: text).map { .onError($0) }
         case .concurrency: return Int(text).map { .concurrency($0) }

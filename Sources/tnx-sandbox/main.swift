@@ -28,6 +28,12 @@ struct TnxSandboxCommand: AsyncParsableCommand {
     @Option(help: "How many recordings it starts with.")
     var seed = 1000
 
+    @Option(help: "The size in bytes of every recording's media file (served from a port of its own).")
+    var mediaBytes = 48_000
+
+    @Option(help: "How long a media link stays valid once the API has handed it out, in seconds (then 403, as storage does).")
+    var mediaLinkSeconds = 300
+
     @Flag(help: "Print the ids of the seeded recordings, one per line, and exit.")
     var printIds = false
 
@@ -38,6 +44,8 @@ struct TnxSandboxCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard latencyMs >= 0 else { throw ValidationError("--latency-ms must not be negative") }
         guard seed >= 0 else { throw ValidationError("--seed must not be negative") }
+        guard (0...(1 << 30)).contains(mediaBytes) else { throw ValidationError("--media-bytes must be from 0 to 1073741824 (it is made in memory)") }
+        guard mediaLinkSeconds >= 0 else { throw ValidationError("--media-link-seconds must not be negative") }
     }
 
     /// Unbuffered: the parent waits for the base URL before it sends anything.
@@ -52,6 +60,8 @@ struct TnxSandboxCommand: AsyncParsableCommand {
         }
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(latencyMs)
+        faults.mediaBytes = mediaBytes
+        faults.mediaLinkLifetime = .seconds(mediaLinkSeconds)
         let sandbox = try await Sandbox.start(port: port, seed: seed, faults: faults)
         if untilStdinCloses {
             // The second line, for the parent only: the key the sandbox accepts.

@@ -14,9 +14,12 @@ struct QueryEndToEndTests {
         let scratch = try Scratch()
         let env = TnxProcess.environment(stateHome: scratch.path)
         let examples = Self.repository + "/scripts/examples"
-        let check = try await TnxProcess.run(["--check", examples + "/cleanup.tnx", examples + "/retention.tnx"], environment: env)
+        let check = try await TnxProcess.run(
+            ["--check", examples + "/cleanup.tnx", examples + "/retention.tnx", examples + "/archive.tnx"], environment: env)
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stdout.contains("retention.tnx: ok (1 bulk delete of every recording matching the query at"))
+        #expect(check.stdout.contains("archive.tnx: ok (1 bulk delete of every recording matching the query at"))
+        #expect(check.stdout.contains(", each only once its downloaded copy is verified; needs --yes to run)"))
         let dry = try await TnxProcess.run(["--sandbox", "--dry-run", examples + "/retention.tnx"], environment: env)
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("would delete "))

@@ -283,7 +283,8 @@ let badScripts: [BadScript] = [
     BadScript("a variable in a query", "foreach f in /dev/null { count recordings where from 1️⃣$f }", [
         (.variableInQuery, nil),
     ]),
-    BadScript("show recording of a variable", "foreach id in /dev/null { show recording 1️⃣$id }", [
+    BadScript("show recording of a variable outside a body of steps", "foreach id in /dev/null { 1️⃣show last; show recording 2️⃣$id }", [
+        (.loopBodyNotDelete, nil),
         (.variableInQuery, "'show recording' takes an id written out; to see the recordings of a query, use 'list'"),
     ]),
     BadScript("a limit that is no number", "list recordings limit 1️⃣ten", [
@@ -301,9 +302,25 @@ let badScripts: [BadScript] = [
     BadScript("ages the wrong way round", "foreach id in recordings where created after 30d and created before 1️⃣90d delete $id", [
         (.emptyTimeRange, nil),
     ]),
-    BadScript("a query loop that does more than delete", "foreach id in recordings where created before 90d { 1️⃣show last }", [
-        (.queryLoopBody, "a foreach over a query gives recording ids to delete: its body must be just 'delete $id'; to look at them first, use 'list' (or set dry-run on)"),
+    BadScript("a query loop that does more than steps on its id", "foreach id in recordings where created before 90d { download $id to a; 1️⃣show last }", [
+        (.queryLoopBody, "the body of a foreach over a query is steps on $id: download $id to DIR, show recording $id, delete $id; move other statements out of the loop (to look first, use 'list', or set dry-run on)"),
     ]),
+    BadScript("download without its directory", "download 3fa85f64-5717-4562-b3fc-2c963f66afa6 1️⃣archive", [
+        (.expectedTo, "expected 'to DIR' after the id: download ID to DIR (the directory the files go to)"),
+    ]),
+    BadScript("a step after delete", "foreach id in /dev/null {\n  1️⃣delete $id\n  download $id to archive\n}", [
+        (.deleteNotLast, "'delete' must be the last step of the loop body: nothing can run on a recording once it is deleted"),
+    ]),
+    BadScript("a download directory that is a variable", "foreach f in /dev/null { foreach id in $f download $id to 1️⃣$f }", [
+        (.downloadDirectory, "the directory of a download is written out, not a variable ('$f'): download $id to archive/"),
+    ]),
+    BadScript("a download directory that is a file", "foreach id in /dev/null download $id to 1️⃣/dev/null", [
+        (.downloadDirectory, "'/dev/null' exists and is not a directory; download into a directory"),
+    ]),
+    BadScript("download of a variable outside its loop body", "foreach id in /dev/null { show last; download 1️⃣$id to a }", [
+        (.deleteOutsideLoopBody, nil),
+        (.loopBodyNotDelete, nil),
+    ], unordered: true),
     BadScript("a purge by sip-call", "foreach id in recordings where created before 90d and 1️⃣sip-call abc delete $id", [
         (.unverifiableQueryField, nil),
     ]),

@@ -303,7 +303,7 @@ struct InterpreterTests {
         #expect(err.contains("test.tnx:2:8: error: invalid recording id \"../calls\": it contains a path separator"))
         #expect(err.contains("test.tnx:3:15: error: cannot read id file '/nonexistent/ids.txt': No such file or directory"))
         #expect(err.contains("test.tnx:4:"))
-        #expect(err.contains("must be just 'delete $id'"))
+        #expect(err.contains("is steps on $id"))
     }
 
     @Test("show settings never shows the key")

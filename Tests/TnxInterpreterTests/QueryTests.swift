@@ -52,12 +52,12 @@ func CivilTimeParse(_ text: String) -> Int64 { CivilTime.parse(text)! }
 
 func withSandboxInterpreter<T>(
     seed: Int = 200, faults: SandboxFaults = .none, settings: Settings = Settings(), apiKey: String? = Sandbox.defaultAPIKey,
-    journal: Bool = true, snapshotDirectory: String? = nil,
+    journal: Bool = true, snapshotDirectory: String? = nil, requestTimeout: Duration = .seconds(30),
     ask: (@Sendable (String) async -> Bool)? = nil, _ body: (SandboxHarness) async throws -> T
 ) async throws -> T {
     try await Sandbox.with(seed: seed, faults: faults) { sandbox in
         let configuration = try ClientConfiguration(
-            apiKey: apiKey, baseURL: sandbox.baseURL,
+            apiKey: apiKey, baseURL: sandbox.baseURL, requestTimeout: requestTimeout,
             retryPolicy: RetryPolicy(
                 maxAttempts: 3, maxRateLimitedAttempts: 5, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), jitter: 0,
                 maxServerDelay: .seconds(1)))

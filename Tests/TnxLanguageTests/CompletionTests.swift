@@ -34,7 +34,11 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
         #expect(complete("show last; s").candidates == ["show", "set"])
         #expect(complete("show last; s").replaceFrom == 11)
         #expect(complete("  e").candidates == ["exit"])
-        #expect(complete("foreach id in x.txt d").candidates == ["delete"])
+        #expect(complete("foreach id in x.txt d").candidates == ["delete", "download"])
+        #expect(complete("foreach id in x.txt download ").candidates == ["$id"])
+        #expect(complete("foreach id in x.txt download $id ").candidates == ["to"])
+        #expect(complete("foreach id in x.txt download $id to arc").kind == .filePath(prefix: "arc"))
+        #expect(complete("foreach id in x.txt { show recording ").candidates == ["$id"])
         #expect(complete("foreach id in x.txt { ").candidates == Language.bodyKeywords)
     }
 
@@ -161,7 +165,7 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
     @Test func unknownTopic() {
         #expect(Help.text(topic: "colour") == nil)
         #expect(Help.unknownTopicMessage("forech") == "unknown help topic 'forech'; did you mean 'foreach'?")
-        #expect(Help.unknownTopicMessage("colour").hasPrefix("unknown help topic 'colour'; topics are: delete, foreach, count, list, show, set, run, help, exit, settings, dry-run"))
+        #expect(Help.unknownTopicMessage("colour").hasPrefix("unknown help topic 'colour'; topics are: delete, download, foreach, count, list, show, set, run, help, exit, settings, dry-run"))
     }
 
     @Test func helpStatementParsesAnyTopicWord() {
@@ -213,11 +217,11 @@ struct ShellWordsTests {
     @Test("TAB in a loop body offers only what a body may hold")
     func bodyCompletion() {
         let inBody = Completion.candidates(line: "foreach id in x.txt ", cursor: 20)
-        #expect(inBody.candidates == ["delete", "foreach"])
+        #expect(inBody.candidates == ["delete", "download", "show", "foreach"])
         let atStart = Completion.candidates(line: "", cursor: 0)
         #expect(atStart.candidates.contains("set") && atStart.candidates.contains("exit") && atStart.candidates.contains("run"))
         let block = Completion.candidates(line: "  ", cursor: 2, previousLines: ["foreach id in x.txt {"])
-        #expect(block.candidates == ["delete", "foreach"])
+        #expect(block.candidates == ["delete", "download", "show", "foreach"])
         #expect(Completion.candidates(line: "run sc", cursor: 6).kind == .filePath(prefix: "sc"))
     }
 }

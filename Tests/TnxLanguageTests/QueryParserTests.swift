@@ -120,9 +120,9 @@ struct QueryParserTests {
         #expect(source.kind == .filePath(prefix: "rec"))
         #expect(source.alsoWords == ["recordings"])
         #expect(complete("foreach id in \"rec").alsoWords == [])
-        #expect(complete("foreach id in recordings where created before 90d ").candidates == ["and", "delete", "foreach"])
+        #expect(complete("foreach id in recordings where created before 90d ").candidates == ["and", "delete", "download", "show", "foreach"])
         #expect(complete("foreach id in recordings where created before 90d delete ").candidates == ["$id"])
-        #expect(complete("foreach id in recordings { ").candidates == ["delete", "foreach"])
+        #expect(complete("foreach id in recordings { ").candidates == ["delete", "download", "show", "foreach"])
         #expect(complete("  del", ["foreach id in recordings where from x {"]).candidates == ["delete"])
         #expect(complete("  delete $", ["foreach id in recordings where from x {"]).candidates == ["$id"])
     }

@@ -1,0 +1,306 @@
+import TelnyxRecordings
+import TnxLanguage
+import TnxSystem
+
+/// The steps of a loop body on its id, run in order for each id while the ids run
+/// concurrently: `download $id to DIR`, `show recording $id`, `delete $id` (last).
+///
+/// When a step fails for an id, its later steps do not run: **a recording is never deleted
+/// unless its download finished and was verified** (every byte `Content-Length` announced, on
+/// the disk, renamed into place, its metadata beside it). Before a delete, the verified copy
+/// is journaled (`downloaded`, with size and SHA-256), so a crash between the two leaves a
+/// journal that `--resume` trusts not to download again.
+struct Pipeline: Sendable {
+    enum Step: Sendable, Hashable {
+        /// Into this absolute directory.
+        case download(directory: String)
+        case show
+        case delete
+    }
+
+    var steps: [Step]
+    var format: MediaFormat
+
+    /// The steps of `statement`, an id loop (`Planner.isIDLoop`), with its directories resolved.
+    init(_ statement: Statement, context: ScriptContext, format: MediaFormat) {
+        var steps: [Step] = []
+        if case .foreach(_, _, _, let body) = statement.kind {
+            for step in body {
+                switch step.kind {
+                case .delete: steps.append(.delete)
+                case .showRecording: steps.append(.show)
+                case .download(_, let directory):
+                    if case .literal(let path) = directory.kind { steps.append(.download(directory: context.resolve(path))) }
+                default: break
+                }
+            }
+        }
+        self.steps = steps
+        self.format = format
+    }
+
+    init(steps: [Step], format: MediaFormat) {
+        self.steps = steps
+        self.format = format
+    }
+
+    var deletes: Bool { steps.last == .delete }
+    /// Only `delete`: the bulk engine's plain path, with no read per id.
+    var isDeleteOnly: Bool { steps == [.delete] }
+    var directories: [String] {
+        steps.compactMap { if case .download(let directory) = $0 { directory } else { nil } }
+    }
+    var downloads: Bool { !directories.isEmpty }
+
+    /// How an id ends when the body holds no delete.
+    func finalKind(dryRun: Bool) -> OutcomeKind {
+        if downloads { return dryRun ? .wouldDownload : .downloaded }
+        return .shown
+    }
+}
+
+/// One id's way through a pipeline.
+struct PipelineResult: Sendable {
+    var outcome: Outcome
+    /// What `show recording $id` steps fetched, printed before the outcome.
+    var shown: [Recording] = []
+    /// The disk cannot take the files (full, not writable): the whole run stops.
+    var stopRun: String?
+}
+
+/// A download journaled by an earlier run: what the file must be to count as complete.
+struct JournaledDownload: Sendable, Hashable {
+    var file: String
+    var bytes: Int
+    var sha256: String
+}
+
+/// Runs a pipeline for one id. Not on the interpreter actor: many run at once; what must be
+/// recorded in order (the journal) goes through `journal`.
+struct PipelineRunner: Sendable {
+    let pipeline: Pipeline
+    let client: any RecordingsAPI
+    let dryRun: Bool
+    /// `--resume`: the downloads an earlier run journaled, by id.
+    let earlier: [String: JournaledDownload]
+    /// Appends a line to the journal (on the actor); false when it could not be written.
+    let journal: @Sendable (Outcome) async -> Bool
+
+    /// A link fetched longer ago than this is fetched fresh before it is used: links expire
+    /// after a few minutes.
+    static let linkFreshness: Duration = .seconds(120)
+
+    func run(_ id: RecordingID, origin: String?) async -> PipelineResult {
+        var fetched: (recording: Recording, at: ContinuousClock.Instant)?
+        var shown: [Recording] = []
+        var download: DownloadRecord?
+        func ended(_ kind: OutcomeKind, step: String, error: RecordingsError? = nil, message: String? = nil) -> PipelineResult {
+            var outcome = Outcome(
+                kind: kind, id: id.rawValue, origin: origin, httpStatus: error?.status, message: message ?? error?.description, error: error,
+                recording: fetched?.recording, attempts: error?.attempts ?? 0)
+            outcome.step = step
+            outcome.download = download
+            if kind == .notFound { outcome.message = "no such recording (already deleted?)" }
+            return PipelineResult(outcome: outcome, shown: shown)
+        }
+        for step in pipeline.steps {
+            if Task.isCancelled {
+                var outcome = Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: "not finished: interrupted before \(step.name)")
+                outcome.download = download
+                return PipelineResult(outcome: outcome, shown: shown)
+            }
+            switch step {
+            case .show:
+                if fetched == nil {
+                    switch await client.retrieveRecording(id) {
+                    case .success(let r): fetched = (r, .now)
+                    case .failure(let e): return ended(e.kind == .notFound ? .notFound : .failed, step: "show", error: e)
+                    }
+                }
+                shown.append(fetched!.recording)
+            case .download(let directory):
+                switch await downloadStep(id, into: directory, fetched: &fetched) {
+                case .done(let record):
+                    download = record
+                case .notFound(let e):
+                    return ended(.notFound, step: "download", error: e)
+                case .failed(let e):
+                    return ended(.failed, step: "download", error: e)
+                case .disk(let reason):
+                    var result = ended(.failed, step: "download", message: reason)
+                    result.stopRun = reason
+                    return result
+                }
+                if pipeline.deletes, !dryRun, let download, !download.reused {
+                    // The verified copy is on record before the recording can go.
+                    var saved = Outcome(kind: .downloaded, id: id.rawValue, origin: origin, recording: fetched?.recording)
+                    saved.download = download
+                    guard await journal(saved) else {
+                        return ended(.failed, step: "download", message: "not deleted: the journal could not be written")
+                    }
+                }
+            case .delete:
+                var outcome = Outcome(await client.deleteRecording(id, dryRun: dryRun), id: id, origin: origin)
+                outcome.download = download
+                if outcome.kind == .failed { outcome.step = "delete" }
+                if outcome.recording == nil { outcome.recording = fetched?.recording }
+                return PipelineResult(outcome: outcome, shown: shown)
+            }
+        }
+        var outcome = Outcome(kind: pipeline.finalKind(dryRun: dryRun), id: id.rawValue, origin: origin, recording: fetched?.recording)
+        outcome.download = download
+        return PipelineResult(outcome: outcome, shown: shown)
+    }
+
+    enum StepResult {
+        case done(DownloadRecord)
+        case notFound(RecordingsError)
+        case failed(RecordingsError)
+        /// The disk: stops the run.
+        case disk(String)
+    }
+
+    /// `download $id to DIR`: `DIR/ID.EXT` and `DIR/ID.json`, or (dry-run) the size it would
+    /// download.
+    func downloadStep(_ id: RecordingID, into directory: String, fetched: inout (recording: Recording, at: ContinuousClock.Instant)?) async -> StepResult {
+        let ext = pipeline.format.rawValue
+        let name = Self.fileName(id)
+        let file = directory + "/" + name + "." + ext
+        let sidecar = directory + "/" + name + ".json"
+
+        // Complete from an earlier run: the same size and hash as journaled.
+        if !dryRun, let before = earlier[id.rawValue], before.file == file, case .regular(let size) = FileKind.of(file), size == before.bytes,
+            case .regular = FileKind.of(sidecar)
+        {
+            let hashed = await BlockingWorker().run { MediaHash.file(file) }
+            if case .success(let now) = hashed, now.bytes == before.bytes, now.sha256 == before.sha256 {
+                return .done(DownloadRecord(file: file, bytes: now.bytes, sha256: now.sha256, reused: true))
+            }
+        }
+
+        var refreshed = false
+        while true {
+            if fetched == nil || ContinuousClock.now - fetched!.at > Self.linkFreshness {
+                switch await client.retrieveRecording(id) {
+                case .success(let r): fetched = (r, .now)
+                case .failure(let e): return e.kind == .notFound ? .notFound(e) : .failed(e)
+                }
+            }
+            let recording = fetched!.recording
+            guard let url = pipeline.format == .mp3 ? recording.downloadUrls?.mp3 : recording.downloadUrls?.wav, !url.isEmpty else {
+                return .failed(
+                    RecordingsError(
+                        kind: .unreadableResponse, status: 200, attempts: 1,
+                        description: "the API gave no \(ext) link (download_urls.\(ext)) for \(id.rawValue); nothing was downloaded"))
+            }
+            if dryRun {
+                switch await client.mediaSize(at: url) {
+                case .success(let bytes):
+                    return .done(DownloadRecord(file: file, bytes: bytes, sha256: nil, dryRun: true))
+                case .failure(let e) where e.kind == .forbidden && !refreshed:
+                    refreshed = true
+                    fetched = nil
+                    continue
+                case .failure(let e):
+                    return .failed(e)
+                }
+            }
+            let partial = directory + "/." + name + "." + ext + ".partial"
+            switch await client.downloadMedia(from: url, to: partial) {
+            case .failure(.disk(let reason)):
+                _ = FileDescriptor.remove(partial)
+                return .disk(reason + "; no later recording is deleted: free some space or choose another directory, then run again (with --resume)")
+            case .failure(.request(let e)) where e.kind == .forbidden && !refreshed:
+                // The link expired between the read and the download: once more with a fresh one.
+                _ = FileDescriptor.remove(partial)
+                refreshed = true
+                fetched = nil
+                continue
+            case .failure(.request(let e)):
+                _ = FileDescriptor.remove(partial)
+                return .failed(e)
+            case .success(let media):
+                let record = DownloadRecord(file: file, bytes: media.bytes, sha256: media.sha256)
+                let metadata = Self.sidecar(recording, record: record, format: pipeline.format)
+                let placed: String? = await BlockingWorker().run {
+                    Self.place(partial: partial, file: file, sidecar: sidecar, metadata: metadata, directory: directory)
+                }
+                if let problem = placed {
+                    _ = FileDescriptor.remove(partial)
+                    return .disk(problem + "; no later recording is deleted")
+                }
+                return .done(record)
+            }
+        }
+    }
+
+    /// The id as a file name: as it is when it is a plain UUID-like word, else with every byte
+    /// other than letters, digits, `-` and `_` written `%XX` (no `/`, no `..`, no leading dot).
+    static func fileName(_ id: RecordingID) -> String {
+        var out = ""
+        for byte in id.rawValue.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
+            }
+        }
+        return out
+    }
+
+    /// `DIR/ID.json`: the recording as the API returned it, and what was saved.
+    static func sidecar(_ r: Recording, record: DownloadRecord, format: MediaFormat) -> [UInt8] {
+        var w = JSONObjectWriter()
+        w.object("recording") { RecordingJSON.write(r, to: &$0) }
+        w.object("download") { d in
+            d.field("file", String(record.file.split(separator: "/").last ?? ""))
+            d.field("format", format.rawValue)
+            d.field("bytes", record.bytes)
+            d.field("sha256", record.sha256)
+            d.field("downloaded_at", WallClock.iso8601Now())
+        }
+        var bytes = w.finishBytes()
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
+    /// Renames the verified `.partial` into place, then writes the sidecar the same way
+    /// (temporary file, `fsync`, rename), then `fsync`s the directory. nil, or what failed.
+    /// Blocking.
+    static func place(partial: String, file: String, sidecar: String, metadata: [UInt8], directory: String) -> String? {
+        if let error = FileDescriptor.rename(partial, to: file) { return "cannot rename '\(partial)' to '\(file)': \(error)" }
+        let temporary = sidecar + ".partial"
+        let fd: Int32
+        switch FileDescriptor.createOrTruncate(temporary) {
+        case .success(let opened): fd = opened
+        case .failure(let error): return "cannot write '\(temporary)': \(error)"
+        }
+        if let errno = FileDescriptor.writeAll(fd, metadata) {
+            FileDescriptor.close(fd)
+            _ = FileDescriptor.remove(temporary)
+            return "cannot write '\(temporary)': \(SystemError(errno))"
+        }
+        if let error = FileDescriptor.sync(fd) {
+            FileDescriptor.close(fd)
+            _ = FileDescriptor.remove(temporary)
+            return "cannot flush '\(temporary)' to the disk: \(error)"
+        }
+        FileDescriptor.close(fd)
+        if let error = FileDescriptor.rename(temporary, to: sidecar) { return "cannot rename '\(temporary)' to '\(sidecar)': \(error)" }
+        if let error = FileDescriptor.syncDirectory(directory) { return "cannot flush the directory '\(directory)' to the disk: \(error)" }
+        return nil
+    }
+}
+
+extension Pipeline.Step {
+    var name: String {
+        switch self {
+        case .download: "download"
+        case .show: "show"
+        case .delete: "delete"
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import TnxSandbox
+
+/// Keep a copy, then delete, through the built binary: a disk that cannot take the files, and a
+/// `kill -9` in the middle of the downloads.
+@Suite("Downloads end to end", .serialized)
+struct DownloadEndToEndTests {
+    static func files(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+    }
+
+    @Test("a disk that cannot take a file stops the run: nothing is deleted, the message says why, exit 1")
+    func diskFull() async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 10, scratch: scratch) { sandbox, env in
+            let ids = Sandbox.seededIDs(count: 8)
+            let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
+            let archive = scratch.path + "/archive"
+            // Files up to 40 KiB (dash counts 512-byte blocks): the journal's lines fit, a
+            // 48,000-byte recording does not, as on a full disk.
+            let running = TnxProcess.start(
+                ["--yes", "--output", "json", "--concurrency", "1", "-c", "foreach id in \(file) { download $id to \(archive); delete $id }"],
+                environment: env, launcher: ["/bin/sh", "-c", "ulimit -f 80; exec \"$0\" \"$@\""])
+            let result = try await running.finish(timeout: .seconds(60))
+            #expect(result.status == 1, "\(result.stderr)")
+            #expect(sandbox.deletedIDs.isEmpty)
+            #expect(result.stderr.contains("cannot write"), "\(result.stderr)")
+            #expect(result.stderr.contains("no later recording is deleted"))
+            let outcomes = SafetyEndToEndTests.outcomes(result.stdout)
+            #expect(outcomes.count == 8, "every id has its outcome")
+            #expect(outcomes.first?["step"] as? String == "download")
+            #expect(outcomes.dropFirst().allSatisfy { $0["outcome"] as? String == "skipped" })
+            #expect(Self.files(archive).isEmpty, "no partial file is left: \(Self.files(archive))")
+        }
+    }
+
+    @Test("kill -9 in the middle of the downloads: no file looks complete that is not, nothing is deleted unjournaled, --resume finishes")
+    func killNine() async throws {
+        let scratch = try Scratch()
+        var faults = SandboxFaults.none
+        faults.media = .slow(.seconds(30))
+        try await SafetyEndToEndTests.withSandbox(seed: 10, faults: faults, scratch: scratch) { sandbox, env in
+            let ids = Sandbox.seededIDs(count: 6)
+            let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
+            let archive = scratch.path + "/archive"
+            let script = "foreach id in \(file) { download $id to \(archive); delete $id }"
+            let running = TnxProcess.start(["--yes", "-c", script], environment: env)
+            try await SafetyEndToEndTests.waitUntil { sandbox.statistics.mediaRequests >= 6 }
+            try await Task.sleep(for: .milliseconds(200))
+            running.signal(SIGKILL)
+            _ = try await running.finish(timeout: .seconds(30))
+            #expect(sandbox.deletedIDs.isEmpty)
+            let left = Self.files(archive)
+            #expect(left.allSatisfy { $0.hasPrefix(".") && $0.hasSuffix(".partial") }, "only partial files: \(left)")
+
+            sandbox.setFaults(.none)
+            let resumed = try await TnxProcess.run(["--yes", "--resume", "-c", script], environment: env)
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(Set(sandbox.deletedIDs) == Set(ids))
+            #expect(Self.files(archive).count == 12, "\(Self.files(archive))")
+            #expect(SafetyEndToEndTests.journaledDeleted(scratch) == Set(ids))
+            #expect(sandbox.statistics.mediaRequestsWithKey == 0)
+        }
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import Synchronization
+import Testing
+import TelnyxRecordings
+import TnxLanguage
+import TnxSandbox
+import TnxSystem
+
+@testable import TnxInterpreter
+
+/// `download` and loop bodies of several steps, against the sandbox and its media host (a port
+/// of its own, presigned links). What counts is what the sandbox still holds, what it was sent
+/// (never the key, to the media host) and what is on the disk.
+@Suite("Keep a copy, then delete", .serialized)
+struct DownloadTests {
+    /// The ids file and the archive directory of a harness.
+    static func setUp(_ h: SandboxHarness, ids count: Int) throws -> (ids: [String], file: String, archive: String) {
+        let ids = Sandbox.seededIDs(count: count)
+        let file = h.scratch.directory + "/ids.txt"
+        try Data((ids.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
+        return (ids, file, h.scratch.directory + "/archive")
+    }
+
+    static func journal(_ h: SandboxHarness) -> [[String: Any]] {
+        ((try? String(contentsOfFile: h.journalPath, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    static func files(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+    }
+
+    static func keepThenDelete(_ file: String, _ archive: String) -> String {
+        "set on-error continue\nforeach id in \(file) {\n  download $id to \(archive)\n  delete $id\n}"
+    }
+
+    @Test("every recording is deleted only after its copy: complete, hashed as journaled, metadata beside it")
+    func keepThenDelete() async throws {
+        try await withSandboxInterpreter(seed: 20, settings: .with(confirm: false)) { h in
+            let (ids, file, archive) = try Self.setUp(h, ids: 12)
+            #expect(await h.run(Self.keepThenDelete(file, archive)) == .success, "\(h.err.text)")
+            #expect(Set(h.sandbox.deletedIDs) == Set(ids))
+            let stats = h.sandbox.statistics
+            #expect(stats.mediaRequests == 12)
+            #expect(stats.mediaRequestsWithKey == 0, "the key never reaches the media host")
+            let attributes = try FileManager.default.attributesOfItem(atPath: archive)
+            #expect((attributes[.posixPermissions] as? Int) == 0o700)
+            #expect(Self.files(in: archive).count == 24, "no .partial left: \(Self.files(in: archive))")
+
+            let journal = Self.journal(h)
+            for id in ids {
+                let media = archive + "/" + id + ".mp3"
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: media))
+                #expect(bytes.count == h.sandbox.faults.mediaBytes)
+                #expect(bytes.starts(with: Data("SANDBOX MEDIA mp3 \(id)\n".utf8)))
+                let hash = try MediaHash.file(media).get()
+                let lines = journal.filter { $0["id"] as? String == id }
+                #expect(lines.map { $0["outcome"] as? String } == ["downloaded", "deleted"], "the copy is journaled before the delete")
+                for line in lines {
+                    let download = line["download"] as? [String: Any]
+                    #expect(download?["sha256"] as? String == hash.sha256)
+                    #expect(download?["bytes"] as? Int == bytes.count)
+                    #expect(download?["file"] as? String == media)
+                }
+                let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: archive + "/" + id + ".json"))) as? [String: Any]
+                #expect((sidecar?["recording"] as? [String: Any])?["id"] as? String == id)
+                #expect((sidecar?["download"] as? [String: Any])?["sha256"] as? String == hash.sha256)
+            }
+            #expect(h.out.text.contains("saved 12 files, 576.0 KB"))
+        }
+    }
+
+    static let failures: [(String, SandboxFaults.MediaFault)] = [
+        ("truncated", .truncated), ("missing", .missing), ("expired", .expired), ("storage 500", .serverError),
+        ("slow", .slow(.seconds(5))),
+    ]
+
+    @Test("no delete after a failed download", arguments: failures.indices)
+    func noDeleteAfterAFailedDownload(_ index: Int) async throws {
+        let (name, fault) = Self.failures[index]
+        var faults = SandboxFaults.none
+        faults.media = fault
+        try await withSandboxInterpreter(seed: 10, faults: faults, settings: .with(confirm: false), requestTimeout: .milliseconds(400)) { h in
+            let (ids, file, archive) = try Self.setUp(h, ids: 3)
+            #expect(await h.run(Self.keepThenDelete(file, archive)) == .failures, "\(name)")
+            #expect(h.sandbox.deletedIDs.isEmpty, "\(name): nothing is deleted")
+            #expect(ids.allSatisfy(h.sandbox.contains(id:)))
+            #expect(Self.files(in: archive).isEmpty, "\(name): no file that looks complete, no .partial: \(Self.files(in: archive))")
+            let journal = Self.journal(h)
+            #expect(journal.count == 3)
+            #expect(journal.allSatisfy { $0["outcome"] as? String == "failed" && $0["step"] as? String == "download" }, "\(name): \(journal)")
+            #expect(h.sandbox.statistics.mediaRequestsWithKey == 0)
+            #expect(h.out.text.contains("[download]"))
+        }
+    }
+
+    @Test("a link that expired is fetched fresh once, then the copy and the delete go ahead")
+    func expiredLinkIsRefreshed() async throws {
+        try await withSandboxInterpreter(seed: 10, settings: .with(confirm: false)) { h in
+            let (ids, file, archive) = try Self.setUp(h, ids: 2)
+            h.sandbox.scriptMedia([.expired], for: ids[0])
+            #expect(await h.run(Self.keepThenDelete(file, archive)) == .success, "\(h.err.text)")
+            #expect(Set(h.sandbox.deletedIDs) == Set(ids))
+            #expect(h.sandbox.requestCount(for: ids[0]) == 3, "read, read again for a fresh link, delete")
+            #expect(h.sandbox.requestCount(for: ids[1]) == 2)
+        }
+    }
+
+    @Test("a link holding the key, or plain http to another host, is never requested")
+    func hostileLinks() async throws {
+        try await withSandboxInterpreter(seed: 1) { h in
+            let client = RecordingsClient(configuration: try ClientConfiguration(apiKey: Sandbox.defaultAPIKey, baseURL: h.sandbox.baseURL))
+            defer { Task { try? await client.shutdown() } }
+            let path = h.scratch.directory + "/x.partial"
+            let withKey = h.sandbox.mediaBase + "/media/x.mp3?token=" + Sandbox.defaultAPIKey
+            guard case .failure(.request(let e)) = await client.downloadMedia(from: withKey, to: path) else {
+                Issue.record("a link with the key was downloaded")
+                return
+            }
+            #expect(e.description.contains("holds the API key"))
+            #expect(!e.description.contains(Sandbox.defaultAPIKey))
+            guard case .failure(.request(let clear)) = await client.downloadMedia(from: "http://198.51.100.7/x.mp3", to: path) else {
+                Issue.record("a plain http link to another host was requested")
+                return
+            }
+            #expect(clear.description.contains("clear text"))
+            #expect(h.sandbox.statistics.mediaRequests == 0)
+            #expect(!FileManager.default.fileExists(atPath: path))
+        }
+    }
+
+    @Test("--resume neither downloads again a complete file nor deletes again; a changed file is downloaded again")
+    func resume() async throws {
+        try await withSandboxInterpreter(seed: 10, settings: .with(confirm: false)) { h in
+            let (ids, file, archive) = try Self.setUp(h, ids: 4)
+            // The delete of the first id fails: its copy is on the disk and journaled.
+            let error = SandboxResponse.apiError(status: 500, code: "10007", title: "Unexpected error")
+            // (The first request of the id, the read before the download, goes through.)
+            h.sandbox.script([.slow(.zero), error, error, error], for: ids[0])
+            #expect(await h.run(Self.keepThenDelete(file, archive)) == .failures)
+            #expect(Set(h.sandbox.deletedIDs) == Set(ids.dropFirst()))
+            let failed = Self.journal(h).last { $0["id"] as? String == ids[0] }
+            #expect(failed?["step"] as? String == "delete")
+            let before = h.sandbox.statistics.mediaRequests
+
+            #expect(await h.run("set resume on\n" + Self.keepThenDelete(file, archive)) == .success, "\(h.err.text)")
+            #expect(h.sandbox.statistics.mediaRequests == before, "the complete copy is not downloaded again")
+            #expect(Set(h.sandbox.deletedIDs) == Set(ids))
+            #expect(h.sandbox.deletedIDs.count == 4, "nothing deleted twice")
+            #expect(h.out.text.contains("1 already there"))
+
+            // A body that only downloads, over ids not touched yet: run twice, then change one file.
+            let others = Array(Sandbox.seededIDs(count: 8).suffix(4))
+            let otherFile = h.scratch.directory + "/others.txt"
+            try Data(others.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: otherFile))
+            let keep = "foreach id in \(otherFile) download $id to \(archive)"
+            #expect(await h.run(keep) == .success)
+            let afterFirst = h.sandbox.statistics.mediaRequests
+            #expect(await h.run("set resume on\n" + keep) == .success)
+            #expect(h.sandbox.statistics.mediaRequests == afterFirst)
+            #expect(h.out.text.contains("4 already there"))
+            let changed = archive + "/" + others[2] + ".mp3"
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: changed))
+            bytes[100] ^= 0xFF
+            try bytes.write(to: URL(fileURLWithPath: changed))
+            #expect(await h.run("set resume on\n" + keep) == .success)
+            #expect(h.sandbox.statistics.mediaRequests == afterFirst + 1, "only the changed file again")
+            #expect(try MediaHash.file(changed).get().sha256 != MediaHash.hex(bytes))
+        }
+    }
+
+    @Test("a dry-run reads the recordings and the sizes of their media; it downloads, writes and deletes nothing")
+    func dryRun() async throws {
+        try await withSandboxInterpreter(seed: 10, settings: .with(dryRun: true, confirm: false)) { h in
+            let (ids, file, archive) = try Self.setUp(h, ids: 5)
+            #expect(await h.run(Self.keepThenDelete(file, archive)) == .success, "\(h.err.text)")
+            #expect(!FileManager.default.fileExists(atPath: archive))
+            #expect(!FileManager.default.fileExists(atPath: h.journalPath))
+            #expect(h.sandbox.deletedIDs.isEmpty)
+            let stats = h.sandbox.statistics
+            #expect(stats.mediaRequests == 5)
+            #expect(stats.mediaBytesServed == 0)
+            #expect(ids.allSatisfy { h.out.text.contains("would delete \($0)  48,000 bytes to ") })
+            #expect(h.out.text.contains("240.0 KB would be downloaded"))
+            #expect(h.out.text.contains("dry-run: nothing was deleted or downloaded"))
+        }
+    }
+
+    @Test("a directory that cannot be made stops the run before anything is downloaded or deleted")
+    func unusableDirectory() async throws {
+        try await withSandboxInterpreter(seed: 5, settings: .with(confirm: false)) { h in
+            let (_, file, _) = try Self.setUp(h, ids: 3)
+            let blocker = h.scratch.directory + "/afile"
+            try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
+            #expect(await h.run("foreach id in \(file) { download $id to \(blocker)/archive; delete $id }") == .failures)
+            #expect(h.err.text.contains("cannot create directory"))
+            #expect(h.err.text.contains("nothing was downloaded or deleted"))
+            #expect(h.sandbox.deletedIDs.isEmpty)
+            #expect(h.sandbox.statistics.mediaRequests == 0)
+        }
+    }
+
+    @Test("a query's copies: exactly its matches are saved, then deleted; a body that only downloads asks nothing")
+    func query() async throws {
+        let seeds = SeedFacts.all(40)
+        let cut = splitDate(seeds, fraction: 0.5)
+        let expected = Set(seeds.filter { $0.created < CivilTimeParse(cut) }.map(\.id))
+        let asked = Mutex(0)
+        try await withSandboxInterpreter(seed: 40, ask: { _ in asked.withLock { $0 += 1 }; return true }) { h in
+            let archive = h.scratch.directory + "/archive"
+            #expect(await h.run("foreach id in recordings where created before \(cut) download $id to \(archive)", origin: .repl) == .success)
+            #expect(asked.withLock { $0 } == 0, "nothing is deleted, so nothing is asked")
+            #expect(h.sandbox.deletedIDs.isEmpty)
+            #expect(Set(Self.files(in: archive).filter { $0.hasSuffix(".mp3") }.map { String($0.dropLast(4)) }) == expected)
+
+            let script = "foreach id in recordings where created before \(cut) {\n  download $id to \(archive)\n  delete $id\n}"
+            #expect(await h.run(script, origin: .repl) == .success, "\(h.err.text)")
+            #expect(asked.withLock { $0 } == 1)
+            #expect(Set(h.sandbox.deletedIDs) == expected)
+            #expect(h.out.text.contains("after the purge, no recordings match"))
+        }
+    }
+
+    @Test("show recording $id as a step prints each recording; json too")
+    func showSteps() async throws {
+        try await withSandboxInterpreter(seed: 5) { h in
+            let (ids, file, _) = try Self.setUp(h, ids: 3)
+            #expect(await h.run("foreach id in \(file) show recording $id") == .success)
+            for id in ids { #expect(h.out.text.contains("id                    \(id)")) }
+            #expect(h.out.text.contains("shown 3"))
+            #expect(await h.run("set output json\nforeach id in \(file) show recording $id") == .success)
+            let recordings = h.jsonLines.compactMap { $0["recording"] as? [String: Any] }.compactMap { $0["id"] as? String }
+            #expect(Set(recordings) == Set(ids))
+            #expect(h.sandbox.deletedIDs.isEmpty)
+        }
+    }
+}
+
+extension MediaHash {
+    static func hex(_ data: Data) -> String {
+        let path = NSTemporaryDirectory() + "tnx-hash-" + UUID().uuidString
+        FileManager.default.createFile(atPath: path, contents: data)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return (try? MediaHash.file(path).get().sha256) ?? ""
+    }
+}
