@@ -22,6 +22,27 @@ struct MediaAnswer: Sendable {
         return Int(text)
     }
 
+    /// The whole size of the media, from a 206's `Content-Range: bytes 0-0/SIZE` or a 200's
+    /// `Content-Length`; parsed totally.
+    var totalSize: Int? {
+        if status == 206 {
+            guard let range = headers.first(name: "content-range"), let slash = range.lastIndex(of: "/") else { return nil }
+            let digits = range[range.index(after: slash)...]
+            guard !digits.isEmpty, digits.utf8.count <= 15, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+            return Int(digits)
+        }
+        return contentLength
+    }
+
+    /// Whether the body can be a recording's media: `audio/*`, a generic binary type, or no
+    /// type at all. A 200 with an HTML page (a proxy's, a captive portal's) is not a copy.
+    var looksLikeMedia: Bool {
+        guard let type = headers.first(name: "content-type")?.lowercased().split(separator: ";").first?.filter({ !$0.isWhitespace }) else {
+            return true
+        }
+        return type.hasPrefix("audio/") || type == "application/octet-stream" || type == "binary/octet-stream"
+    }
+
     /// `AccessDenied: Request has expired`, from an S3-style XML error, printable only.
     var storageMessage: String? {
         let text = String(buffer: errorBody)
@@ -39,10 +60,14 @@ struct MediaAnswer: Sendable {
     }
 }
 
-/// The `.partial` file a download streams into. Chunks are hashed and written on NIO's thread
-/// pool, one at a time (the receiver waits for each before it reads the next: that is the
-/// backpressure that keeps memory flat), never on an event loop or the cooperative pool.
+/// The `.partial` file a download streams into: a name of its own (created new, never through
+/// a link), so two runs downloading the same recording into one directory never write into
+/// each other's file. Chunks are hashed and written on NIO's thread pool, one at a time (the
+/// receiver waits for each before it reads the next: that is the backpressure that keeps
+/// memory flat). Every other file operation goes to the same pool: nothing here blocks the
+/// cooperative pool or an event loop, and the descriptor is never closed under a write.
 final class MediaFileWriter: Sendable {
+    let path: String
     private struct State {
         var fd: Int32
         var bytes = 0
@@ -51,22 +76,43 @@ final class MediaFileWriter: Sendable {
     }
     private let state: NIOLockedValueBox<State>
 
-    private init(fd: Int32) {
+    private init(path: String, fd: Int32) {
+        self.path = path
         state = NIOLockedValueBox(State(fd: fd))
     }
 
     deinit {
-        close()
+        // Only when a writer is dropped without `syncAndClose` or `discard` (a bug): no leak.
+        state.withLockedValue { if $0.fd >= 0 { FileDescriptor.close($0.fd) } }
     }
 
-    /// Creates `path`, or empties it (a `.partial` left by an earlier attempt); never follows a
-    /// symbolic link. Blocking but short: one `open`.
-    static func create(_ path: String) -> Result<MediaFileWriter, SystemError> {
-        FileDescriptor.createOrTruncate(path).map(MediaFileWriter.init)
+    private static func onPool<T: Sendable>(_ body: @escaping @Sendable () -> T, otherwise: T) async -> T {
+        (try? await NIOThreadPool.singleton.runIfActive(body)) ?? otherwise
+    }
+
+    /// Creates `path`, which must not exist, mode 0600.
+    static func create(_ path: String) async -> Result<MediaFileWriter, SystemError> {
+        await onPool({ FileDescriptor.createNew(path).map { MediaFileWriter(path: path, fd: $0) } }, otherwise: .failure(SystemError(5)))
+    }
+
+    /// Empties the file for another attempt.
+    func restart() async -> SystemError? {
+        await Self.onPool(
+            { [self] in
+                state.withLockedValue { s in
+                    s.bytes = 0
+                    s.hash = SHA256()
+                    if let failure = s.failure { return failure }
+                    if let error = FileDescriptor.truncate(s.fd) { s.failure = error }
+                    return s.failure
+                }
+            }, otherwise: SystemError(5))
     }
 
     /// The first write that failed (disk full, I/O error).
-    var failure: SystemError? { state.withLockedValue { $0.failure } }
+    func failure() async -> SystemError? {
+        await Self.onPool({ [self] in state.withLockedValue { $0.failure } }, otherwise: SystemError(5))
+    }
 
     /// Hashes and writes `buffer` on the thread pool; the future fails when the write does.
     func write(_ buffer: ByteBuffer, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
@@ -85,34 +131,34 @@ final class MediaFileWriter: Sendable {
         }
     }
 
-    /// The bytes written and their SHA-256 (hex).
-    func finish() -> (bytes: Int, sha256: String) {
-        state.withLockedValue { s in (s.bytes, MediaHash.hex(s.hash.finalize())) }
+    /// `fsync`, a check that the file holds every byte received, close: the byte count and
+    /// SHA-256 (hex) of what is on the disk, or what failed.
+    func syncAndClose() async -> Result<(bytes: Int, sha256: String), SystemError> {
+        await Self.onPool(
+            { [self] in
+                state.withLockedValue { s in
+                    defer {
+                        if s.fd >= 0 { FileDescriptor.close(s.fd) }
+                        s.fd = -1
+                    }
+                    if let failure = s.failure { return .failure(failure) }
+                    if let error = FileDescriptor.sync(s.fd) { return .failure(error) }
+                    guard case .regular(let size) = FileDescriptor.kind(s.fd), size == s.bytes else { return .failure(SystemError(5)) }
+                    return .success((s.bytes, MediaHash.hex(s.hash.finalize())))
+                }
+            }, otherwise: .failure(SystemError(5)))
     }
 
-    /// `fsync`, then close; the error, if any. On the thread pool.
-    func syncAndClose() async -> SystemError? {
-        let fd = state.withLockedValue { s -> Int32 in
-            defer { s.fd = -1 }
-            return s.fd
-        }
-        guard fd >= 0 else { return SystemError(9) }  // EBADF: closed already
-        do {
-            return try await NIOThreadPool.singleton.runIfActive {
-                defer { FileDescriptor.close(fd) }
-                return FileDescriptor.sync(fd)
-            }
-        } catch {
-            FileDescriptor.close(fd)
-            return SystemError(5)  // EIO: the pool is gone
-        }
-    }
-
-    func close() {
-        state.withLockedValue { s in
-            if s.fd >= 0 { FileDescriptor.close(s.fd) }
-            s.fd = -1
-        }
+    /// Closes and removes the file: nothing is left of a download that failed.
+    func discard() async {
+        await Self.onPool(
+            { [self] in
+                state.withLockedValue { s in
+                    if s.fd >= 0 { FileDescriptor.close(s.fd) }
+                    s.fd = -1
+                }
+                FileDescriptor.remove(path)
+            }, otherwise: ())
     }
 }
 
@@ -132,11 +178,17 @@ final class MediaReceiver: HTTPClientResponseDelegate, Sendable {
     private let state = NIOLockedValueBox(State())
     private let file: MediaFileWriter?
     private let idleTimeout: TimeAmount
+    /// Only the head is wanted (the size of a media file): the body is not read.
+    private let headOnly: Bool
 
-    init(file: MediaFileWriter?, idleTimeout: Duration) {
+    init(file: MediaFileWriter?, idleTimeout: Duration, headOnly: Bool = false) {
         self.file = file
         self.idleTimeout = .nanoseconds(max(Int64(idleTimeout.nanosecondsClamped), 1_000_000))
+        self.headOnly = headOnly
     }
+
+    /// What ends a request once its head is there, when only the head is wanted.
+    struct HeadReceived: Error {}
 
     /// Starts the idle watchdog of `task`.
     func watch(_ task: HTTPClient.Task<MediaAnswer>) {
@@ -169,7 +221,7 @@ final class MediaReceiver: HTTPClientResponseDelegate, Sendable {
             $0.head = head
             $0.lastProgress = .now()
         }
-        return task.eventLoop.makeSucceededVoidFuture()
+        return headOnly ? task.eventLoop.makeFailedFuture(HeadReceived()) : task.eventLoop.makeSucceededVoidFuture()
     }
 
     func didReceiveBodyPart(task: HTTPClient.Task<MediaAnswer>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
@@ -185,7 +237,8 @@ final class MediaReceiver: HTTPClientResponseDelegate, Sendable {
             return true
         }
         guard isMedia, let file else { return task.eventLoop.makeSucceededVoidFuture() }
-        return file.write(buffer, on: task.eventLoop)
+        // A slow disk holds the next part back: its write counts as progress too.
+        return file.write(buffer, on: task.eventLoop).map { [self] in state.withLockedValue { $0.lastProgress = .now() } }
     }
 
     func didFinishRequest(task: HTTPClient.Task<MediaAnswer>) throws -> MediaAnswer {
@@ -219,6 +272,9 @@ public enum MediaHash {
         }
         return .success((total, hex(hash.finalize())))
     }
+
+    /// SHA-256 of `bytes`, hex.
+    public static func hex(_ bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
 
     static func hex(_ digest: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)

@@ -14,17 +14,20 @@ import TnxSystem
 /// request timeout fails the attempt; there is no limit on how long a body that keeps
 /// arriving may take (a wav can be hundreds of MB).
 extension RecordingsClient {
-    /// `HEAD` of a media link: the size it would download (`Content-Length`), for a dry-run.
+    /// The size of the media at a link, for a dry-run: a `GET` of its first byte
+    /// (`Range: bytes=0-0`), whose head says the whole size; the body is not read. Not a
+    /// `HEAD`: a presigned link is signed for one method, and storage refuses a `HEAD` on a
+    /// link signed for `GET`.
     public func mediaSize(at url: String) async -> Result<Int, RecordingsError> {
         var attempts = AttemptHistory(key: keyForRedaction, policy: configuration.retryPolicy)
         if let refused = refuseMediaLink(url, attempts: attempts) { return .failure(refused) }
         while true {
             attempts.attempts += 1
-            let answer = await sendMedia(url, method: .HEAD, to: nil, attempts: attempts)
+            let answer = await sendMedia(url, to: nil, headOnly: true)
             switch judgeMedia(answer, url: url, attempts: &attempts) {
             case .done(let media):
-                guard let size = media.contentLength else {
-                    return .failure(attempts.error(.unreadableResponse, status: media.status, "the media host did not say the size of \(Self.shown(url)) (no Content-Length)"))
+                guard let size = media.totalSize else {
+                    return .failure(attempts.error(.unreadableResponse, status: media.status, "the media host did not say the size of \(Self.shown(url)) (no Content-Range or Content-Length)"))
                 }
                 return .success(size)
             case .failed(let error): return .failure(error)
@@ -35,51 +38,65 @@ extension RecordingsClient {
         }
     }
 
-    /// Downloads a media link into the file `path` (created or emptied, mode 0600; never
-    /// through a symbolic link), streaming: memory stays flat whatever the size. The file is
-    /// complete only when this succeeds: every byte `Content-Length` announced arrived, and it
-    /// is on the disk (`fsync`). The caller renames it into place.
+    /// Downloads a media link into the file `path`, which must not exist (a name of the
+    /// caller's own: created new, mode 0600, never through a link), streaming: memory stays
+    /// flat whatever the size. It succeeds only when the file holds every byte that
+    /// `Content-Length` announced (more than none, of a media type), flushed to the disk
+    /// (`fsync`); the caller renames it into place. On failure the file is removed.
     ///
     /// A file that cannot be written (disk full, no permission) fails with `MediaDownloadError`'s
     /// `.disk`; everything else is `.request`.
     public func downloadMedia(from url: String, to path: String) async -> Result<MediaDownload, MediaDownloadError> {
         var attempts = AttemptHistory(key: keyForRedaction, policy: configuration.retryPolicy)
         if let refused = refuseMediaLink(url, attempts: attempts) { return .failure(.request(refused)) }
+        let file: MediaFileWriter
+        switch await MediaFileWriter.create(path) {
+        case .success(let opened): file = opened
+        case .failure(let error): return .failure(.disk("cannot write '\(path)': \(error)"))
+        }
+        func failed(_ error: MediaDownloadError) async -> Result<MediaDownload, MediaDownloadError> {
+            await file.discard()
+            return .failure(error)
+        }
         while true {
-            if Task.isCancelled { return .failure(.request(attempts.interrupted(effect: "downloaded"))) }
+            if Task.isCancelled { return await failed(.request(attempts.interrupted(effect: "downloaded"))) }
+            if attempts.attempts > 0, let error = await file.restart() { return await failed(.disk("cannot write '\(path)': \(error)")) }
             attempts.attempts += 1
-            let file: MediaFileWriter
-            switch MediaFileWriter.create(path) {
-            case .success(let opened): file = opened
-            case .failure(let error): return .failure(.disk("cannot write '\(path)': \(error)"))
-            }
-            let answer = await sendMedia(url, method: .GET, to: file, attempts: attempts)
-            if let failure = file.failure {
-                file.close()
-                return .failure(.disk("cannot write '\(path)': \(failure)"))
-            }
+            let answer = await sendMedia(url, to: file)
+            if let failure = await file.failure() { return await failed(.disk("cannot write '\(path)': \(failure)")) }
             switch judgeMedia(answer, url: url, attempts: &attempts) {
             case .done(let media):
                 guard let announced = media.contentLength else {
-                    file.close()
-                    return .failure(.request(attempts.error(.unreadableResponse, status: 200, "the media host sent \(Self.shown(url)) without saying its size (no Content-Length), so the copy cannot be verified")))
+                    return await failed(.request(attempts.error(.unreadableResponse, status: 200, "the media host sent \(Self.shown(url)) without saying its size (no Content-Length), so the copy cannot be verified; nothing was kept")))
                 }
-                let (bytes, digest) = file.finish()
-                guard bytes == announced else {
-                    file.close()
-                    return .failure(.request(attempts.error(.transport, status: 200, "the download of \(Self.shown(url)) ended after \(bytes) of \(announced) bytes")))
+                guard announced > 0 else {
+                    return await failed(.request(attempts.error(.unreadableResponse, status: 200, "the media host sent an empty file for \(Self.shown(url)); nothing was kept")))
                 }
-                if let error = await file.syncAndClose() { return .failure(.disk("cannot flush '\(path)' to the disk: \(error)")) }
-                return .success(MediaDownload(bytes: bytes, sha256: digest, attempts: attempts.attempts))
+                guard media.looksLikeMedia else {
+                    let type = Self.printable(media.headers.first(name: "content-type") ?? "")
+                    return await failed(.request(attempts.error(.unreadableResponse, status: 200, "the media host answered \(Self.shown(url)) with \(type), not a recording's media (a proxy's page?); nothing was kept")))
+                }
+                switch await file.syncAndClose() {
+                case .failure(let error):
+                    return await failed(.disk("cannot flush '\(path)' to the disk: \(error)"))
+                case .success(let written):
+                    guard written.bytes == announced else {
+                        return await failed(.request(attempts.error(.transport, status: 200, "the download of \(Self.shown(url)) ended after \(written.bytes) of \(announced) bytes; nothing was kept")))
+                    }
+                    return .success(MediaDownload(bytes: written.bytes, sha256: written.sha256, attempts: attempts.attempts))
+                }
             case .failed(let error):
-                file.close()
-                return .failure(.request(error))
+                return await failed(.request(error))
             case .retry(let delay):
-                file.close()
-                if Task.isCancelled { return .failure(.request(attempts.interrupted(effect: "downloaded"))) }
+                if Task.isCancelled { return await failed(.request(attempts.interrupted(effect: "downloaded"))) }
                 try? await Task.sleep(for: delay)
             }
         }
+    }
+
+    /// Printable ASCII only, at most 60 characters: a header value in a message.
+    static func printable(_ text: String) -> String {
+        String(text.filter { $0.isASCII && ($0.asciiValue ?? 0) >= 0x20 && ($0.asciiValue ?? 0) < 0x7F }.prefix(60))
     }
 
     /// The key, only to keep it out of what a media host says (never sent there).
@@ -121,17 +138,18 @@ extension RecordingsClient {
         case failed(RecordingsError)
     }
 
-    /// One request, without the API's headers: only `User-Agent`.
-    private func sendMedia(_ url: String, method: HTTPMethod, to file: MediaFileWriter?, attempts: AttemptHistory) async -> MediaAttempt {
+    /// One `GET`, without the API's headers: only `User-Agent` (and `Range` for the size).
+    private func sendMedia(_ url: String, to file: MediaFileWriter?, headOnly: Bool = false) async -> MediaAttempt {
         var headers = HTTPHeaders()
         headers.add(name: "User-Agent", value: configuration.userAgent)
+        if headOnly { headers.add(name: "Range", value: "bytes=0-0") }
         let request: HTTPClient.Request
         do {
-            request = try HTTPClient.Request(url: url, method: method, headers: headers)
+            request = try HTTPClient.Request(url: url, method: .GET, headers: headers)
         } catch {
             return .failure(TransportFailure(.clientError, maybeSent: false, retryable: false, "was not sent", "the media link is not a valid URL"))
         }
-        let receiver = MediaReceiver(file: file, idleTimeout: configuration.requestTimeout)
+        let receiver = MediaReceiver(file: file, idleTimeout: configuration.requestTimeout, headOnly: headOnly)
         let task = http.execute(request: request, delegate: receiver, deadline: nil)
         receiver.watch(task)
         do {
@@ -142,7 +160,7 @@ extension RecordingsClient {
             }
             return .answer(answer)
         } catch {
-            if let partial = receiver.partialAnswer, partial.status != 200 { return .answer(partial) }
+            if let partial = receiver.partialAnswer, headOnly || partial.status != 200 { return .answer(partial) }
             if receiver.timedOut {
                 return .failure(TransportFailure(.timeout, maybeSent: true, "timed out", "the media host sent nothing for \(configuration.requestTimeout.shortText)"))
             }
@@ -161,9 +179,9 @@ extension RecordingsClient {
         case .answer(let answer):
             let said = answer.storageMessage.map { ": \(attempts.redact($0))" } ?? ""
             switch answer.status {
-            case 200: return .done(answer)
+            case 200, 206: return .done(answer)
             case 403:
-                return .failed(attempts.error(.forbidden, status: 403, "the media host refused \(Self.shown(url)) (HTTP 403\(said)): the link has expired or is not valid"))
+                return .failed(attempts.error(.forbidden, status: 403, "the media host refused \(Self.shown(url)) (HTTP 403\(said)): the link has expired or is not valid, also when read again; run this id again later, and check the machine's clock (presigned links depend on it)"))
             case 404, 410:
                 return .failed(attempts.error(.notFound, status: answer.status, "the media host has no file at \(Self.shown(url)) (HTTP \(answer.status)\(said))"))
             case let status where RetryPolicy.isRetryable(status: status):

@@ -49,9 +49,18 @@ extension Interpreter {
         if !dryRun, let piped {
             // Every directory exists (mode 0700) before the first id starts.
             for directory in piped.directories {
-                if let problem = Directories.create(directory) {
+                // Off the pool: a directory of a million files takes a while to read.
+                let prepared: (swept: Int, problem: String?) = await BlockingWorker().run {
+                    if let problem = Directories.create(directory) { return (0, problem) }
+                    return (PipelineRunner.sweepPartials(in: directory), nil)
+                }
+                if let problem = prepared.problem {
                     reporter.error("\(problem); nothing was downloaded or deleted")
                     return .failures
+                }
+                let swept = prepared.swept
+                if swept > 0 {
+                    reporter.note("removed \(swept) unfinished download\(swept == 1 ? "" : "s") (.partial) that a stopped run left in \(Reporter.safe(directory))")
                 }
             }
         }
@@ -185,8 +194,8 @@ extension Interpreter {
                 case .piped(let result):
                     inFlight -= 1
                     for recording in result.shown { show(recording) }
-                    if let reason = result.stopRun, bulk?.report.stoppedBecause == nil {
-                        markBulk(failure: reason)
+                    if let reason = result.stopRun {
+                        if bulk?.report.stoppedBecause == nil { markBulk(failure: reason) }
                         stop()
                     }
                     if !record(result.outcome) { stop() }

@@ -81,8 +81,19 @@ extension Interpreter {
         if !dryRun, pipeline.deletes, let refused = await prepareToDelete() { return refused }
         let requestsBefore = environment.client.activity?.requestsSent
 
-        // 1. The snapshot.
-        let directory = environment.snapshotDirectory ?? environment.journal.map { Directories.containing($0.path) + "/snapshots" }
+        // 1. The snapshot. A dry-run's goes in a private temporary directory, removed with it:
+        // a dry-run leaves nothing behind, not even in tnx's own state.
+        var temporary: String?
+        if dryRun {
+            switch Directories.makeTemporary(environment: Executable.environment) {
+            case .success(let made): temporary = made
+            case .failure(let error):
+                reporter.error("a dry-run of this loop reads its matches into a temporary file, but none can be made: \(error)")
+                return .failures
+            }
+        }
+        defer { if let temporary { Directories.removeEmpty(temporary) } }
+        let directory = temporary ?? environment.snapshotDirectory ?? environment.journal.map { Directories.containing($0.path) + "/snapshots" }
         guard let directory else {
             reporter.error("a purge by query needs a directory for its snapshot; nothing was deleted")
             return .usage
@@ -94,6 +105,8 @@ extension Interpreter {
             reporter.error("cannot write the snapshot of \(plan.description): \(problem.reason); nothing was deleted")
             return .usage
         }
+        // A dry-run keeps nothing: its snapshot goes once the run has read it.
+        defer { if dryRun { FileDescriptor.remove(snapshot.path) } }
         let showProgress = !environment.quiet && settings.output == .text && environment.stderr.isTerminal
         let read = await readMatches(plan, progress: showProgress) { id, recording in snapshot.append(id, recording) }
         let totals: MatchTotals
@@ -115,8 +128,6 @@ extension Interpreter {
             reporter.error(failure + "; nothing was deleted")
             return .failures
         }
-        // A dry-run keeps nothing: its snapshot goes once the run has read it.
-        defer { if dryRun { FileDescriptor.remove(snapshot.path) } }
         let requestsAfterSnapshot = environment.client.activity?.requestsSent
         guard totals.count > 0 else {
             FileDescriptor.remove(snapshot.path)

@@ -124,6 +124,11 @@ struct PipelineRunner: Sendable {
                     download = record
                 case .notFound(let e):
                     return ended(.notFound, step: "download", error: e)
+                case .failed(let e) where e.kind == .interrupted:
+                    // Ctrl-C during the download: nothing is left of it, nothing was deleted.
+                    var result = ended(.skipped, step: "download", message: "not finished: interrupted during the download (nothing was deleted)")
+                    result.outcome.error = nil
+                    return result
                 case .failed(let e):
                     return ended(.failed, step: "download", error: e)
                 case .disk(let reason):
@@ -187,6 +192,12 @@ struct PipelineRunner: Sendable {
                 }
             }
             let recording = fetched!.recording
+            guard recording.id == id.rawValue else {
+                return .failed(
+                    RecordingsError(
+                        kind: .unreadableResponse, status: 200, attempts: 1,
+                        description: "the API answered GET /recordings/\(id.rawValue) with another recording (\(recording.id ?? "no id")); nothing was downloaded"))
+            }
             guard let url = pipeline.format == .mp3 ? recording.downloadUrls?.mp3 : recording.downloadUrls?.wav, !url.isEmpty else {
                 return .failed(
                     RecordingsError(
@@ -205,19 +216,18 @@ struct PipelineRunner: Sendable {
                     return .failed(e)
                 }
             }
-            let partial = directory + "/." + name + "." + ext + ".partial"
+            // A name of its own: another run downloading the same recording here never writes
+            // into this file. (downloadMedia removes it when it fails.)
+            let partial = directory + "/." + name + "." + ext + "." + Self.partialTag() + ".partial"
             switch await client.downloadMedia(from: url, to: partial) {
             case .failure(.disk(let reason)):
-                _ = FileDescriptor.remove(partial)
-                return .disk(reason + "; no later recording is deleted: free some space or choose another directory, then run again (with --resume)")
+                return .disk(reason + Self.diskAdvice)
             case .failure(.request(let e)) where e.kind == .forbidden && !refreshed:
                 // The link expired between the read and the download: once more with a fresh one.
-                _ = FileDescriptor.remove(partial)
                 refreshed = true
                 fetched = nil
                 continue
             case .failure(.request(let e)):
-                _ = FileDescriptor.remove(partial)
                 return .failed(e)
             case .success(let media):
                 let record = DownloadRecord(file: file, bytes: media.bytes, sha256: media.sha256)
@@ -225,30 +235,53 @@ struct PipelineRunner: Sendable {
                 let placed: String? = await BlockingWorker().run {
                     Self.place(partial: partial, file: file, sidecar: sidecar, metadata: metadata, directory: directory)
                 }
-                if let problem = placed {
-                    _ = FileDescriptor.remove(partial)
-                    return .disk(problem + "; no later recording is deleted")
-                }
+                if let problem = placed { return .disk(problem + Self.diskAdvice) }
                 return .done(record)
             }
         }
     }
 
-    /// The id as a file name: as it is when it is a plain UUID-like word, else with every byte
-    /// other than letters, digits, `-` and `_` written `%XX` (no `/`, no `..`, no leading dot).
+    /// `PID-RANDOM`: whose `.partial` file it is (see `sweepPartials`), and unique.
+    static func partialTag() -> String {
+        "\(Executable.processID)-" + Journal.makeRunID()
+    }
+
+    /// Removes the `.partial` files a killed run left in `directory` (their process is gone):
+    /// they hold recordings' audio, which must not linger unnoticed. Those of a run still
+    /// going are left alone. Blocking: one pass over the directory's names.
+    static func sweepPartials(in directory: String) -> Int {
+        var removed = 0
+        Directories.forEachEntry(of: directory) { name, isDirectory in
+            guard !isDirectory, name.hasPrefix("."), name.hasSuffix(".partial") else { return }
+            var stem = name.dropLast(".partial".count)
+            if stem.hasSuffix(".json") { stem = stem.dropLast(".json".count) }
+            guard let dot = stem.lastIndex(of: "."), let dash = stem[dot...].firstIndex(of: "-"),
+                let pid = Int32(stem[stem.index(after: dot)..<dash]), !Executable.isRunning(pid)
+            else { return }
+            if FileDescriptor.remove(directory + "/" + name) { removed += 1 }
+        }
+        return removed
+    }
+
+    /// What a disk failure message goes on with.
+    static let diskAdvice = "; tnx starts no more ids (those already started finish): free some space or choose another directory, then run again with --resume"
+
+    /// The id as a file name: a Telnyx id (lowercase UUID) as it is; any other byte than a
+    /// lowercase letter, a digit, `-` or `_` written `%XX`, so that no two ids share a name even
+    /// where names ignore case (vfat, exFAT, SMB), and none holds `/`, `..` or a leading dot. A
+    /// name that would be longer than 200 bytes becomes `id-` and the SHA-256 of the id.
     static func fileName(_ id: RecordingID) -> String {
         var out = ""
+        let hex = Array("0123456789ABCDEF".utf8)
         for byte in id.rawValue.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                let hex = Array("0123456789ABCDEF".utf8)
                 out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
             }
         }
-        return out
+        return out.utf8.count <= 200 ? out : "id-" + MediaHash.hex(Array(id.rawValue.utf8))
     }
 
     /// `DIR/ID.json`: the recording as the API returned it, and what was saved.
@@ -271,10 +304,13 @@ struct PipelineRunner: Sendable {
     /// (temporary file, `fsync`, rename), then `fsync`s the directory. nil, or what failed.
     /// Blocking.
     static func place(partial: String, file: String, sidecar: String, metadata: [UInt8], directory: String) -> String? {
-        if let error = FileDescriptor.rename(partial, to: file) { return "cannot rename '\(partial)' to '\(file)': \(error)" }
-        let temporary = sidecar + ".partial"
+        if let error = FileDescriptor.rename(partial, to: file) {
+            FileDescriptor.remove(partial)
+            return "cannot rename '\(partial)' to '\(file)': \(error)"
+        }
+        let temporary = String(partial.dropLast(".partial".count)) + ".json.partial"
         let fd: Int32
-        switch FileDescriptor.createOrTruncate(temporary) {
+        switch FileDescriptor.createNew(temporary) {
         case .success(let opened): fd = opened
         case .failure(let error): return "cannot write '\(temporary)': \(error)"
         }

@@ -138,15 +138,15 @@ public enum Help {
         case "download":
             out += """
 
-            The media (`set format mp3|wav` picks which link) is streamed to
-            DIR/.ID.EXT.partial without the API key (the link is presigned), checked
-            against Content-Length, flushed to the disk and renamed to DIR/ID.EXT;
-            DIR/ID.json holds the recording as the API returned it, with the size and
-            SHA-256. DIR is created (mode 0700)
-            when missing; a relative DIR in a script file is relative to the script's
-            directory. A link that expired is fetched fresh once. A disk that is full or a
-            DIR that cannot be written stops the run: no later id is deleted. A dry-run
-            reads each recording and the size of its media, and writes nothing.
+            The media (`set format mp3|wav` picks which link) is streamed to a hidden
+            .partial file without the API key (the link is presigned), checked against
+            Content-Length, flushed to the disk and renamed to DIR/ID.EXT; DIR/ID.json
+            holds the recording as the API returned it, with the size and SHA-256. DIR
+            is created (mode 0700) when missing; a relative DIR in a script file is
+            relative to the script's directory. A link that expired is fetched fresh
+            once. A disk that is full or a DIR that cannot be written stops the run: no
+            more ids are started. A dry-run reads each recording and the size of its
+            media, and writes nothing.
 
             """
         case "count", "list":

@@ -78,6 +78,12 @@ public struct SandboxFaults: Sendable, Hashable {
         case slow(Duration)
         /// 500 from storage.
         case serverError
+        /// 200 without `Content-Length` (chunked): a size nobody announced.
+        case noLength
+        /// 200 with no bytes at all.
+        case empty
+        /// 200 with an HTML page, as a proxy or a captive portal answers.
+        case html
     }
 
     /// `\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}`: what `escapesInText` puts in text.

@@ -72,24 +72,27 @@ extension Handler {
     /// What a media request gets, decided under the lock.
     enum MediaDecision {
         case refuse(status: Int, code: String, message: String)
-        case serve(id: String, ext: String, size: Int, fault: SandboxFaults.MediaFault?, head: Bool)
+        /// `firstByte`: a `Range: bytes=0-0` request, answered 206.
+        case serve(id: String, ext: String, size: Int, fault: SandboxFaults.MediaFault?, firstByte: Bool)
     }
 
-    /// `GET`/`HEAD /media/ID.EXT?X-Amz-Expires=…&X-Amz-Signature=…`, as storage answers a
-    /// presigned link: 400 when the request also carries `Authorization` (S3: "only one auth
-    /// mechanism"), 403 when the signature is wrong or the link expired, 404 when the
-    /// recording is gone.
+    /// `GET /media/ID.EXT?X-Amz-Expires=…&X-Amz-Signature=…`, as storage answers a presigned
+    /// link: 400 when the request also carries `Authorization` (S3: "only one auth
+    /// mechanism"), 403 when the signature is wrong or the link expired — and for any other
+    /// method than `GET`, since a link is signed for one method — 404 when the recording is
+    /// gone; `Range: bytes=0-0` gets 206 with `Content-Range: bytes 0-0/SIZE`.
     func respondMedia(to request: Request) async -> Response {
         let target = request.head.path ?? "/"
         let head = request.method == .head
+        let firstByte = request.headers[.range] == "bytes=0-0"
         let decision: MediaDecision = state.withLock { s in
             s.mediaRequests += 1
             let key = String(expectedAuthorization.dropFirst("Bearer ".count))
             if request.headers[.authorization] != nil || target.contains(key) || request.headers.contains(where: { $0.value.contains(key) }) {
                 s.mediaRequestsWithKey += 1
             }
-            guard request.method == .get || head else {
-                return .refuse(status: 405, code: "MethodNotAllowed", message: "The specified method is not allowed against this resource.")
+            guard request.method == .get else {
+                return .refuse(status: 403, code: "SignatureDoesNotMatch", message: "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
             }
             if request.headers[.authorization] != nil {
                 return .refuse(
@@ -124,8 +127,8 @@ extension Handler {
             guard s.recordings[id] != nil, fault != .missing else {
                 return .refuse(status: 404, code: "NoSuchKey", message: "The specified key does not exist.")
             }
-            if !head { s.mediaBytesServed += fault == .truncated ? s.faults.mediaBytes / 2 : s.faults.mediaBytes }
-            return .serve(id: id, ext: ext, size: s.faults.mediaBytes, fault: fault, head: head)
+            s.mediaBytesServed += firstByte ? min(1, s.faults.mediaBytes) : fault == .truncated ? s.faults.mediaBytes / 2 : s.faults.mediaBytes
+            return .serve(id: id, ext: ext, size: s.faults.mediaBytes, fault: fault, firstByte: firstByte)
         }
         switch decision {
         case .refuse(let status, let code, let message):
@@ -133,11 +136,30 @@ extension Handler {
             fields[.contentType] = "application/xml"
             let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>\(message)</Message></Error>"
             return Self.response(status, fields, head ? "" : body)
-        case .serve(let id, let ext, let size, let fault, let head):
+        case .serve(let id, let ext, let size, let fault, let firstByte):
             var fields = HTTPFields()
             fields[.contentType] = ext == "mp3" ? "audio/mpeg" : "audio/wav"
-            if head { return Response(status: .ok, headers: fields, body: ResponseBody(contentLength: size) { try await $0.finish(nil) }) }
             let parts = MediaContent.parts(id: id, ext: ext, size: size)
+            if firstByte, size > 0 {
+                fields[.contentRange] = "bytes 0-0/\(size)"
+                var first = parts[0]
+                let byte = first.readSlice(length: 1) ?? ByteBuffer()
+                return Response(status: .partialContent, headers: fields, body: ResponseBody(byteBuffer: byte))
+            }
+            switch fault {
+            case .noLength:
+                return Response(status: .ok, headers: fields, body: ResponseBody { writer in
+                    for part in parts { try await writer.write(part) }
+                    try await writer.finish(nil)
+                })
+            case .empty:
+                return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer()))
+            case .html:
+                fields[.contentType] = "text/html; charset=utf-8"
+                return Self.response(200, fields, "<html><body><h1>Please sign in to continue</h1></body></html>")
+            default:
+                break
+            }
             return Response(
                 status: .ok, headers: fields,
                 body: ResponseBody(contentLength: size) { writer in

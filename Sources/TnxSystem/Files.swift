@@ -83,6 +83,12 @@ public enum FileDescriptor {
         return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
     }
 
+    /// Empties the file open as `fd` and moves to its start; nil, or the error.
+    public static func truncate(_ fd: Int32) -> SystemError? {
+        guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else { return SystemError(errno) }
+        return nil
+    }
+
     /// Renames `from` to `to` (replacing it, atomically); nil, or the error.
     public static func rename(_ from: String, to: String) -> SystemError? {
         Glibc.rename(from, to) == 0 ? nil : SystemError(errno)
@@ -242,6 +248,20 @@ public enum Directories {
         return nil
     }
 
+    /// A new directory only this user can enter, under `$TMPDIR` (or `/tmp`): its path, or why not.
+    public static func makeTemporary(environment: [String: String]) -> Result<String, SystemError> {
+        var base = environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp"
+        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+        var template = Array((base + "/tnx-XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard made != nil else { return .failure(SystemError(errno)) }
+        return .success(String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    /// Removes an empty directory; whether it is gone.
+    @discardableResult
+    public static func removeEmpty(_ path: String) -> Bool { rmdir(path) == 0 || errno == ENOENT }
+
     /// `create` for the directory that holds `path` (nothing when it has none).
     public static func createParent(of path: String, mode: mode_t = 0o700) -> String? {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return nil }
@@ -277,9 +297,16 @@ public enum Directories {
     /// The names in `directory` (without `.` and `..`), with whether each is a directory;
     /// empty when it cannot be read.
     public static func entries(of directory: String) -> [(name: String, isDirectory: Bool)] {
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
         var result: [(String, Bool)] = []
+        forEachEntry(of: directory) { result.append(($0, $1)) }
+        return result
+    }
+
+    /// Calls `body` with each entry of `directory` (its name, and whether it is a directory),
+    /// one at a time: a directory of millions of files is never held in memory.
+    public static func forEachEntry(of directory: String, _ body: (_ name: String, _ isDirectory: Bool) -> Void) {
+        guard let handle = opendir(directory) else { return }
+        defer { closedir(handle) }
         while let entry = readdir(handle) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
@@ -289,9 +316,8 @@ public enum Directories {
             if entry.pointee.d_type == UInt8(DT_UNKNOWN) || entry.pointee.d_type == UInt8(DT_LNK) {
                 isDirectory = FileKind.of(directory + (directory.hasSuffix("/") ? "" : "/") + name) == .directory
             }
-            result.append((name, isDirectory))
+            body(name, isDirectory)
         }
-        return result
     }
 
     /// Makes `path` readable and writable by its owner only, if it is not already.

@@ -33,6 +33,15 @@ public enum Executable {
     }
 
     /// Ends the process with `status`, running `atexit` handlers (stdio is not used by tnx).
+    /// This process's id.
+    public static var processID: Int32 { getpid() }
+
+    /// Whether a process with this id exists (it may be another user's: then it exists too).
+    public static func isRunning(_ pid: Int32) -> Bool {
+        guard pid > 0 else { return false }
+        return kill(pid, 0) == 0 || errno != ESRCH
+    }
+
     public static func exit(_ status: Int32) -> Never {
         Glibc.exit(status)
     }

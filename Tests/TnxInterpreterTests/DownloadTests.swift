@@ -73,7 +73,7 @@ struct DownloadTests {
 
     static let failures: [(String, SandboxFaults.MediaFault)] = [
         ("truncated", .truncated), ("missing", .missing), ("expired", .expired), ("storage 500", .serverError),
-        ("slow", .slow(.seconds(5))),
+        ("slow", .slow(.seconds(5))), ("no Content-Length", .noLength), ("empty", .empty), ("an HTML page", .html),
     ]
 
     @Test("no delete after a failed download", arguments: failures.indices)
@@ -180,7 +180,7 @@ struct DownloadTests {
             #expect(h.sandbox.deletedIDs.isEmpty)
             let stats = h.sandbox.statistics
             #expect(stats.mediaRequests == 5)
-            #expect(stats.mediaBytesServed == 0)
+            #expect(stats.mediaBytesServed == 5, "one byte of each file, for its size (a link is signed for GET: no HEAD)")
             #expect(ids.allSatisfy { h.out.text.contains("would delete \($0)  48,000 bytes to ") })
             #expect(h.out.text.contains("240.0 KB would be downloaded"))
             #expect(h.out.text.contains("dry-run: nothing was deleted or downloaded"))
@@ -209,6 +209,13 @@ struct DownloadTests {
         let asked = Mutex(0)
         try await withSandboxInterpreter(seed: 40, ask: { _ in asked.withLock { $0 += 1 }; return true }) { h in
             let archive = h.scratch.directory + "/archive"
+            let dry = "set dry-run on\nforeach id in recordings where created before \(cut) { download $id to \(archive); delete $id }\nset dry-run off"
+            #expect(await h.run(dry, origin: .repl) == .success, "\(h.err.text)")
+            #expect(h.out.text.contains("dry-run: nothing was deleted or downloaded; \(expected.count) recordings would be deleted"))
+            #expect(h.sandbox.statistics.mediaBytesServed == expected.count)
+            #expect(!FileManager.default.fileExists(atPath: archive))
+            #expect(!FileManager.default.fileExists(atPath: h.scratch.directory + "/snapshots"), "a dry-run leaves no snapshot")
+            #expect(asked.withLock { $0 } == 0)
             #expect(await h.run("foreach id in recordings where created before \(cut) download $id to \(archive)", origin: .repl) == .success)
             #expect(asked.withLock { $0 } == 0, "nothing is deleted, so nothing is asked")
             #expect(h.sandbox.deletedIDs.isEmpty)
@@ -219,6 +226,46 @@ struct DownloadTests {
             #expect(asked.withLock { $0 } == 1)
             #expect(Set(h.sandbox.deletedIDs) == expected)
             #expect(h.out.text.contains("after the purge, no recordings match"))
+        }
+    }
+
+    @Test("two runs saving the same recording into one directory never write into each other's file")
+    func overlappingRuns() async throws {
+        var faults = SandboxFaults.none
+        faults.media = .slow(.milliseconds(300))
+        try await withSandboxInterpreter(seed: 3, faults: faults) { h in
+            let id = try RecordingID(Sandbox.seededIDs(count: 1)[0])
+            let archive = h.scratch.directory + "/archive"
+            _ = Directories.create(archive)
+            let client = RecordingsClient(configuration: try ClientConfiguration(apiKey: Sandbox.defaultAPIKey, baseURL: h.sandbox.baseURL))
+            defer { Task { try? await client.shutdown() } }
+            let runner = PipelineRunner(
+                pipeline: Pipeline(steps: [.download(directory: archive)], format: .mp3), client: client, dryRun: false, earlier: [:],
+                journal: { _ in true })
+            async let first = runner.run(id, origin: nil)
+            async let second = runner.run(id, origin: nil)
+            let results = await [first, second]
+            #expect(results.allSatisfy { $0.outcome.kind == .downloaded }, "\(results.map(\.outcome.message))")
+            let media = archive + "/" + id.rawValue + ".mp3"
+            let hash = try MediaHash.file(media).get()
+            #expect(hash.bytes == h.sandbox.faults.mediaBytes)
+            #expect(results.allSatisfy { $0.outcome.download?.sha256 == hash.sha256 })
+            #expect(Self.files(in: archive).count == 2, "\(Self.files(in: archive))")
+        }
+    }
+
+    @Test("file names: one per id, also where names ignore case; never a path; never too long")
+    func fileNames() throws {
+        let lower = PipelineRunner.fileName(try RecordingID("3fa85f64-5717-4562-b3fc-2c963f66afa6"))
+        #expect(lower == "3fa85f64-5717-4562-b3fc-2c963f66afa6")
+        let upper = PipelineRunner.fileName(try RecordingID("3FA85F64-5717-4562-B3FC-2C963F66AFA6"))
+        #expect(upper.lowercased() != lower.lowercased())
+        let odd = PipelineRunner.fileName(try RecordingID("v3:abc.def~x"))
+        #expect(odd == "v3%3Aabc%2Edef%7Ex")
+        let long = PipelineRunner.fileName(try RecordingID(String(repeating: ".:", count: 64)))
+        #expect(long.utf8.count <= 200 && long.hasPrefix("id-"))
+        for name in [lower, upper, odd, long] {
+            #expect(!name.contains("/") && !name.hasPrefix("."))
         }
     }
 
@@ -240,7 +287,7 @@ struct DownloadTests {
 extension MediaHash {
     static func hex(_ data: Data) -> String {
         let path = NSTemporaryDirectory() + "tnx-hash-" + UUID().uuidString
-        FileManager.default.createFile(atPath: path, contents: data)
+        _ = FileManager.default.createFile(atPath: path, contents: data)
         defer { try? FileManager.default.removeItem(atPath: path) }
         return (try? MediaHash.file(path).get().sha256) ?? ""
     }
