@@ -29,7 +29,11 @@ public protocol RecordingsAPI: Sendable {
     /// One recording, every field (`GET /recordings/{id}`).
     func retrieveRecording(_ id: RecordingID) async -> Result<Recording, RecordingsError>
 
-    /// The size of the media at a presigned link (`HEAD`, without the key).
+    /// Deletes a list of recordings in one request (`POST /recordings/actions/delete`). The
+    /// API says nothing per id: the caller verifies.
+    func deleteRecordings(_ ids: [RecordingID]) async -> BatchDeleteResult
+
+    /// The size of the media at a presigned link (without the key).
     func mediaSize(at url: String) async -> Result<Int, RecordingsError>
 
     /// Downloads a presigned link into `path`, verified and on the disk (without the key).
@@ -54,6 +58,10 @@ extension RecordingsAPI {
 
     public func mediaSize(at url: String) async -> Result<Int, RecordingsError> {
         .failure(Self.unsupported("download media"))
+    }
+
+    public func deleteRecordings(_ ids: [RecordingID]) async -> BatchDeleteResult {
+        .failed(Self.unsupported("delete in batches"))
     }
 
     public func downloadMedia(from url: String, to path: String) async -> Result<MediaDownload, MediaDownloadError> {

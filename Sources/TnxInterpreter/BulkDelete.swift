@@ -42,6 +42,11 @@ extension Interpreter {
         let format = settings.output
         let concurrency = settings.concurrency
         let client = environment.client
+        if snapshot == nil, settings.method == .batch {
+            // A batch is verified by listing its query again; ids of a file have no query, and
+            // checking each would cost a read per id: no gain over deleting it.
+            reporter.note("method batch applies to purges by query; the ids of \(source.name) are deleted one by one")
+        }
 
         // Also before a body that only downloads: the journal records what was saved (for
         // --resume), and the base URL must answer like the API.

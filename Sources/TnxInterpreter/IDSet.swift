@@ -80,6 +80,11 @@ struct IDFingerprints {
         seen.insert(Self.fingerprint(id)).inserted
     }
 
+    /// Whether `id` (or an id with its fingerprint) is there.
+    func contains(_ id: String) -> Bool {
+        seen.contains(Self.fingerprint(id))
+    }
+
     /// A UUID's two halves mixed (SplitMix64's finaliser); any other id, FNV-1a of its bytes.
     static func fingerprint(_ id: String) -> UInt64 {
         if let value = IDSet.uuidValue(id) {

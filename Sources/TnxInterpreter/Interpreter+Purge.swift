@@ -157,8 +157,17 @@ extension Interpreter {
 
         // 3. Exactly the snapshot, with the bulk engine.
         last = .nothing
-        var status = await bulkDelete(
-            from: snapshot.path, snapshot: BulkSnapshot(name: plan.description, count: totals.count), pipeline: pipeline)
+        var status: RunStatus
+        var newcomers: Int?
+        if settings.method == .batch, pipeline.isDeleteOnly, !dryRun {
+            status = await batchDelete(snapshot: snapshot.path, plan: plan, count: totals.count, newcomers: &newcomers)
+        } else {
+            if settings.method == .batch, !pipeline.isDeleteOnly {
+                reporter.note("method batch applies when the loop's body is just 'delete $id'; these recordings go one by one")
+            }
+            status = await bulkDelete(
+                from: snapshot.path, snapshot: BulkSnapshot(name: plan.description, count: totals.count), pipeline: pipeline)
+        }
         // The yes was for this match set only.
         if settings.confirm { unconfirmedDeletesLeft = allowanceBefore }
         guard pipeline.deletes, !dryRun else { return status }
@@ -177,7 +186,11 @@ extension Interpreter {
             if let requestsBefore, let requestsAfterSnapshot, let requestsAfterDeletes, let end = environment.client.activity?.requestsSent {
                 requests = (requestsAfterSnapshot - requestsBefore, requestsAfterDeletes - requestsAfterSnapshot, end - requestsAfterDeletes)
             }
-            reportAfterPurge(plan, left: left, deleted: deleted, requests: requests, reads: !pipeline.isDeleteOnly)
+            if let newcomers, newcomers > 0 {
+                reporter.note("\(Reporter.grouped(newcomers)) recording\(newcomers == 1 ? "" : "s") that appeared after the snapshot \(newcomers == 1 ? "was" : "were") left alone (not asked for); run the purge again to delete \(newcomers == 1 ? "it" : "them")")
+            }
+            let phase = !pipeline.isDeleteOnly ? "read and delete" : newcomers != nil ? "batch, verify and delete" : "delete"
+            reportAfterPurge(plan, left: left, deleted: deleted, requests: requests, phase: phase)
         }
         return status
     }
@@ -201,6 +214,7 @@ extension Interpreter {
         let seconds = (ContinuousClock.now - started).inSeconds
         reporter.summary(summary, source: plan.description, dryRun: true, interrupted: false, seconds: seconds, format: format)
         reportSnapshot(plan, totals, path: nil, dryRun: true)
+        if settings.method == .batch, totals.count > 0 { reportBatchPlan(count: totals.count) }
         last = .bulk(BulkReport(source: plan.description, summary: summary, seconds: seconds, dryRun: true))
         return .success
     }
@@ -369,10 +383,31 @@ extension Interpreter {
         }
     }
 
+    /// A dry-run with `method batch`: the chunks a real run would send. None is sent.
+    private func reportBatchPlan(count: Int) {
+        let size = settings.batchSize
+        let requests = (count + size - 1) / size
+        let last = count - (requests - 1) * size
+        switch settings.output {
+        case .json:
+            var b = JSONObjectWriter()
+            b.field("requests", requests)
+            b.field("chunk_size", size)
+            b.field("last_chunk", last)
+            var w = JSONObjectWriter()
+            w.field("batch", json: b.finish())
+            reporter.info(w.finish())
+        case .text:
+            let sizes = requests == 1 ? "of \(Reporter.grouped(last)) ids" : last == size ? "of \(size) ids each" : "of \(size) ids (the last of \(last))"
+            reporter.info("method batch: would send \(Reporter.grouped(requests)) batch request\(requests == 1 ? "" : "s") \(sizes), then list the query again to verify each recording; none was sent")
+        }
+    }
+
     /// `after the purge: 0 recordings match …` and the requests the purge took.
-    /// With `reads`, the body's steps also read each recording (a download, a show): their
-    /// requests count with the deletes.
-    private func reportAfterPurge(_ plan: QueryPlan, left: Int, deleted: Int, requests: (list: Int, delete: Int, count: Int)?, reads: Bool = false) {
+    /// `phase` names the requests between the snapshot and the count: `delete`; `read and
+    /// delete` when the body's steps also read each recording; `batch, verify and delete` for a
+    /// batch purge (its chunks, the listing that verifies them, the single deletes after it).
+    private func reportAfterPurge(_ plan: QueryPlan, left: Int, deleted: Int, requests: (list: Int, delete: Int, count: Int)?, phase: String) {
         let perDeleted = requests.flatMap { r in deleted > 0 ? Double(r.list + r.delete + r.count) / Double(deleted) : nil }
         switch settings.output {
         case .json:
@@ -382,7 +417,7 @@ extension Interpreter {
             if let requests {
                 a.object("requests") { r in
                     r.field("list", requests.list)
-                    r.field(reads ? "steps" : "delete", requests.delete)
+                    r.field("delete", requests.delete)
                     r.field("count", requests.count)
                     r.field("total", requests.list + requests.delete + requests.count)
                 }
@@ -398,7 +433,7 @@ extension Interpreter {
                 : "after the purge: \(Reporter.grouped(left)) still \(left == 1 ? "matches" : "match") (new recordings, or ones not deleted above); run it again to delete them"
             if let requests {
                 let total = requests.list + requests.delete + requests.count
-                text += "\nrequests: \(requests.list) list + \(Reporter.grouped(requests.delete)) \(reads ? "read and delete" : "delete") + \(requests.count) count = \(Reporter.grouped(total))"
+                text += "\nrequests: \(requests.list) list + \(Reporter.grouped(requests.delete)) \(phase) + \(requests.count) count = \(Reporter.grouped(total))"
                 if let perDeleted { text += " (\(String(format3: perDeleted)) per recording deleted)" }
             }
             reporter.info(text)

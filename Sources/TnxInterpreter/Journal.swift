@@ -110,6 +110,11 @@ public final class Journal: Sendable {
         try append(bytes)
     }
 
+    /// Appends whole lines (each ended by a newline), in one write.
+    func appendLines(_ bytes: [UInt8]) throws(JournalError) {
+        try append(bytes)
+    }
+
     private func append(_ bytes: [UInt8]) throws(JournalError) {
         try open()
         let (failure, scheduleSync) = state.withLock { s -> (String?, Bool) in

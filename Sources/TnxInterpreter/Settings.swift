@@ -19,6 +19,9 @@ public struct Settings: Sendable, Hashable {
     public var resume = false
     /// Which media file `download` saves.
     public var format: MediaFormat = .mp3
+    /// How a purge by query deletes, and how many ids a batch request carries.
+    public var method: DeleteMethod = .single
+    public var batchSize = 100
 
     public init() {}
 
@@ -31,6 +34,8 @@ public struct Settings: Sendable, Hashable {
         case .confirm(let on): confirm = on
         case .resume(let on): resume = on
         case .format(let f): format = f
+        case .method(let m): method = m
+        case .batchSize(let n): batchSize = n
         case .apiKey: break  // handled by the interpreter: it needs the terminal
         }
     }
@@ -45,6 +50,8 @@ public struct Settings: Sendable, Hashable {
         case .confirm: confirm ? "on" : "off"
         case .resume: resume ? "on" : "off"
         case .format: format.rawValue
+        case .method: method.rawValue
+        case .batchSize: String(batchSize)
         case .apiKey: ""
         }
     }

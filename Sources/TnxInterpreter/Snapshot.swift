@@ -105,6 +105,21 @@ final class SnapshotFile {
         }
     }
 
+    /// What one snapshot line says about its recording (what the list said), or nil when the
+    /// line is not one whole JSON object.
+    static func recording(inLine line: String) -> Recording? {
+        guard let json = JSONValue.parse(line.utf8), case .object = json else { return nil }
+        var r = Recording(id: json["id"]?.string)
+        r.createdAt = json["created_at"]?.string
+        r.durationMillis = json["duration_millis"]?.integer
+        r.from = json["from"]?.string
+        r.to = json["to"]?.string
+        r.connectionId = json["connection_id"]?.string
+        r.conferenceId = json["conference_id"]?.string
+        r.callSessionId = json["call_session_id"]?.string
+        return r
+    }
+
     /// The id of one snapshot line (`{"id":"…",…`), or nil when the line is not one.
     static func id(inLine line: String) -> String? {
         let prefix = "{\"id\":\""

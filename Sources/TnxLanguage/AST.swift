@@ -30,6 +30,12 @@ public enum ErrorPolicy: String, Hashable, Sendable, CaseIterable {
     case stop, `continue`
 }
 
+/// How a purge by query deletes: one request per recording, or the batch endpoint with the
+/// result verified by listing the query again.
+public enum DeleteMethod: String, Hashable, Sendable, CaseIterable {
+    case single, batch
+}
+
 /// Which of a recording's `download_urls` a `download` fetches.
 public enum MediaFormat: String, Hashable, Sendable, CaseIterable {
     case mp3, wav
@@ -44,6 +50,8 @@ public enum SettingAssignment: Hashable, Sendable {
     case confirm(Bool)
     case resume(Bool)
     case format(MediaFormat)
+    case method(DeleteMethod)
+    case batchSize(Int)
     /// `set api-key`: takes no value in the source; the shell asks for the key without echo.
     case apiKey
 
@@ -56,6 +64,8 @@ public enum SettingAssignment: Hashable, Sendable {
         case .confirm: .confirm
         case .resume: .resume
         case .format: .format
+        case .method: .method
+        case .batchSize: .batchSize
         case .apiKey: .apiKey
         }
     }

@@ -217,6 +217,11 @@ public enum Help {
             out += "\nExample:\n  set resume on\n"
         case .format:
             out += "\nExample:\n  set format wav\n"
+        case .method:
+            out += "\n" + wrap("With method batch, a purge by query whose body is just `delete $id` sends the snapshot's ids in chunks (POST /v2/recordings/actions/delete), then lists the query again: an id no longer listed is deleted (\"batch; verified absent\"), an id still listed is deleted on its own. About 2 requests per 100 recordings instead of 101. The API promises no per-id result for a batch, which is why tnx verifies. Id files always use single deletes.") + "\n"
+            out += "\nExample:\n  set method batch\n"
+        case .batchSize:
+            out += "\nExample:\n  set batch-size 250\n"
         case .apiKey:
             out += "\nThe key never appears in output, errors, the journal or the history file.\n"
             out += "\nExample:\n  set api-key\n"

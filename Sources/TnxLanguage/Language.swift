@@ -104,6 +104,14 @@ public enum Language {
             summary: "Which of a recording's media files 'download' saves."
         ),
         SettingSpec(
+            key: .method, values: .choice(DeleteMethod.allCases.map(\.rawValue)), defaultValue: "single",
+            summary: "How a purge by query deletes: single (one request a recording) or batch (chunks, verified by listing again)."
+        ),
+        SettingSpec(
+            key: .batchSize, values: .integer(1...1000), defaultValue: "100",
+            summary: "Ids per request of a batch purge (lowered for the rest of the run when the API refuses the size)."
+        ),
+        SettingSpec(
             key: .apiKey, values: .none, defaultValue: "from TELNYX_API_KEY",
             summary: "Shell only: ask for the API key without echo (never stored in history)."
         ),
@@ -178,6 +186,8 @@ public enum SettingKey: String, Hashable, Sendable, CaseIterable {
     case confirm
     case resume
     case format
+    case method
+    case batchSize = "batch-size"
     case apiKey = "api-key"
 }
 

@@ -610,7 +610,11 @@ final class Parser {
         case .integer(let range):
             guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                   let n = Int(text), range.contains(n) else { return nil }
-            return spec.key == .concurrency ? .concurrency(n) : nil
+            switch spec.key {
+            case .concurrency: return .concurrency(n)
+            case .batchSize: return .batchSize(n)
+            default: return nil
+            }
         }
         func flag(_ s: String) -> Bool? { s == "on" ? true : s == "off" ? false : nil }
         switch spec.key {
@@ -618,6 +622,8 @@ final class Parser {
         case .confirm: return flag(text).map { .confirm($0) }
         case .resume: return flag(text).map { .resume($0) }
         case .format: return MediaFormat(rawValue: text).map { .format($0) }
+        case .method: return DeleteMethod(rawValue: text).map { .method($0) }
+        case .batchSize: return Int(text).map { .batchSize($0) }
         case .output: return OutputFormat(rawValue: text).map { .output($0) }
         case .onError: return ErrorPolicy(rawValue: text).map { .onError($0) }
         case .concurrency: return Int(text).map { .concurrency($0) }

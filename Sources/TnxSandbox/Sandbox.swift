@@ -162,6 +162,20 @@ public final class Sandbox: Sendable {
         }
     }
 
+    /// Removes recordings as another client of the account would (not counted as deleted by
+    /// a request). Returns how many existed.
+    @discardableResult
+    public func remove(ids: some Sequence<String>) -> Int {
+        handler.state.withLock { s in
+            var removed = 0
+            for id in ids where s.recordings.removeValue(forKey: id) != nil {
+                s.index?.remove(id)
+                removed += 1
+            }
+            return removed
+        }
+    }
+
     /// Whether a recording with this id exists (not deleted).
     public func contains(id: String) -> Bool { handler.state.withLock { $0.recordings[id] != nil } }
 
@@ -223,6 +237,9 @@ public final class Sandbox: Sendable {
         public var mediaBytesServed: Int
         /// Media requests that carried an `Authorization` header, or the API key anywhere.
         public var mediaRequestsWithKey: Int
+        /// `POST /recordings/actions/delete` requests (well formed), and the ids they carried.
+        public var batchRequests: Int
+        public var batchIDsReceived: Int
     }
 
     public var statistics: Statistics {
@@ -230,7 +247,8 @@ public final class Sandbox: Sendable {
             Statistics(
                 totalRequests: s.totalRequests, requestsByID: s.requestsByID, deletedIDs: s.deletedIDs,
                 rateLimited: s.rateLimited, serverErrors: s.serverErrors, mediaRequests: s.mediaRequests,
-                mediaBytesServed: s.mediaBytesServed, mediaRequestsWithKey: s.mediaRequestsWithKey)
+                mediaBytesServed: s.mediaBytesServed, mediaRequestsWithKey: s.mediaRequestsWithKey, batchRequests: s.batchRequests,
+                batchIDsReceived: s.batchIDsReceived)
         }
     }
 
@@ -255,6 +273,8 @@ public final class Sandbox: Sendable {
             s.mediaRequests = 0
             s.mediaBytesServed = 0
             s.mediaRequestsWithKey = 0
+            s.batchRequests = 0
+            s.batchIDsReceived = 0
         }
     }
 }
@@ -296,6 +316,9 @@ struct State: Sendable {
     var mediaBytesServed = 0
     /// Media requests that carried an `Authorization` header or the API key anywhere.
     var mediaRequestsWithKey = 0
+    /// Batch deletes received, and the ids they carried.
+    var batchRequests = 0
+    var batchIDsReceived = 0
 
     init(seedCount: Int, faults: SandboxFaults) {
         let count = max(0, seedCount)

@@ -22,12 +22,17 @@ public struct SandboxFaults: Sendable, Hashable {
     /// What goes wrong with every media request (nil: nothing); `Sandbox.scriptMedia` does it
     /// for one recording's next requests.
     public var media: MediaFault?
+    /// What `POST /recordings/actions/delete` does: the API documents no size cap, no per-id
+    /// result and no rule for unknown ids, so the sandbox can behave each way.
+    public var batch: BatchBehaviour
 
     public init(
         latency: Duration = .zero, rateLimit: RateLimit? = nil, serverErrorRate: Double = 0,
         htmlErrorFraction: Double = 0.25, seed: UInt64 = 1, hostility: Set<Hostility> = [],
-        mediaLinkLifetime: Duration = .seconds(300), mediaBytes: Int = 48_000, media: MediaFault? = nil
+        mediaLinkLifetime: Duration = .seconds(300), mediaBytes: Int = 48_000, media: MediaFault? = nil,
+        batch: BatchBehaviour = .ignoresUnknown
     ) {
+        self.batch = batch
         self.mediaLinkLifetime = mediaLinkLifetime
         self.mediaBytes = max(0, mediaBytes)
         self.media = media
@@ -64,6 +69,20 @@ public struct SandboxFaults: Sendable, Hashable {
         /// page before (as when new recordings arrive while the pages are read); `meta` still
         /// counts plain pages, so the last recordings spill past the announced last page.
         case overlappingPages = "overlapping-pages"
+    }
+
+    /// How the batch delete treats what it is sent.
+    public enum BatchBehaviour: Sendable, Hashable {
+        /// Deletes the ids it knows, ignores the others; 200 `{"status":"ok"}`.
+        case ignoresUnknown
+        /// Any unknown id: 404 (code 10005), and nothing is deleted.
+        case unknownFails
+        /// More than this many ids: 400 (code 10015), and nothing is deleted.
+        case sizeCap(Int)
+        /// Answers 200 but keeps every `n`-th id it was sent (by its place in the request).
+        case keepsSome(every: Int)
+        /// Answers 500 and deletes nothing.
+        case fails
     }
 
     /// A media request that goes wrong, on purpose.

@@ -29,6 +29,7 @@ final class Handler: Sendable {
 
     static let prefix = "/v2/recordings/"
     static let listPath = "/v2/recordings"
+    static let batchPath = "/v2/recordings/actions/delete"
     static let limitName = FieldName("x-ratelimit-limit")!
     static let remainingName = FieldName("x-ratelimit-remaining")!
     static let resetName = FieldName("x-ratelimit-reset")!
@@ -40,6 +41,8 @@ final class Handler: Sendable {
         case delete(id: String)
         case retrieve(id: String)
         case list(query: [String: String])
+        /// `POST /v2/recordings/actions/delete`.
+        case batchDelete
         case unknown
     }
 
@@ -73,6 +76,7 @@ final class Handler: Sendable {
             guard method == .get else { return .unknown }
             return .list(query: parts.count > 1 ? query(parts[1]) : [:])
         }
+        if path == batchPath { return method == .post ? .batchDelete : .unknown }
         guard path.hasPrefix(prefix) else { return .unknown }
         let segment = path.dropFirst(prefix.count)
         guard !segment.isEmpty, !segment.contains("/"), let id = percentDecoded(segment) else { return .unknown }
@@ -87,6 +91,8 @@ final class Handler: Sendable {
         let target = request.head.path ?? "/"
         let authorization = request.headers[.authorization]
         let route = Self.route(method: request.method, target: target)
+        var batchIDs: [String]?
+        if case .batchDelete = route { batchIDs = await Self.batchIDs(in: request) }
         var id: String? {
             switch route {
             case .delete(let id), .retrieve(let id): id
@@ -185,6 +191,31 @@ final class Handler: Sendable {
                     }
                     let overlap = faults.hostility.contains(.overlappingPages)
                     return .list(body: q.page(of: s.index!, hostile: hostile, overlap: overlap, media: s.media), rate, delay: delay)
+                }
+            case .batchDelete:
+                guard let ids = batchIDs else { return .badRequest("the body must be a JSON object {\"ids\": [\"…\", …]}") }
+                s.batchRequests += 1
+                s.batchIDsReceived += ids.count
+                switch faults.batch {
+                case .sizeCap(let cap) where ids.count > cap:
+                    return .badRequest("too many ids: at most \(cap) in one request")
+                case .unknownFails where ids.contains(where: { s.recordings[$0] == nil }):
+                    return .fixed(
+                        status: 404, headers: ["content-type": "application/json"],
+                        body: SandboxJSON.errors(code: "10005", title: "Resource not found", detail: "One or more recordings were not found."))
+                case .fails:
+                    return .fixed(
+                        status: 500, headers: ["content-type": "application/json"],
+                        body: SandboxJSON.errors(code: "10007", title: "Unexpected error", detail: "An unexpected error occurred."))
+                default:
+                    for (place, id) in ids.enumerated() {
+                        if case .keepsSome(let every) = faults.batch, every > 0, place % every == every - 1 { continue }
+                        if s.recordings.removeValue(forKey: id) != nil {
+                            s.deletedIDs.append(id)
+                            s.index?.remove(id)
+                        }
+                    }
+                    return .list(body: "{\"status\":\"ok\"}", rate, delay: delay)
                 }
             case .unknown:
                 return .pageNotFound

@@ -34,6 +34,9 @@ struct TnxSandboxCommand: AsyncParsableCommand {
     @Option(help: "How long a media link stays valid once the API has handed it out, in seconds (then 403, as storage does).")
     var mediaLinkSeconds = 300
 
+    @Option(help: "Answer 429 past this many requests a second (0: no limit), with x-ratelimit-* headers, as the API does.")
+    var rateLimit = 0
+
     @Flag(help: "Print the ids of the seeded recordings, one per line, and exit.")
     var printIds = false
 
@@ -45,6 +48,7 @@ struct TnxSandboxCommand: AsyncParsableCommand {
         guard latencyMs >= 0 else { throw ValidationError("--latency-ms must not be negative") }
         guard seed >= 0 else { throw ValidationError("--seed must not be negative") }
         guard (0...(1 << 30)).contains(mediaBytes) else { throw ValidationError("--media-bytes must be from 0 to 1073741824 (it is made in memory)") }
+        guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
         guard mediaLinkSeconds >= 0 else { throw ValidationError("--media-link-seconds must not be negative") }
     }
 
@@ -62,6 +66,7 @@ struct TnxSandboxCommand: AsyncParsableCommand {
         faults.latency = .milliseconds(latencyMs)
         faults.mediaBytes = mediaBytes
         faults.mediaLinkLifetime = .seconds(mediaLinkSeconds)
+        if rateLimit > 0 { faults.rateLimit = SandboxFaults.RateLimit(requests: rateLimit, window: .seconds(1)) }
         let sandbox = try await Sandbox.start(port: port, seed: seed, faults: faults)
         if untilStdinCloses {
             // The second line, for the parent only: the key the sandbox accepts.

@@ -54,6 +54,9 @@ struct TnxCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Delete requests in flight during a foreach (1…256, default 16).", valueName: "N"))
     var concurrency: Int?
 
+    @Option(help: ArgumentHelp("How a purge by query deletes: single, or batch (verified by listing again). Same as 'set method'.", valueName: "single|batch"))
+    var method: DeleteMethod?
+
     @Option(help: ArgumentHelp("Where to append the journal (default $XDG_STATE_HOME/tnx/journal.jsonl).", valueName: "PATH"))
     var journal: String?
 
@@ -109,8 +112,10 @@ struct TnxCommand: ParsableCommand {
         settings.resume = resume
         if let output { settings.output = output }
         if let concurrency { settings.concurrency = concurrency }
+        if let method { settings.method = method }
         return settings
     }
 }
 
 extension OutputFormat: ExpressibleByArgument {}
+extension DeleteMethod: ExpressibleByArgument {}

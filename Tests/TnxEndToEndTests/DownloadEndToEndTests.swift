@@ -67,3 +67,32 @@ struct DownloadEndToEndTests {
         }
     }
 }
+
+/// A batch purge killed with `kill -9` while its batches are on the wire.
+@Suite("Batch purges end to end", .serialized)
+struct BatchEndToEndTests {
+    @Test("kill -9 while batches are on the wire: every recording gone has its journal line; the purge again finishes")
+    func killNine() async throws {
+        let scratch = try Scratch()
+        var faults = SandboxFaults.none
+        faults.latency = .milliseconds(400)
+        try await SafetyEndToEndTests.withSandbox(seed: 900, faults: faults, scratch: scratch) { sandbox, env in
+            let arguments = ["--yes", "--method", "batch", "-c", "foreach id in recordings where created after 2000-01-01 delete $id"]
+            let running = TnxProcess.start(arguments, environment: env)
+            try await SafetyEndToEndTests.waitUntil { !sandbox.deletedIDs.isEmpty }
+            running.signal(SIGKILL)
+            _ = try await running.finish(timeout: .seconds(30))
+            let gone = Set(sandbox.deletedIDs)
+            #expect(!gone.isEmpty && gone.count < 900)
+            let sent = Set(SafetyEndToEndTests.journal(scratch).filter { $0["outcome"] as? String == "batch_sent" }.compactMap { $0["id"] as? String })
+            #expect(gone.isSubset(of: sent), "nothing is deleted without its journal line")
+
+            sandbox.setFaults(.none)
+            let again = try await TnxProcess.run(arguments, environment: env)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(sandbox.recordingCount == 0)
+            let deleted = SafetyEndToEndTests.journaledDeleted(scratch)
+            #expect(deleted.union(gone) == Set(Sandbox.seededIDs(count: 900)))
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Synchronization
+import Testing
+import TelnyxRecordings
+import TnxLanguage
+import TnxSandbox
+
+@testable import TnxInterpreter
+
+/// `set method batch`: under every way the batch endpoint may behave, exactly the snapshot is
+/// deleted, each recording has one `deleted` line with its metadata, and nothing else is
+/// touched. What counts is what the sandbox still holds and what the journal says.
+@Suite("Batch purges, verified per recording", .serialized)
+struct BatchTests {
+    static let query = "recordings where created after 2000-01-01"
+
+    static func journal(_ h: SandboxHarness) -> [[String: Any]] {
+        ((try? String(contentsOfFile: h.journalPath, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    /// Runs a batch purge of every recording of a sandbox of `seed`, in the shell (whose
+    /// question comes after the snapshot): `meanwhile` runs then, as another client would.
+    static func purge(
+        seed: Int, behaviour: SandboxFaults.BatchBehaviour, batchSize: Int = 100, meanwhile: @escaping @Sendable (Sandbox) -> Void = { _ in },
+        _ check: (SandboxHarness, RunStatus, Set<String>) async throws -> Void
+    ) async throws {
+        var faults = SandboxFaults.none
+        faults.batch = behaviour
+        let box = Mutex<Sandbox?>(nil)
+        try await withSandboxInterpreter(seed: seed, faults: faults, ask: { _ in
+            if let sandbox = box.withLock({ $0 }) { meanwhile(sandbox) }
+            return true
+        }) { h in
+            box.withLock { $0 = h.sandbox }
+            let snapshot = Set(Sandbox.seededIDs(count: seed))
+            h.sandbox.resetCounters()
+            let status = await h.run("set method batch\nset batch-size \(batchSize)\nforeach id in \(query) delete $id", origin: .repl)
+            try await check(h, status, snapshot)
+        }
+    }
+
+    /// Exactly `expected` deleted (by tnx or, `gone`, already by someone else), each with one
+    /// `deleted` (or `not_found`) line, metadata included.
+    static func expectExactly(_ h: SandboxHarness, deleted expected: Set<String>, gone: Set<String> = []) {
+        #expect(Set(h.sandbox.deletedIDs).isSubset(of: expected), "nothing outside the snapshot is deleted")
+        #expect(expected.allSatisfy { !h.sandbox.contains(id: $0) })
+        let lines = journal(h)
+        let outcomes = lines.filter { ($0["outcome"] as? String) != "batch_sent" }
+        #expect(outcomes.count == expected.count, "one outcome line per recording: \(outcomes.count)")
+        let deleted = outcomes.filter { $0["outcome"] as? String == "deleted" }
+        #expect(Set(deleted.compactMap { $0["id"] as? String }) == expected.subtracting(gone))
+        #expect(deleted.allSatisfy { (($0["recording"] as? [String: Any])?["created_at"] as? String) != nil }, "every deleted line has metadata")
+        let notFound = outcomes.filter { $0["outcome"] as? String == "not_found" }
+        #expect(Set(notFound.compactMap { $0["id"] as? String }) == gone)
+        // Every id deleted by a batch was journaled (batch_sent) before the batch went.
+        var sentAt: [String: Int] = [:]
+        for (n, line) in lines.enumerated() where line["outcome"] as? String == "batch_sent" {
+            if let id = line["id"] as? String, sentAt[id] == nil { sentAt[id] = n }
+        }
+        for (n, line) in lines.enumerated() where line["note"] as? String == "batch; verified absent" {
+            let id = line["id"] as? String ?? ""
+            #expect((sentAt[id] ?? .max) < n, "\(id) was journaled as sent before its outcome")
+        }
+    }
+
+    @Test("unknown ids ignored (the documented 200): about 2 requests per 100 recordings")
+    func ignoresUnknown() async throws {
+        try await Self.purge(seed: 300, behaviour: .ignoresUnknown) { h, status, snapshot in
+            #expect(status == .success, "\(h.err.text)")
+            Self.expectExactly(h, deleted: snapshot)
+            let stats = h.sandbox.statistics
+            #expect(stats.batchRequests == 3)
+            #expect(stats.batchIDsReceived == 300)
+            #expect(stats.totalRequests == 1 + 2 + 3 + 1 + 1, "the base URL's check, 2 pages, 3 batches, 1 verifying page, 1 count: \(stats.totalRequests)")
+            #expect(Self.journal(h).filter { $0["note"] as? String == "batch; verified absent" }.count == 300)
+            #expect(h.out.text.contains("(0.023 per recording deleted)"))
+        }
+    }
+
+    @Test("a 200 that silently kept some: caught by the verification, deleted one by one")
+    func keepsSome() async throws {
+        try await Self.purge(seed: 300, behaviour: .keepsSome(every: 7)) { h, status, snapshot in
+            #expect(status == .success, "\(h.err.text)")
+            Self.expectExactly(h, deleted: snapshot)
+            let single = Self.journal(h).filter { $0["outcome"] as? String == "deleted" && $0["note"] as? String == nil }
+            #expect(single.count == 3 * 14, "every 7th of each batch of 100 was kept, then deleted on its own")
+        }
+    }
+
+    @Test("any unknown id fails the whole batch: halves down to single deletes; ids gone meanwhile are not_found")
+    func unknownFails() async throws {
+        let gone = Set(Sandbox.seededIDs(count: 200).enumerated().filter { $0.offset % 50 == 7 }.map(\.element))
+        try await Self.purge(seed: 200, behaviour: .unknownFails, meanwhile: { $0.remove(ids: gone) }) { h, status, snapshot in
+            #expect(status == .success, "\(h.err.text)")
+            Self.expectExactly(h, deleted: snapshot, gone: gone)
+        }
+    }
+
+    @Test("a size cap (400): the chunk size goes down for the rest of the run")
+    func sizeCap() async throws {
+        try await Self.purge(seed: 300, behaviour: .sizeCap(30)) { h, status, snapshot in
+            #expect(status == .success, "\(h.err.text)")
+            Self.expectExactly(h, deleted: snapshot)
+            #expect(h.err.text.contains("the API refused 100 ids in one request (HTTP 400): 50 a request from now on"))
+            #expect(h.err.text.contains("the API refused 50 ids in one request (HTTP 400): 25 a request from now on"))
+            // 3 of 100 refused, 6 of 50 refused, 12 of 25 taken.
+            #expect(h.sandbox.statistics.batchRequests == 21, "\(h.sandbox.statistics.batchRequests)")
+        }
+    }
+
+    @Test("a batch endpoint that always fails: every recording still ends deleted, one by one")
+    func fails() async throws {
+        try await Self.purge(seed: 40, behaviour: .fails, batchSize: 10) { h, status, snapshot in
+            #expect(status == .success, "\(h.err.text)")
+            Self.expectExactly(h, deleted: snapshot)
+        }
+    }
+
+    @Test("recordings that appear after the snapshot are left alone, and said")
+    func newcomers() async throws {
+        let later = (0..<7).map { "00000000-0000-4000-8000-00000000000\($0)" }
+        try await Self.purge(seed: 150, behaviour: .ignoresUnknown, meanwhile: { $0.add(ids: later) }) { h, status, snapshot in
+            #expect(status == .success, "\(h.err.text)")
+            Self.expectExactly(h, deleted: snapshot)
+            #expect(later.allSatisfy(h.sandbox.contains(id:)))
+            #expect(h.err.text.contains("7 recordings that appeared after the snapshot were left alone"))
+            #expect(h.out.text.contains("after the purge: 7 still match"))
+        }
+    }
+
+    @Test("a dry-run shows the chunks and sends no batch; an id file keeps single deletes")
+    func dryRunAndIDFiles() async throws {
+        try await withSandboxInterpreter(seed: 250, settings: .with(confirm: false)) { h in
+            #expect(await h.run("set method batch\nset dry-run on\nforeach id in \(Self.query) delete $id") == .success)
+            #expect(h.out.text.contains("method batch: would send 3 batch requests of 100 ids (the last of 50)"))
+            #expect(h.sandbox.statistics.batchRequests == 0)
+            #expect(h.sandbox.deletedIDs.isEmpty)
+
+            let file = h.scratch.directory + "/ids.txt"
+            try Data(Sandbox.seededIDs(count: 5).joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: file))
+            #expect(await h.run("set method batch\nforeach id in \(file) delete $id") == .success)
+            #expect(h.err.text.contains("method batch applies to purges by query; the ids of \(file) are deleted one by one"))
+            #expect(h.sandbox.statistics.batchRequests == 0)
+            #expect(h.sandbox.deletedIDs.count == 5)
+        }
+    }
+}
