@@ -24,7 +24,9 @@ let package = Package(
         .target(name: "TerminalText"),
         // Every call into the C library: files, signals, the terminal, blocking work off the
         // cooperative pool.
-        .target(name: "TnxSystem"),
+        .target(name: "TnxSystem", dependencies: ["CFileShim"]),
+        // The one C call Swift's Glibc module does not declare (sync_file_range, GNU).
+        .target(name: "CFileShim"),
         // Dates as the API writes them (ISO 8601, UTC): parsing, printing, day arithmetic. Pure.
         .target(name: "CivilTime"),
         // text → tokens → AST → diagnostics. Pure: no I/O.

@@ -78,7 +78,7 @@ extension RecordingsClient {
                 }
                 switch await file.syncAndClose() {
                 case .failure(let error):
-                    return await failed(.disk("cannot flush '\(path)' to the disk: \(error)"))
+                    return await failed(.disk("cannot write '\(path)' to the disk: \(error)"))
                 case .success(let written):
                     guard written.bytes == announced else {
                         return await failed(.request(attempts.error(.transport, status: 200, "the download of \(Self.shown(url)) ended after \(written.bytes) of \(announced) bytes; nothing was kept")))

@@ -10,15 +10,24 @@ import TnxSystem
 /// unknown ids), so nothing is trusted:
 /// - before a chunk is sent, its ids are journaled (`batch_sent`): nothing is deleted without
 ///   its line, even if tnx is killed before it can verify;
-/// - a chunk answered with an error is split in half and sent again, down to single deletes;
-///   a 400 or 413 lowers the chunk size for the rest of the run;
-/// - then the query is read again (`readMatches`, every listed recording checked): an id of
-///   the snapshot no longer listed is `deleted` ("batch; verified absent", with the snapshot's
-///   metadata); an id still listed is deleted on its own, so a 200 that deleted nothing is
-///   caught. Recordings that appeared after the snapshot are left alone, and counted.
+/// - a chunk the API refused (a 4xx) is split in half and sent again, down to single deletes;
+///   a 400 or 413 lowers the chunk size for the rest of the run, never below a size it took. A
+///   chunk whose fate is unknown (5xx, timeout, a cut connection) is not sent again: the
+///   listing decides;
+/// - then the query is listed again (`listAgain`): only a listing that is whole and consistent
+///   (every page, the same total on each, no repeats, rows adding up, every row a match), and
+///   whose absences a few reads confirm, may say an id is gone: `deleted`, "batch; verified
+///   absent", with the snapshot's metadata. An id still listed, or every id when no listing
+///   can be trusted, is deleted on its own, so each ends with its own answer. Recordings that
+///   appeared after the snapshot are left alone, and counted.
 extension Interpreter {
     /// Chunks in flight at once, at most (within the one rate limiter of every request).
     static let maximumChunksInFlight = 4
+    /// Absent ids read back (`GET`) to confirm a listing before it is believed: one per 2,500
+    /// recordings, at most 8 (0.0004 of a request per recording).
+    static let spotChecks = 8
+    /// Listings tried before giving up on verifying by listing.
+    static let listingAttempts = 3
 
     /// One chunk: ids with their snapshot lines.
     struct Chunk: Sendable {
@@ -33,8 +42,23 @@ extension Interpreter {
         case single(Outcome)
     }
 
+    /// What the chunks left for the verification.
+    struct ChunksSent: Sendable {
+        /// The last snapshot line read: the ids after it were not read (no outcome, as in a
+        /// bulk run that stops).
+        var readUpTo = 0
+        /// Ids read but never sent (the run stopped first).
+        var unsent = IDFingerprints(expected: 0)
+        /// Ids with an outcome already (single deletes, `--resume` skips, refused by a 429).
+        var resolved = IDFingerprints(expected: 0)
+        /// Up to `spotChecks` ids of chunks the API took, to confirm a listing's absences.
+        var sample: [RecordingID] = []
+        /// The whole snapshot was read.
+        var readAll = false
+    }
+
     /// Returns the run's status; `last` holds its report. `newcomers` is set to the recordings
-    /// listed at the verification that were not in the snapshot (nil when it did not run).
+    /// listed again that were not in the snapshot (nil when it is not known).
     func batchDelete(snapshot path: String, plan: QueryPlan, count: Int, newcomers: inout Int?) async -> RunStatus {
         let source: IDSource
         switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
@@ -43,23 +67,67 @@ extension Interpreter {
             reporter.error(error.description)
             return .failures
         }
-        let client = environment.client
+        // `--resume`: what the journal says is done is skipped, as by the bulk engine.
+        var done: IDSet?
+        if settings.resume {
+            guard let set = await loadResumeSet() else { return .usage }
+            done = set.done
+        }
         let format = settings.output
-        let concurrency = settings.concurrency
         let showProgress = !environment.quiet && format == .text && environment.stderr.isTerminal
         bulk = BulkState(
             report: BulkReport(source: plan.description, dryRun: false), dryRun: false, format: format,
             progress: Progress(sink: showProgress ? environment.stderr : nil, sharesTerminalWithOutput: environment.stdout.isTerminal, total: count),
-            activity: client.activity)
+            activity: environment.client.activity)
         let started = ContinuousClock.now
-        let firstChunkSize = settings.batchSize
 
-        // 1. The chunks. What they leave: the snapshot's ids, those sent, those with an outcome.
-        let (inSnapshot, sent, resolved) = await withTaskGroup(of: BatchEvent.self) { group in
-            var inSnapshot = IDFingerprints(expected: count)
-            var sent = IDFingerprints(expected: count)
-            var resolved = IDFingerprints(expected: 0)
-            var chunkSize = firstChunkSize
+        // 1. The chunks.
+        let sent = await sendChunks(source: source, path: path, skipping: done, checks: min(Self.spotChecks, max(1, count / 2_500)))
+        var stopped: String? {
+            if bulk?.report.interrupted == true || Task.isCancelled { return "interrupted" }
+            if bulk?.status == .unauthorized { return "the API refused the key" }
+            return nil
+        }
+
+        // 2. What is still listed, if a listing can be believed.
+        var verdict: Verdict
+        if let why = stopped {
+            verdict = .unverified(why)
+        } else {
+            verdict = await verify(plan, sample: sent.sample)
+        }
+
+        // 3. One outcome per id read, in the snapshot's order.
+        let inSnapshotListed = await settle(path: path, sent: sent, verdict: verdict)
+        if case .listed(let listing) = verdict, sent.readAll { newcomers = max(0, listing.rows - inSnapshotListed) }
+
+        guard var run = bulk else { return .failures }
+        bulk = nil
+        if stopped == "interrupted" || Task.isCancelled {
+            run.report.interrupted = true
+            run.status = max(run.status, .interrupted)
+        }
+        if case .unverified = verdict, !run.report.interrupted { run.status = max(run.status, .failures) }
+        run.report.seconds = (ContinuousClock.now - started).inSeconds
+        run.progress.clear()
+        if let reason = run.report.stoppedBecause, !run.report.interrupted {
+            reporter.error("the run stopped early: \(reason)")
+        }
+        reporter.summary(
+            run.report.summary, source: run.report.source, dryRun: false, interrupted: run.report.interrupted,
+            seconds: run.report.seconds, format: format, resumeAdvice: "run the purge again: what is left is listed and deleted")
+        last = .bulk(run.report)
+        return run.status
+    }
+
+    /// Step 1: reads the snapshot and sends its ids in chunks.
+    private func sendChunks(source: IDSource, path: String, skipping done: IDSet?, checks: Int) async -> ChunksSent {
+        let client = environment.client
+        let firstSize = settings.batchSize
+        return await withTaskGroup(of: BatchEvent.self) { group in
+            var sent = ChunksSent()
+            var chunkSize = firstSize
+            var largestTaken = 0
             var stopped = false
             var chunks = 0
             var inFlight = 0
@@ -68,12 +136,32 @@ extension Interpreter {
             var buffered: [(RecordingID, Int)] = []
             var next = 0
             var retries: [Chunk] = []
+            var seenTaken = 0
+            func stop() {
+                stopped = true
+                source.stop()
+            }
             func launch(_ chunk: Chunk) {
-                guard recordBatchSent(chunk) else {
-                    stopped = true
+                // Every request is held to the confirmation, as in the bulk engine: a batch
+                // goes only when the gate's question was answered yes (or confirm is off).
+                let allowed: Bool
+                if chunk.ids.count == 1 {
+                    allowed = mayDeleteUnconfirmed()
+                } else {
+                    let left = unconfirmedDeletesLeft
+                    allowed = !settings.confirm || left == .max
+                }
+                guard allowed else {
+                    markBulk(failure: Self.unconfirmedMessage, status: .usage)
+                    for id in chunk.ids { _ = sent.unsent.insert(id.rawValue) }
+                    stop()
                     return
                 }
-                for id in chunk.ids { _ = sent.insert(id.rawValue) }
+                guard recordBatchSent(chunk) else {
+                    for id in chunk.ids { _ = sent.unsent.insert(id.rawValue) }
+                    stop()
+                    return
+                }
                 inFlight += 1
                 if chunk.ids.count == 1 {
                     let id = chunk.ids[0]
@@ -85,9 +173,8 @@ extension Interpreter {
             }
             while true {
                 if Task.isCancelled, !stopped {
-                    stopped = true
                     markBulk(interrupted: true)
-                    source.stop()
+                    stop()
                 }
                 while !stopped, inFlight < Self.maximumChunksInFlight {
                     if !retries.isEmpty {
@@ -109,47 +196,80 @@ extension Interpreter {
                     reading = true
                     group.addTask { .lines(await source.next(limit: 4096)) }
                 }
+                environment.stdout.flush()
                 if inFlight == 0 && !reading { break }
                 guard let event = await group.next() else { break }
                 switch event {
                 case .lines(.lines(let lines)):
                     reading = false
                     for line in lines {
+                        sent.readUpTo = line.number
                         guard let text = SnapshotFile.id(inLine: line.text), let id = try? RecordingID(text) else { continue }
-                        _ = inSnapshot.insert(id.rawValue)
+                        if let done, done.contains(id.rawValue) {
+                            _ = sent.resolved.insert(id.rawValue)
+                            if !record(Outcome(kind: .skipped, id: id.rawValue, origin: "\(path):\(line.number)", message: "done in an earlier run (journal)")) {
+                                stop()
+                            }
+                            continue
+                        }
                         buffered.append((id, line.number))
                     }
                 case .lines(.end):
                     reading = false
                     ended = true
+                    sent.readAll = true
                 case .lines(.failed(let error)):
                     reading = false
                     ended = true
                     if !error.stopped, !Task.isCancelled {
                         reporter.error(error.description)
                         markBulk(failure: error.description)
-                        stopped = true
+                        stop()
                     }
                 case .single(let outcome):
                     inFlight -= 1
-                    _ = resolved.insert(outcome.id)
-                    if !record(outcome) { stopped = true }
-                case .chunk(_, .accepted):
+                    _ = sent.resolved.insert(outcome.id)
+                    if !record(outcome) { stop() }
+                case .chunk(let chunk, .accepted):
                     inFlight -= 1
+                    largestTaken = max(largestTaken, chunk.ids.count)
+                    // A reservoir of ids the API took, to read back after the listing.
+                    for id in chunk.ids {
+                        seenTaken += 1
+                        if sent.sample.count < checks {
+                            sent.sample.append(id)
+                        } else if Int.random(in: 0..<seenTaken) < checks {
+                            sent.sample[Int.random(in: 0..<checks)] = id
+                        }
+                    }
                 case .chunk(let chunk, .failed(let error)):
                     inFlight -= 1
                     switch error.kind {
                     case .unauthorized:
                         markBulk(failure: "the API refused the key (401); check TELNYX_API_KEY", status: .unauthorized)
-                        stopped = true
+                        stop()
                     case .interrupted:
                         markBulk(interrupted: true)
-                        stopped = true
+                        stop()
+                    case .rateLimited:
+                        // Still limited after every pause the policy allows: not taken. Each id
+                        // fails as a single delete would; no more load on a limiting server.
+                        for (id, line) in zip(chunk.ids, chunk.lines) {
+                            _ = sent.resolved.insert(id.rawValue)
+                            if !record(Outcome(kind: .failed, id: id.rawValue, origin: "\(path):\(line)", httpStatus: error.status, message: error.description, error: error, attempts: error.attempts)) {
+                                stop()
+                            }
+                        }
+                    case .serverError, .timeout, .transport, .unreadableResponse:
+                        // It may have been carried out: sending it again would turn deleted
+                        // recordings into 404s. The listing decides.
+                        break
                     default:
-                        // Split in half and send again, down to single deletes. A refusal that
-                        // looks like a size cap lowers the size for the rest of the run.
+                        // Refused (a 4xx): split in half and send again, down to single deletes.
+                        // A refusal that looks like a size cap lowers the size for the rest of
+                        // the run, never below a size the API took.
                         if error.status == 400 || error.status == 413, chunk.ids.count <= chunkSize {
-                            let lowered = max(1, chunk.ids.count / 2)
+                            let lowered = max(1, chunk.ids.count / 2, largestTaken)
                             if lowered < chunkSize {
                                 reporter.note("the API refused \(chunk.ids.count) ids in one request (HTTP \(error.status ?? 0)): \(lowered) a request from now on")
                                 chunkSize = lowered
@@ -163,99 +283,202 @@ extension Interpreter {
                 }
             }
             group.cancelAll()
-            return (inSnapshot, sent, resolved)
+            // What was read and never went.
+            for chunk in retries { for id in chunk.ids { _ = sent.unsent.insert(id.rawValue) } }
+            for (id, _) in buffered[next...] { _ = sent.unsent.insert(id.rawValue) }
+            return sent
         }
-        let interrupted = bulk?.report.interrupted == true || Task.isCancelled
-        let unauthorized = bulk?.status == .unauthorized
+    }
 
-        // 2. What is still listed.
-        var stillListed = IDFingerprints(expected: 0)
-        var verification: String?
-        if interrupted {
-            verification = "interrupted before the query was listed again"
-        } else if unauthorized {
-            verification = "the API refused the key"
-        } else {
-            var appeared = 0
-            switch await readMatches(plan, progress: showProgress, each: { id, _ in
-                _ = stillListed.insert(id.rawValue)
-                if !inSnapshot.contains(id.rawValue) { appeared += 1 }
-            }) {
-            case .read: newcomers = appeared
-            case .stopped: verification = "listing the query again failed (above)"
+    /// What the listing after the chunks says.
+    enum Verdict {
+        /// A whole, consistent listing, its absences confirmed.
+        case listed(Listing)
+        /// No listing could be believed: every id sent is deleted on its own.
+        case untrusted(String)
+        /// Nothing more is sent (a 401, Ctrl-C, a failed listing): the ids sent stay unverified.
+        case unverified(String)
+    }
+
+    /// One listing of the query: every row, without de-duplication.
+    struct Listing {
+        var ids = IDFingerprints(expected: 0)
+        var rows = 0
+        /// Why it cannot be believed, or nil.
+        var flaw: String?
+    }
+
+    /// Step 2: lists the query again until a listing is whole and consistent, and reads back
+    /// the sample's absent ids.
+    private func verify(_ plan: QueryPlan, sample: [RecordingID]) async -> Verdict {
+        var flaw = ""
+        for _ in 0..<Self.listingAttempts {
+            switch await listAgain(plan) {
+            case .failure(let error):
+                if error.kind == .unauthorized { markBulk(failure: "the API refused the key (401); check TELNYX_API_KEY", status: .unauthorized) }
+                if error.kind == .interrupted || Task.isCancelled { markBulk(interrupted: true) }
+                reporter.error("listing \(plan.description) again, to verify the batches, failed: \(error.description)")
+                return .unverified("the listing that verifies them failed")
+            case .success(let listing):
+                if let why = listing.flaw {
+                    flaw = why
+                    continue
+                }
+                // The listing says these are gone: a few are read back before it is believed.
+                for id in sample where !listing.ids.contains(id.rawValue) {
+                    if case .success = await environment.client.retrieveRecording(id) {
+                        flaw = "\(id.rawValue) is missing from the listing but still exists"
+                        return untrusted(flaw)
+                    }
+                }
+                return .listed(listing)
             }
         }
+        return untrusted(flaw)
+    }
 
-        // 3. One outcome per id of the snapshot, read again in order.
-        let failureStopped = bulk?.report.stoppedBecause != nil
+    private func untrusted(_ why: String) -> Verdict {
+        reporter.note("the listing that verifies the batches cannot be believed (\(why)): every recording sent is deleted on its own instead")
+        return .untrusted(why)
+    }
+
+    /// Every row of the query, page by page (up to `maximumPagesInFlight` at once), and
+    /// whether the listing is whole: every announced page read, the same total on each, no row
+    /// twice, the rows adding up to the total, every row a match.
+    private func listAgain(_ plan: QueryPlan) async -> Swift.Result<Listing, RecordingsError> {
+        let client = environment.client
+        let filter = plan.filter
+        let size = RecordingsClient.maximumPageSize
+        let first: RecordingPage
+        switch await client.listRecordings(filter, page: 1, size: size) {
+        case .failure(let error): return .failure(error)
+        case .success(let page): first = page
+        }
+        var listing = Listing(ids: IDFingerprints(expected: first.totalResults ?? 0))
+        guard let total = first.totalResults else {
+            listing.flaw = "the server did not say how many match"
+            return .success(listing)
+        }
+        func take(_ page: RecordingPage, number: Int, last: Int) {
+            if page.totalResults != total { listing.flaw = listing.flaw ?? "the total changed while it was read" }
+            if number < last, page.recordings.count != size { listing.flaw = listing.flaw ?? "page \(number) is not full" }
+            for recording in page.recordings {
+                listing.rows += 1
+                guard let id = try? RecordingID(recording.id ?? ""), plan.mismatch(recording) == nil else {
+                    listing.flaw = listing.flaw ?? "it lists a recording that does not match"
+                    continue
+                }
+                if !listing.ids.insert(id.rawValue) { listing.flaw = listing.flaw ?? "it lists a recording twice" }
+            }
+        }
+        let last = max(1, (total + size - 1) / size)
+        guard last <= 4_000_000 else {
+            listing.flaw = "it announces too many pages"
+            return .success(listing)
+        }
+        take(first, number: 1, last: last)
+        var failure: RecordingsError?
+        let inFlightMax = min(Self.maximumPagesInFlight, settings.concurrency)
+        await withTaskGroup(of: (Int, Swift.Result<RecordingPage, RecordingsError>).self) { group in
+            var next = 2
+            var inFlight = 0
+            while true {
+                while failure == nil, !Task.isCancelled, inFlight < inFlightMax, next <= last {
+                    let number = next
+                    group.addTask { (number, await client.listRecordings(filter, page: number, size: size)) }
+                    next += 1
+                    inFlight += 1
+                }
+                guard inFlight > 0, let (number, result) = await group.next() else { break }
+                inFlight -= 1
+                switch result {
+                case .failure(let error): failure = failure ?? error
+                case .success(let page): take(page, number: number, last: last)
+                }
+            }
+        }
+        if let failure { return .failure(failure) }
+        if Task.isCancelled { return .failure(RecordingsError(kind: .interrupted, status: nil, attempts: 0, description: "interrupted")) }
+        if listing.rows != total { listing.flaw = listing.flaw ?? "\(listing.rows) rows for a total of \(total)" }
+        return .success(listing)
+    }
+
+    /// Step 3: reads the snapshot again and gives each id read its one outcome. Returns how
+    /// many of the snapshot's ids the listing still had (to count the newcomers).
+    private func settle(path: String, sent: ChunksSent, verdict: Verdict) async -> Int {
+        let client = environment.client
+        let concurrency = settings.concurrency
         let again: IDSource
         switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
         case .success(let opened): again = opened
         case .failure(let error):
-            reporter.error(error.description)
-            return .failures
+            reporter.error("\(error.description): the ids sent in batches have no outcome; run the purge again")
+            return 0
         }
-        let (sentIDs, resolvedIDs, listedIDs) = (sent, resolved, stillListed)
-        await withTaskGroup(of: Outcome.self) { group in
+        return await withTaskGroup(of: Outcome.self) { group in
+            var stillListed = 0
+            var keepGoing = true
             var inFlight = 0
+            func take(_ outcome: Outcome) {
+                // A 404 when deleted alone, after its batch: gone, by its batch (or another
+                // client), since the snapshot listed it.
+                var outcome = outcome
+                if outcome.kind == .notFound {
+                    outcome.kind = .deleted
+                    outcome.error = nil
+                    outcome.message = "batch; verified absent (404 when deleted alone)"
+                }
+                if !record(outcome) { keepGoing = false }
+            }
             reading: while true {
-                let batch = await again.next(limit: 4096)
-                guard case .lines(let lines) = batch else { break reading }
+                guard case .lines(let lines) = await again.next(limit: 4096) else { break reading }
                 for line in lines {
+                    if line.number > sent.readUpTo { break reading }
                     guard let text = SnapshotFile.id(inLine: line.text), let id = try? RecordingID(text) else { continue }
-                    if resolvedIDs.contains(id.rawValue) { continue }
+                    if case .listed(let listing) = verdict, listing.ids.contains(id.rawValue) { stillListed += 1 }
+                    if sent.resolved.contains(id.rawValue) { continue }
                     let origin = "\(path):\(line.number)"
                     var recording = SnapshotFile.recording(inLine: line.text)
                     recording?.id = id.rawValue
-                    guard sentIDs.contains(id.rawValue) else {
-                        let why = interrupted ? "not sent: interrupted" : "not sent: the run stopped"
+                    if sent.unsent.contains(id.rawValue) {
+                        let why = bulk?.report.interrupted == true ? "not sent: interrupted" : "not sent: the run stopped"
                         _ = record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: why))
                         continue
                     }
-                    if let verification {
+                    switch verdict {
+                    case .unverified(let why):
                         let error = RecordingsError(
-                            kind: interrupted ? .interrupted : .transport, status: nil, attempts: 1,
-                            description: "sent in a batch, not verified (\(verification)): it may be gone; run the purge again, and what is left is listed and deleted")
+                            kind: bulk?.report.interrupted == true ? .interrupted : .transport, status: nil, attempts: 1,
+                            description: "sent in a batch, not verified (\(why)): it may be gone; run the purge again, and what is left is listed and deleted")
                         _ = record(Outcome(kind: .failed, id: id.rawValue, origin: origin, message: error.description, error: error, recording: recording))
                         continue
-                    }
-                    if !listedIDs.contains(id.rawValue) {
+                    case .listed(let listing) where !listing.ids.contains(id.rawValue):
                         _ = record(Outcome(kind: .deleted, id: id.rawValue, origin: origin, message: "batch; verified absent", recording: recording))
                         continue
+                    case .listed, .untrusted:
+                        break
                     }
-                    // Still listed: the batch did not delete it. On its own, then.
-                    if failureStopped || Task.isCancelled {
-                        _ = record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: "still listed after its batch; not sent again: the run stopped"))
+                    // Still listed (or no listing to believe): on its own.
+                    guard keepGoing, !Task.isCancelled else {
+                        _ = record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: "sent in a batch, not verified, not sent again: the run stopped"))
                         continue
                     }
                     if inFlight >= concurrency, let done = await group.next() {
                         inFlight -= 1
-                        _ = record(done)
+                        take(done)
                     }
                     inFlight += 1
-                    group.addTask { Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: origin) }
+                    group.addTask {
+                        var outcome = Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: origin)
+                        if outcome.recording?.createdAt == nil, let recording { outcome.recording = recording }
+                        return outcome
+                    }
                 }
+                environment.stdout.flush()
             }
-            for await done in group { _ = record(done) }
+            for await done in group { take(done) }
+            return stillListed
         }
-
-        guard var run = bulk else { return .failures }
-        bulk = nil
-        if interrupted {
-            run.report.interrupted = true
-            run.status = max(run.status, .interrupted)
-        }
-        if verification != nil, !interrupted { run.status = max(run.status, .failures) }
-        run.report.seconds = (ContinuousClock.now - started).inSeconds
-        run.progress.clear()
-        if let reason = run.report.stoppedBecause, !run.report.interrupted {
-            reporter.error("the run stopped early: \(reason)")
-        }
-        reporter.summary(
-            run.report.summary, source: run.report.source, dryRun: false, interrupted: run.report.interrupted,
-            seconds: run.report.seconds, format: format, resumeAdvice: "run the purge again: what is left is listed and deleted")
-        last = .bulk(run.report)
-        return run.status
     }
 
     /// Journals a chunk's ids (`batch_sent`) before it is sent; false when the journal could

@@ -41,7 +41,7 @@ struct RecordingQuery {
     }
 
     /// The answer's body: the requested page of the matches, and `meta`.
-    func page(of index: RecordingIndex, hostile: Bool, overlap: Bool = false, media: MediaLinks? = nil) -> String {
+    func page(of index: RecordingIndex, hostile: Bool, overlap: Bool = false, omitLast: Bool = false, media: MediaLinks? = nil) -> String {
         let range = index.range(createdFrom: createdFrom, createdTo: createdTo)
         let skip = (pageNumber - 1).multipliedReportingOverflow(by: overlap ? max(pageSize - 1, 1) : pageSize)
         let total: Int
@@ -57,7 +57,8 @@ struct RecordingQuery {
             total = matching.count
             entries = skip.overflow ? [] : Array(matching.dropFirst(skip.partialValue).prefix(pageSize))
         }
-        let data = entries.map { Handler.json(id: $0.id, index: $0.index, hostile: hostile, media: media) }.joined(separator: ",")
+        let shown = omitLast ? Array(entries.dropLast()) : entries
+        let data = shown.map { Handler.json(id: $0.id, index: $0.index, hostile: hostile, media: media) }.joined(separator: ",")
         let pages = (total + pageSize - 1) / pageSize
         return "{\"data\":[\(data)],\"meta\":{\"page_number\":\(pageNumber),\"page_size\":\(pageSize),\"total_pages\":\(pages),\"total_results\":\(total)}}"
     }

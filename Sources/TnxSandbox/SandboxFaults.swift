@@ -69,6 +69,9 @@ public struct SandboxFaults: Sendable, Hashable {
         /// page before (as when new recordings arrive while the pages are read); `meta` still
         /// counts plain pages, so the last recordings spill past the announced last page.
         case overlappingPages = "overlapping-pages"
+        /// Each page of `GET /recordings` leaves out its last recording; `meta` still counts it
+        /// (a listing that cannot prove what is gone).
+        case listOmitsOne = "list-omits-one"
     }
 
     /// How the batch delete treats what it is sent.

@@ -190,7 +190,8 @@ final class Handler: Sendable {
                         q.exact = []
                     }
                     let overlap = faults.hostility.contains(.overlappingPages)
-                    return .list(body: q.page(of: s.index!, hostile: hostile, overlap: overlap, media: s.media), rate, delay: delay)
+                    let omit = faults.hostility.contains(.listOmitsOne)
+                    return .list(body: q.page(of: s.index!, hostile: hostile, overlap: overlap, omitLast: omit, media: s.media), rate, delay: delay)
                 }
             case .batchDelete:
                 guard let ids = batchIDs else { return .badRequest("the body must be a JSON object {\"ids\": [\"…\", …]}") }

@@ -1,3 +1,4 @@
+import CFileShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -81,6 +82,13 @@ public enum FileDescriptor {
     public static func createOrTruncate(_ path: String, mode: mode_t = 0o600) -> Result<Int32, SystemError> {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
         return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
+    }
+
+    /// Starts writing `count` bytes at `offset` of the file open as `fd` to the disk, without
+    /// waiting (Linux `sync_file_range`): the `fsync` at the end then has little left to do.
+    /// Best effort: an error here shows again at the `fsync`.
+    public static func startWriteback(_ fd: Int32, offset: Int, count: Int) {
+        _ = tnx_start_writeback(fd, Int64(offset), Int64(count))
     }
 
     /// Empties the file open as `fd` and moves to its start; nil, or the error.
