@@ -232,20 +232,26 @@ extension Interpreter {
                 _ = record(Outcome(kind: .skipped, id: id, origin: "\(source.name):\(line.number)", message: why))
             }
         }
+        return finishBulk(started: started, resumeAdvice: environment.resumeAdvice)
+    }
+
+    /// Ends the bulk run in progress: its status, its summary printed, `show last` set.
+    func finishBulk(started: ContinuousClock.Instant, resumeAdvice: String, failed: Bool = false) -> RunStatus {
         guard var run = bulk else { return .failures }
         bulk = nil
         if run.report.interrupted || Task.isCancelled {
             run.report.interrupted = true
             run.status = max(run.status, .interrupted)
         }
+        if failed, !run.report.interrupted { run.status = max(run.status, .failures) }
         run.report.seconds = (ContinuousClock.now - started).inSeconds
         run.progress.clear()
         if let reason = run.report.stoppedBecause, !run.report.interrupted {
             reporter.error("the run stopped early: \(reason)")
         }
         reporter.summary(
-            run.report.summary, source: run.report.source, dryRun: dryRun, interrupted: run.report.interrupted,
-            seconds: run.report.seconds, format: format, resumeAdvice: environment.resumeAdvice, downloads: run.report.downloads)
+            run.report.summary, source: run.report.source, dryRun: run.dryRun, interrupted: run.report.interrupted,
+            seconds: run.report.seconds, format: run.format, resumeAdvice: resumeAdvice, downloads: run.report.downloads)
         last = .bulk(run.report)
         return run.status
     }
@@ -253,10 +259,19 @@ extension Interpreter {
     /// Appends a pipeline's step line (`downloaded`, before a delete) to the journal; false when
     /// it could not be written (then the id is not deleted, and the run stops).
     func journalStep(_ outcome: Outcome) -> Bool {
-        guard let journal = environment.journal else { return true }
-        do throws(JournalError) {
+        journalAudit { (journal: Journal) throws(JournalError) in
             try journal.record(outcome)
             rememberForResume(outcome)
+        }
+    }
+
+    /// An audit line of a bulk run that is not an outcome (`downloaded` before a delete,
+    /// `batch_sent` before a batch); false when it could not be written: said once, and the run
+    /// stops sending.
+    func journalAudit(_ write: (Journal) throws(JournalError) -> Void) -> Bool {
+        guard let journal = environment.journal else { return true }
+        do throws(JournalError) {
+            try write(journal)
             return true
         } catch {
             if !journalFailureReported { reporter.error(error.description) }

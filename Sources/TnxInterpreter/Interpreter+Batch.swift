@@ -101,23 +101,8 @@ extension Interpreter {
         let inSnapshotListed = await settle(path: path, sent: sent, verdict: verdict)
         if case .listed(let listing) = verdict, sent.readAll { newcomers = max(0, listing.rows - inSnapshotListed) }
 
-        guard var run = bulk else { return .failures }
-        bulk = nil
-        if stopped == "interrupted" || Task.isCancelled {
-            run.report.interrupted = true
-            run.status = max(run.status, .interrupted)
-        }
-        if case .unverified = verdict, !run.report.interrupted { run.status = max(run.status, .failures) }
-        run.report.seconds = (ContinuousClock.now - started).inSeconds
-        run.progress.clear()
-        if let reason = run.report.stoppedBecause, !run.report.interrupted {
-            reporter.error("the run stopped early: \(reason)")
-        }
-        reporter.summary(
-            run.report.summary, source: run.report.source, dryRun: false, interrupted: run.report.interrupted,
-            seconds: run.report.seconds, format: format, resumeAdvice: "run the purge again: what is left is listed and deleted")
-        last = .bulk(run.report)
-        return run.status
+        var unverified: Bool { if case .unverified = verdict { true } else { false } }
+        return finishBulk(started: started, resumeAdvice: "run the purge again: what is left is listed and deleted", failed: unverified)
     }
 
     /// Step 1: reads the snapshot and sends its ids in chunks.
@@ -484,16 +469,7 @@ extension Interpreter {
     /// Journals a chunk's ids (`batch_sent`) before it is sent; false when the journal could
     /// not be written (then it is not sent, and the run stops).
     private func recordBatchSent(_ chunk: Chunk) -> Bool {
-        guard let journal = environment.journal else { return true }
-        do throws(JournalError) {
-            try journal.recordBatchSent(chunk.ids.map(\.rawValue), chunk: chunk.number)
-            return true
-        } catch {
-            if !journalFailureReported { reporter.error(error.description) }
-            journalFailureReported = true
-            markBulk(failure: "the journal could not be written, so nothing more is sent")
-            return false
-        }
+        journalAudit { (journal: Journal) throws(JournalError) in try journal.recordBatchSent(chunk.ids.map(\.rawValue), chunk: chunk.number) }
     }
 }
 

@@ -70,40 +70,10 @@ struct Planner {
     private mutating func check(_ statement: Statement, fileVariables: Set<String>) {
         switch statement.kind {
         case .delete(let target):
-            switch target.kind {
-            case .literal(let text):
-                checkID(text, at: target)
-            case .variable(let name):
-                if fileVariables.contains(name) {
-                    report(
-                        .fileVariableDeleted,
-                        "'$\(name)' holds the names of id files, not recording ids; delete the ids inside them with 'foreach id in $\(name) delete $id'",
-                        at: target)
-                } else {
-                    report(
-                        .deleteOutsideLoopBody,
-                        "'delete $\(name)' must be the whole body of the foreach that reads '\(name)': foreach \(name) in FILE delete $\(name)",
-                        at: target)
-                }
-            }
+            checkTarget(target, of: "delete", fileVariables: fileVariables)
         case .download(let target, let directory):
             checkDirectory(directory)
-            switch target.kind {
-            case .literal(let text):
-                checkID(text, at: target)
-            case .variable(let name):
-                if fileVariables.contains(name) {
-                    report(
-                        .fileVariableDeleted,
-                        "'$\(name)' holds the names of id files, not recording ids; download the ids inside them with 'foreach id in $\(name) download $id to DIR'",
-                        at: target)
-                } else {
-                    report(
-                        .deleteOutsideLoopBody,
-                        "'download $\(name)' must be a step of the body of the foreach that reads '\(name)': foreach \(name) in FILE { download $\(name) to DIR; delete $\(name) }",
-                        at: target)
-                }
-            }
+            checkTarget(target, of: "download", fileVariables: fileVariables)
         case .foreach(let variable, let variableLocation, .query(let query), let body):
             check(query)
             for condition in query.conditions {
@@ -192,6 +162,25 @@ struct Planner {
             }
         case .show, .set, .help, .exit:
             break
+        }
+    }
+
+    /// The id of a `delete` or `download` outside a loop body of steps: a literal must be a
+    /// recording id; a variable there is an error, said for what it holds.
+    private mutating func checkTarget(_ target: Expr, of verb: String, fileVariables: Set<String>) {
+        switch target.kind {
+        case .literal(let text):
+            checkID(text, at: target)
+        case .variable(let name) where fileVariables.contains(name):
+            let step = verb == "delete" ? "delete $id" : "download $id to DIR"
+            report(
+                .fileVariableDeleted,
+                "'$\(name)' holds the names of id files, not recording ids; \(verb) the ids inside them with 'foreach id in $\(name) \(step)'",
+                at: target)
+        case .variable(let name):
+            let usage = verb == "delete" ? "must be the whole body of the foreach that reads '\(name)': foreach \(name) in FILE delete $\(name)"
+                : "must be a step of the body of the foreach that reads '\(name)': foreach \(name) in FILE { download $\(name) to DIR; delete $\(name) }"
+            report(.deleteOutsideLoopBody, "'\(verb) $\(name)' \(usage)", at: target)
         }
     }
 
