@@ -174,13 +174,15 @@ struct PipelineRunner: Sendable {
         let sidecar = directory + "/" + name + ".json"
 
         // Complete from an earlier run: the same size and hash as journaled.
-        if !dryRun, let before = earlier[id.rawValue], before.file == file, case .regular(let size) = FileKind.of(file), size == before.bytes,
-            case .regular = FileKind.of(sidecar)
-        {
-            let hashed = await BlockingWorker().run { MediaHash.file(file) }
-            if case .success(let now) = hashed, now.bytes == before.bytes, now.sha256 == before.sha256 {
-                return .done(DownloadRecord(file: file, bytes: now.bytes, sha256: now.sha256, reused: true))
+        if !dryRun, let before = earlier[id.rawValue], before.file == file {
+            // Off the pool: hashing a wav of hundreds of MB takes a while.
+            let complete = await BlockingWorker().run { () -> Bool in
+                guard case .regular(let size) = FileKind.of(file), size == before.bytes, case .regular = FileKind.of(sidecar),
+                    case .success(let now) = MediaHash.file(file)
+                else { return false }
+                return now.bytes == before.bytes && now.sha256 == before.sha256
             }
+            if complete { return .done(DownloadRecord(file: file, bytes: before.bytes, sha256: before.sha256, reused: true)) }
         }
 
         var refreshed = false
