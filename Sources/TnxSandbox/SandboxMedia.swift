@@ -15,17 +15,30 @@ struct MediaLinks: Sendable, Hashable {
 
     static let pathPrefix = "/media/"
 
+    /// Built for every recording of every page the list answers (two a recording), so kept
+    /// cheap: the sandbox's CPU is shared with the client it serves in the benchmarks.
     func url(id: String, ext: String, now: Double = WallClock.seconds) -> String {
         let expires = Int64(now + lifetime.inSeconds)
-        return "\(base)\(Self.pathPrefix)\(Self.pathSegment(id)).\(ext)?X-Amz-Expires=\(expires)&X-Amz-Signature=\(signature(id: id, ext: ext, expires: expires))"
+        var out = base
+        out += Self.pathPrefix
+        out += Self.pathSegment(id)
+        out += "."
+        out += ext
+        out += "?X-Amz-Expires="
+        out += String(expires)
+        out += "&X-Amz-Signature="
+        out += signature(id: id, ext: ext, expires: expires)
+        return out
     }
 
     func signature(id: String, ext: String, expires: Int64) -> String {
-        SandboxData.hex(SandboxData.mix(SandboxData.hash("\(id).\(ext)@\(expires)") ^ secret), digits: 16)
+        let salt: UInt64 = ext == "mp3" ? 0x6D70_3300 : ext == "wav" ? 0x7761_7600 : SandboxData.hash(ext)
+        return SandboxData.hex(SandboxData.mix(SandboxData.hash(id) ^ SandboxData.mix(salt ^ UInt64(bitPattern: expires)) ^ secret), digits: 16)
     }
 
     /// The id in a path: unreserved characters as they are, the rest percent-encoded.
     static func pathSegment(_ id: String) -> String {
+        if id.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) { return id }
         var out = ""
         for byte in id.utf8 {
             switch byte {
