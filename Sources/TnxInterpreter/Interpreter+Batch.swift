@@ -310,10 +310,15 @@ extension Interpreter {
                     continue
                 }
                 // The listing says these are gone: a few are read back before it is believed.
+                // Only a 404 confirms an absence: anything else leaves it unproven.
                 for id in sample where !listing.ids.contains(id.rawValue) {
-                    if case .success = await environment.client.retrieveRecording(id) {
-                        flaw = "\(id.rawValue) is missing from the listing but still exists"
-                        return untrusted(flaw)
+                    switch await environment.client.retrieveRecording(id) {
+                    case .failure(let error) where error.kind == .notFound:
+                        continue
+                    case .success:
+                        return untrusted("\(id.rawValue) is missing from the listing but still exists")
+                    case .failure(let error):
+                        return untrusted("reading \(id.rawValue) back to confirm it is gone failed: \(error.kind.rawValue)")
                     }
                 }
                 return .listed(listing)
