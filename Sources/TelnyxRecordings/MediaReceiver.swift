@@ -48,8 +48,8 @@ struct MediaAnswer: Sendable {
         let text = String(buffer: errorBody)
         func element(_ name: String) -> String? {
             guard let open = text.firstRange(of: "<\(name)>"), let close = text[open.upperBound...].firstRange(of: "</\(name)>") else { return nil }
-            let value = text[open.upperBound..<close.lowerBound].filter { $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 0x20 }
-            return value.isEmpty ? nil : String(value.prefix(200))
+            let value = RecordingsClient.printable(text[open.upperBound..<close.lowerBound], limit: 200)
+            return value.isEmpty ? nil : value
         }
         switch (element("Code"), element("Message")) {
         case (let code?, let message?): return "\(code): \(message)"

@@ -94,9 +94,9 @@ extension RecordingsClient {
         }
     }
 
-    /// Printable ASCII only, at most 60 characters: a header value in a message.
-    static func printable(_ text: String) -> String {
-        String(text.filter { $0.isASCII && ($0.asciiValue ?? 0) >= 0x20 && ($0.asciiValue ?? 0) < 0x7F }.prefix(60))
+    /// Printable ASCII only, at most `limit` characters: what a media host said, in a message.
+    static func printable(_ text: some StringProtocol, limit: Int = 60) -> String {
+        String(text.filter { $0.isASCII && ($0.asciiValue ?? 0) >= 0x20 && ($0.asciiValue ?? 0) < 0x7F }.prefix(limit))
     }
 
     /// The key, only to keep it out of what a media host says (never sent there).

@@ -31,13 +31,7 @@ extension Interpreter {
     /// show, delete) in a task of its own, `concurrency` ids at a time, a dry-run too (it reads).
     func bulkDelete(from path: String, snapshot: BulkSnapshot? = nil, pipeline: Pipeline? = nil) async -> RunStatus {
         let piped = pipeline.flatMap { $0.isDeleteOnly ? nil : $0 }
-        let source: IDSource
-        switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
-        case .success(let opened): source = opened
-        case .failure(let error):
-            reporter.error(error.description)
-            return .failures
-        }
+        guard let source = await openSource(path) else { return .failures }
         let dryRun = settings.dryRun
         let format = settings.output
         let concurrency = settings.concurrency
@@ -82,15 +76,11 @@ extension Interpreter {
             if piped?.downloads == true { earlier = set.downloads }
         }
 
-        let showProgress = !environment.quiet && format == .text && environment.stderr.isTerminal
+        let showProgress = showsProgress
         let total = !showProgress ? nil : snapshot != nil ? snapshot?.count : !source.isStream ? await Self.countLines(path) : nil
         var report = BulkReport(source: snapshot?.name ?? source.name, dryRun: dryRun)
         if piped?.downloads == true { report.downloads = DownloadTotals() }
-        bulk = BulkState(
-            report: report, dryRun: dryRun, format: format,
-            progress: Progress(
-                sink: showProgress ? environment.stderr : nil, sharesTerminalWithOutput: environment.stdout.isTerminal, total: total),
-            activity: client.activity)
+        startBulk(report, total: total)
         var seen = IDSet(expected: source.isStream || snapshot != nil ? 0 : Self.estimatedIDCount(path))
         // A dry-run's lines are written straight from their parts (see `DryRunLines`), except
         // under a progress line, which is redrawn around each.
@@ -233,6 +223,30 @@ extension Interpreter {
             }
         }
         return finishBulk(started: started, resumeAdvice: environment.resumeAdvice)
+    }
+
+    /// Whether a progress line goes to stderr: a terminal, text output, no `--quiet`.
+    var showsProgress: Bool { !environment.quiet && settings.output == .text && environment.stderr.isTerminal }
+
+    /// Opens an id source (a file, a snapshot, `-`); nil when it cannot be, said on stderr with
+    /// `consequence` after the reason.
+    func openSource(_ path: String, consequence: String = "") async -> IDSource? {
+        switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
+        case .success(let opened): return opened
+        case .failure(let error):
+            reporter.error(error.description + consequence)
+            return nil
+        }
+    }
+
+    /// Starts the bulk run whose outcomes `record` counts, with a progress line when one is
+    /// shown (`total` ids, when known).
+    func startBulk(_ report: BulkReport, total: Int?) {
+        bulk = BulkState(
+            report: report, dryRun: report.dryRun, format: settings.output,
+            progress: Progress(
+                sink: showsProgress ? environment.stderr : nil, sharesTerminalWithOutput: environment.stdout.isTerminal, total: total),
+            activity: environment.client.activity)
     }
 
     /// Ends the bulk run in progress: its status, its summary printed, `show last` set.

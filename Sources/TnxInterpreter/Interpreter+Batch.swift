@@ -60,25 +60,14 @@ extension Interpreter {
     /// Returns the run's status; `last` holds its report. `newcomers` is set to the recordings
     /// listed again that were not in the snapshot (nil when it is not known).
     func batchDelete(snapshot path: String, plan: QueryPlan, count: Int, newcomers: inout Int?) async -> RunStatus {
-        let source: IDSource
-        switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
-        case .success(let opened): source = opened
-        case .failure(let error):
-            reporter.error(error.description)
-            return .failures
-        }
+        guard let source = await openSource(path) else { return .failures }
         // `--resume`: what the journal says is done is skipped, as by the bulk engine.
         var done: IDSet?
         if settings.resume {
             guard let set = await loadResumeSet() else { return .usage }
             done = set.done
         }
-        let format = settings.output
-        let showProgress = !environment.quiet && format == .text && environment.stderr.isTerminal
-        bulk = BulkState(
-            report: BulkReport(source: plan.description, dryRun: false), dryRun: false, format: format,
-            progress: Progress(sink: showProgress ? environment.stderr : nil, sharesTerminalWithOutput: environment.stdout.isTerminal, total: count),
-            activity: environment.client.activity)
+        startBulk(BulkReport(source: plan.description, dryRun: false), total: count)
         let started = ContinuousClock.now
 
         // 1. The chunks.
@@ -398,13 +387,7 @@ extension Interpreter {
     private func settle(path: String, sent: ChunksSent, verdict: Verdict) async -> Int {
         let client = environment.client
         let concurrency = settings.concurrency
-        let again: IDSource
-        switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
-        case .success(let opened): again = opened
-        case .failure(let error):
-            reporter.error("\(error.description): the ids sent in batches have no outcome; run the purge again")
-            return 0
-        }
+        guard let again = await openSource(path, consequence: ": the ids sent in batches have no outcome; run the purge again") else { return 0 }
         return await withTaskGroup(of: Outcome.self) { group in
             var stillListed = 0
             var keepGoing = true

@@ -107,7 +107,7 @@ extension Interpreter {
         }
         // A dry-run keeps nothing: its snapshot goes once the run has read it.
         defer { if dryRun { FileDescriptor.remove(snapshot.path) } }
-        let showProgress = !environment.quiet && settings.output == .text && environment.stderr.isTerminal
+        let showProgress = showsProgress
         let read = await readMatches(plan, progress: showProgress) { id, recording in snapshot.append(id, recording) }
         let totals: MatchTotals
         let written = snapshot.finishWriting()

@@ -383,13 +383,7 @@ public actor Interpreter {
     private func forEachFile(
         in path: String, variable: String, body: [Statement], bindings: [String: String], context: ScriptContext
     ) async -> Flow {
-        let source: IDSource
-        switch await IDSource.open(path, standardInput: environment.standardInputDescriptor) {
-        case .success(let opened): source = opened
-        case .failure(let error):
-            reporter.error(error.description)
-            return Flow(status: .failures)
-        }
+        guard let source = await openSource(path) else { return Flow(status: .failures) }
         var flow = Flow()
         var inner = bindings
         reading: while !flow.stop {

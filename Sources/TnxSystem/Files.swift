@@ -77,13 +77,6 @@ public enum FileDescriptor {
         return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
     }
 
-    /// Opens `path` for writing, created with `mode` or emptied; never through a symbolic link
-    /// (`ELOOP` when it is one). The descriptor, or `errno`.
-    public static func createOrTruncate(_ path: String, mode: mode_t = 0o600) -> Result<Int32, SystemError> {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
-        return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
-    }
-
     /// Starts writing `count` bytes at `offset` of the file open as `fd` to the disk, without
     /// waiting (Linux `sync_file_range`): the `fsync` at the end then has little left to do.
     /// Best effort: an error here shows again at the `fsync`.
