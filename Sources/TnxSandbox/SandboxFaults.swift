@@ -86,6 +86,10 @@ public struct SandboxFaults: Sendable, Hashable {
         case keepsSome(every: Int)
         /// Answers 500 and deletes nothing.
         case fails
+        /// Answers 401 (code 10009), as for a key that may not delete in batches.
+        case refusesKey
+        /// Answers 429 (code 10011, `retry-after-ms: 10`) every time: a limit that never lifts.
+        case rateLimited
     }
 
     /// A media request that goes wrong, on purpose.

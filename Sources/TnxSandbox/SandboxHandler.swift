@@ -208,6 +208,14 @@ final class Handler: Sendable {
                     return .fixed(
                         status: 500, headers: ["content-type": "application/json"],
                         body: SandboxJSON.errors(code: "10007", title: "Unexpected error", detail: "An unexpected error occurred."))
+                case .refusesKey:
+                    return .fixed(
+                        status: 401, headers: ["content-type": "application/json"],
+                        body: SandboxJSON.errors(code: "10009", title: "Authentication failed", detail: "The API key may not do this."))
+                case .rateLimited:
+                    return .fixed(
+                        status: 429, headers: ["content-type": "application/json", "retry-after-ms": "10"],
+                        body: SandboxJSON.errors(code: "10011", title: "Too many requests", detail: "Slow down."))
                 default:
                     for (place, id) in ids.enumerated() {
                         if case .keepsSome(let every) = faults.batch, every > 0, place % every == every - 1 { continue }

@@ -149,6 +149,46 @@ struct BatchTests {
         }
     }
 
+    @Test("401 on a batch stops the run: nothing more is sent, nothing is deleted, each id sent says it is unverified")
+    func unauthorized() async throws {
+        try await Self.purge(seed: 50, behaviour: .refusesKey) { h, status, snapshot in
+            #expect(status == .unauthorized, "\(h.err.text)")
+            #expect(h.sandbox.deletedIDs.isEmpty)
+            #expect(h.sandbox.statistics.requestsByID.isEmpty, "no single delete after the 401")
+            let outcomes = Self.journal(h).filter { $0["outcome"] as? String != "batch_sent" }
+            #expect(outcomes.count == 50)
+            #expect(outcomes.allSatisfy { $0["outcome"] as? String == "failed" && ($0["error"] as? String)?.contains("not verified") == true })
+            #expect(Self.journal(h).filter { $0["outcome"] as? String == "batch_sent" }.count == 50, "journaled before it went")
+        }
+    }
+
+    @Test("a batch refused with 429 after every pause: its ids fail, it is not split into more requests")
+    func rateLimitedForGood() async throws {
+        try await Self.purge(seed: 50, behaviour: .rateLimited) { h, status, snapshot in
+            #expect(status == .failures, "\(h.err.text)")
+            #expect(h.sandbox.deletedIDs.isEmpty)
+            #expect(h.sandbox.statistics.requestsByID.isEmpty, "no single deletes")
+            #expect(h.sandbox.statistics.batchRequests == 5, "one chunk, the 5 attempts the policy allows")
+            let failed = Self.journal(h).filter { $0["outcome"] as? String == "failed" }
+            #expect(Set(failed.compactMap { $0["id"] as? String }) == snapshot)
+        }
+    }
+
+    @Test("--resume skips, in a batch purge too, what the journal says is done")
+    func resume() async throws {
+        var faults = SandboxFaults.none
+        faults.batch = .ignoresUnknown
+        try await withSandboxInterpreter(seed: 50, faults: faults, settings: .with(confirm: false)) { h in
+            let done = Array(Sandbox.seededIDs(count: 50).prefix(5))
+            let lines = done.map { "{\"time\":\"2026-11-30T00:00:00.000Z\",\"run\":\"0\",\"base_url\":\"\(h.sandbox.baseURL)\",\"id\":\"\($0)\",\"outcome\":\"deleted\"}" }
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: h.journalPath))
+            #expect(await h.run("set method batch\nset resume on\nforeach id in \(Self.query) delete $id") == .success, "\(h.err.text)")
+            #expect(done.allSatisfy(h.sandbox.contains(id:)), "skipped, not sent")
+            #expect(h.sandbox.statistics.batchIDsReceived == 45)
+            #expect(h.out.text.contains("skipped 5"))
+        }
+    }
+
     @Test("a dry-run shows the chunks and sends no batch; an id file keeps single deletes")
     func dryRunAndIDFiles() async throws {
         try await withSandboxInterpreter(seed: 250, settings: .with(confirm: false)) { h in
