@@ -17,6 +17,9 @@ struct AttemptHistory {
     /// The last failure, reported if the request is interrupted before the next attempt.
     var last: RecordingsError?
     var lastWasUncertain = false
+    /// The request id of the last answer, for the errors built from it (a support ticket
+    /// needs it).
+    var requestID: String?
 
     /// The key as it may be written in an answer: as is, and as JSON escapes it (`\/`, `\"`).
     /// Worked out once: `redact` runs for every string of every recording a list returns.
@@ -97,7 +100,7 @@ struct AttemptHistory {
             kind: kind, status: status,
             apiErrors: apiErrors.map { e in
                 .init(code: redact(e.code), title: redact(e.title), detail: e.detail.map(redact))
-            }, attempts: attempts, description: redact(description + suffix))
+            }, attempts: attempts, requestID: requestID.map(redact), description: redact(description + suffix))
     }
 
     /// What to report when the task was cancelled before the next attempt. `effect` is what
@@ -111,7 +114,7 @@ struct AttemptHistory {
         if lastWasUncertain {
             return RecordingsError(
                 kind: .interrupted, status: last.status, apiErrors: last.apiErrors, attempts: attempts,
-                description:
+                requestID: last.requestID, description:
                     "interrupted before a retry: \(last.description); the recording may or may not have been \(effect), run this id again to find out"
             )
         }

@@ -30,6 +30,15 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     /// client, whatever the caller asks (`deleteRecording` answers `.wouldDelete`). The last
     /// line of the promise that a dry-run never deletes.
     public var deletesAllowed = true
+    /// The proxies requests go through (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`); none by
+    /// default.
+    public var proxies: ProxyEnvironment = .none
+    /// Where the key comes from when `apiKey` is nil: a source asked once, when a request
+    /// first needs the key (`api-key-command`).
+    public var deferredKey: DeferredKey?
+    /// `--verbose`: called with one line per HTTP exchange (the key shown as `Bearer ***`, a
+    /// media link without its signature). Nil: nothing is built.
+    public var trace: (@Sendable (String) -> Void)?
 
     /// - Throws: `ConfigurationError` when the base URL is malformed, or plain `http://` to a
     ///   host that is not loopback.
@@ -68,7 +77,7 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
 
     /// Shows the settings with the key redacted.
     public var description: String {
-        "ClientConfiguration(baseURL: \(baseURL), apiKey: \(apiKey == nil ? "none" : "***"), connectTimeout: \(connectTimeout), requestTimeout: \(requestTimeout), maximumConnections: \(maximumConnections), userAgent: \(userAgent))"
+        "ClientConfiguration(baseURL: \(baseURL), apiKey: \(apiKey == nil ? (deferredKey == nil ? "none" : "deferred") : "***"), connectTimeout: \(connectTimeout), requestTimeout: \(requestTimeout), maximumConnections: \(maximumConnections), userAgent: \(userAgent))"
     }
 
     static func nonEmpty(_ s: String?) -> String? {
@@ -96,7 +105,7 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// Trims surrounding whitespace and newlines (a key pasted from a file often ends in one).
-    static func normalisedKey(_ key: String?) -> String? {
+    public static func normalisedKey(_ key: String?) -> String? {
         guard let key else { return nil }
         let trimmed = key.unicodeScalars.drop(while: { $0.properties.isWhitespace })
         let scalars = String.UnicodeScalarView(trimmed.reversed().drop(while: { $0.properties.isWhitespace }).reversed())
@@ -174,6 +183,19 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         return octets.allSatisfy { o in
             !o.isEmpty && o.count <= 3 && o.allSatisfy(\.isASCII) && o.allSatisfy(\.isNumber) && Int(o)! <= 255
         }
+    }
+}
+
+/// A key that is not known yet: `resolve` runs at most once, off the cooperative pool, when a
+/// request first needs a key. `origin` says where it was set up (`api-key-command of profile
+/// prod`), for messages; neither ever holds the key.
+public struct DeferredKey: Sendable {
+    public var origin: String
+    public var resolve: @Sendable () async -> Result<String, ConfigurationError>
+
+    public init(origin: String, resolve: @escaping @Sendable () async -> Result<String, ConfigurationError>) {
+        self.origin = origin
+        self.resolve = resolve
     }
 }
 

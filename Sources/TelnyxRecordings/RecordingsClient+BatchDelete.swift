@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 
 /// `POST {base}/recordings/actions/delete` with `{"ids": [...]}`: deletes a list of recordings.
 ///
@@ -11,7 +12,12 @@ extension RecordingsClient {
         guard configuration.deletesAllowed else {
             return .failed(RecordingsError(kind: .clientError, status: nil, attempts: 0, description: "a dry-run sends no batch delete"))
         }
-        guard let (key, headers) = authorizedHeaders() else { return .failed(Self.noKeyError) }
+        let key: String
+        let headers: HTTPHeaders
+        switch await authorizedHeaders() {
+        case .success(let ready): (key, headers) = ready
+        case .failure(let error): return .failed(error)
+        }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
         var withType = headers
         withType.add(name: "Content-Type", value: "application/json")

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 import TerminalText
 
 /// `DELETE {base}/recordings/{id}`.
@@ -13,7 +14,12 @@ extension RecordingsClient {
     /// - With `deletesAllowed` off (`--dry-run`), nothing is ever sent: `.wouldDelete`.
     public func deleteRecording(_ id: RecordingID, dryRun: Bool) async -> DeleteResult {
         if dryRun || !configuration.deletesAllowed { return .wouldDelete(preparedRequest(for: id)) }
-        guard let (key, headers) = authorizedHeaders() else { return .failed(Self.noKeyError) }
+        let key: String
+        let headers: HTTPHeaders
+        switch await authorizedHeaders() {
+        case .success(let ready): (key, headers) = ready
+        case .failure(let error): return .failed(error)
+        }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
         let request: HTTPClient.Request
         do {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 
 /// `GET {base}/recordings?page[size]=1`: the read that tells, before anything is deleted,
 /// whether the base URL is the recordings API at all. A wrong base URL (one without `/v2`, a
@@ -11,7 +12,12 @@ extension RecordingsClient {
     /// that nothing was deleted. Needs the key (a 401 here is the key's fault, reported as such).
     public func confirmEndpoint() async -> RecordingsError? {
         if endpointConfirmed.withLock({ $0 }) { return nil }
-        guard let (key, headers) = authorizedHeaders() else { return Self.noKeyError }
+        let key: String
+        let headers: HTTPHeaders
+        switch await authorizedHeaders() {
+        case .success(let ready): (key, headers) = ready
+        case .failure(let error): return error
+        }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
         let url = recordingsURL + "?page%5Bsize%5D=1"
         let request: HTTPClient.Request

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 
 /// `GET {base}/recordings?page[number]=N&page[size]=S&filter[…]=…`: one page of the recordings
 /// that match, and the totals of `meta`.
@@ -11,7 +12,12 @@ extension RecordingsClient {
     static let maximumPageBody = 16 << 20
 
     public func listRecordings(_ filter: RecordingFilter, page: Int, size: Int) async -> Result<RecordingPage, RecordingsError> {
-        guard let (key, headers) = authorizedHeaders() else { return .failure(Self.noKeyError) }
+        let key: String
+        let headers: HTTPHeaders
+        switch await authorizedHeaders() {
+        case .success(let ready): (key, headers) = ready
+        case .failure(let error): return .failure(error)
+        }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
         let items = ["page%5Bnumber%5D=\(max(page, 1))", "page%5Bsize%5D=\(min(max(size, 1), Self.maximumPageSize))"] + filter.queryItems
         let url = recordingsURL + "?" + items.joined(separator: "&")

@@ -23,7 +23,7 @@ extension RecordingsClient {
         if let refused = refuseMediaLink(url, attempts: attempts) { return .failure(refused) }
         while true {
             attempts.attempts += 1
-            let answer = await sendMedia(url, to: nil, headOnly: true)
+            let answer = await sendMedia(url, to: nil, headOnly: true, attempt: attempts.attempts)
             switch judgeMedia(answer, url: url, attempts: &attempts) {
             case .done(let media):
                 guard let size = media.totalSize else {
@@ -62,7 +62,7 @@ extension RecordingsClient {
             if Task.isCancelled { return await failed(.request(attempts.interrupted(effect: "downloaded"))) }
             if attempts.attempts > 0, let error = await file.restart() { return await failed(.disk("cannot write '\(path)': \(error)")) }
             attempts.attempts += 1
-            let answer = await sendMedia(url, to: file)
+            let answer = await sendMedia(url, to: file, attempt: attempts.attempts)
             if let failure = await file.failure() { return await failed(.disk("cannot write '\(path)': \(failure)")) }
             switch judgeMedia(answer, url: url, attempts: &attempts) {
             case .done(let media):
@@ -100,7 +100,7 @@ extension RecordingsClient {
     }
 
     /// The key, only to keep it out of what a media host says (never sent there).
-    private var keyForRedaction: String { authorizedHeaders()?.key ?? "" }
+    private var keyForRedaction: String { currentHeaders()?.key ?? "" }
 
     /// Why `url` must not be requested: not http(s), or it holds the key.
     private func refuseMediaLink(_ url: String, attempts: AttemptHistory) -> RecordingsError? {
@@ -139,7 +139,7 @@ extension RecordingsClient {
     }
 
     /// One `GET`, without the API's headers: only `User-Agent` (and `Range` for the size).
-    private func sendMedia(_ url: String, to file: MediaFileWriter?, headOnly: Bool = false) async -> MediaAttempt {
+    private func sendMedia(_ url: String, to file: MediaFileWriter?, headOnly: Bool = false, attempt: Int) async -> MediaAttempt {
         var headers = HTTPHeaders()
         headers.add(name: "User-Agent", value: configuration.userAgent)
         if headOnly { headers.add(name: "Range", value: "bytes=0-0") }
@@ -149,8 +149,25 @@ extension RecordingsClient {
         } catch {
             return .failure(TransportFailure(.clientError, maybeSent: false, retryable: false, "was not sent", "the media link is not a valid URL"))
         }
+        let started = ContinuousClock.now
+        let result = await sendMedia(request, url: url, to: file, headOnly: headOnly)
+        if trace != nil {
+            let key = keyForRedaction
+            let (status, headers, failure): (Int?, HTTPHeaders?, String?) =
+                switch result {
+                case .answer(let a): (a.status, a.headers, nil)
+                case .failure(let f): (nil, nil, f.detail)
+                }
+            traceExchange(
+                method: "GET", url: url, status: status, failure: failure, headers: headers, elapsed: ContinuousClock.now - started,
+                attempt: attempt, sendsKey: false, redact: { key.isEmpty ? $0 : $0.replacing(key, with: "***") })
+        }
+        return result
+    }
+
+    private func sendMedia(_ request: HTTPClient.Request, url: String, to file: MediaFileWriter?, headOnly: Bool) async -> MediaAttempt {
         let receiver = MediaReceiver(file: file, idleTimeout: configuration.requestTimeout, headOnly: headOnly)
-        let task = http.execute(request: request, delegate: receiver, deadline: nil)
+        let task = httpClient(for: url).execute(request: request, delegate: receiver, deadline: nil)
         receiver.watch(task)
         do {
             let answer = try await withTaskCancellationHandler {

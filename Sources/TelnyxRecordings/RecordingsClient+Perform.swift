@@ -42,9 +42,23 @@ extension RecordingsClient {
             let delay: Duration?
             let why: String
             waits.sending()
-            switch await send(request, bodyLimit: bodyLimit) {
+            let started = ContinuousClock.now
+            let attempt = await send(request, bodyLimit: bodyLimit)
+            if trace != nil {
+                let (status, headers, failure): (Int?, HTTPHeaders?, String?) =
+                    switch attempt {
+                    case .answer(let a): (a.status, a.headers, nil)
+                    case .failure(let f): (nil, nil, f.detail)
+                    }
+                traceExchange(
+                    method: request.method.rawValue, url: request.url.absoluteString, status: status, failure: failure,
+                    headers: headers, elapsed: ContinuousClock.now - started, attempt: attempts.attempts, sendsKey: true,
+                    redact: { [attempts] in attempts.redact($0) })
+            }
+            switch attempt {
             case .answer(let received):
                 let answer = attempts.redacting(received)
+                attempts.requestID = Self.requestID(in: answer.headers)
                 let hints = Self.hints(answer.headers, status: answer.status)
                 rateLimiter.release(status: answer.status, hints: hints)
                 let verdict = ResponseVerdict.judge(answer, hints: hints, subject: subject, attempts: &attempts)
@@ -52,6 +66,7 @@ extension RecordingsClient {
                 delay = after
                 why = "HTTP \(answer.status)"
             case .failure(let failure):
+                attempts.requestID = nil
                 rateLimiter.release(status: nil)
                 if failure.maybeSent, effect != nil {
                     attempts.uncertain = "attempt \(attempts.attempts) \(failure.summary)"

@@ -30,7 +30,18 @@ public final class RecordingsClient: RecordingsAPI {
     public var activity: ClientActivity? { waits }
 
     let http: HTTPClient
+    /// The proxy of requests to the API (nil: direct).
+    let apiProxy: ProxyServer?
+    /// Clients for media links that take another route than the API (see `httpClient(for:)`).
+    private let otherRoutes = Mutex<[String: HTTPClient]>([:])
     private let credentials: Mutex<Credentials>
+    /// `api-key-command`: asked once, by the first request that needs the key.
+    private let deferredKey: DeferredKey?
+    private let deferredKeyTask = Mutex<Task<Result<String, ConfigurationError>, Never>?>(nil)
+    /// How the deferred key failed, once it has.
+    private let keyFailure = Mutex<ConfigurationError?>(nil)
+    /// `--verbose`.
+    let trace: (@Sendable (String) -> Void)?
     /// `{base}/recordings`.
     let recordingsURL: String
     let fixedHeaders: HTTPHeaders
@@ -62,6 +73,14 @@ public final class RecordingsClient: RecordingsAPI {
         self.shownHeaders = ([(name: "Authorization", value: "Bearer ***")] + fixed, fixed)
         self.hostDescription = Self.authority(of: configuration.baseURL)
 
+        self.apiProxy = configuration.proxies.proxy(for: configuration.baseURL)
+        self.http = Self.makeHTTPClient(configuration, proxy: apiProxy)
+        self.deferredKey = configuration.deferredKey
+        self.trace = configuration.trace
+    }
+
+    /// An `HTTPClient` of this configuration, through `proxy` or direct.
+    static func makeHTTPClient(_ configuration: ClientConfiguration, proxy: ProxyServer?) -> HTTPClient {
         var pool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(60),
             concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maximumConnections)
@@ -71,19 +90,39 @@ public final class RecordingsClient: RecordingsAPI {
         var httpConfiguration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .nanoseconds(configuration.connectTimeout.nanosecondsClamped)),
-            connectionPool: pool)
+            connectionPool: pool,
+            proxy: proxy?.configuration)
         httpConfiguration.httpVersion = .automatic
         // No tracing: by default every request would start a (no-op) span and parse its URL
         // again for span attributes, a measurable share of a bulk run's CPU.
         httpConfiguration.tracing.tracer = nil
-        self.http = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
+    }
+
+    /// The client for a media link: `http` when the link takes the API's route (through the
+    /// same proxy, or direct like it), else one made for that route on first use. `NO_PROXY`
+    /// may send the API and a storage host different ways, and AsyncHTTPClient sets its proxy
+    /// per client.
+    func httpClient(for url: String) -> HTTPClient {
+        let proxy = configuration.proxies.proxy(for: url)
+        if proxy == apiProxy { return http }
+        return otherRoutes.withLock { clients in
+            let route = proxy?.description ?? "direct"
+            if let existing = clients[route] { return existing }
+            let made = Self.makeHTTPClient(configuration, proxy: proxy)
+            clients[route] = made
+            return made
+        }
     }
 
     /// The base URL requests go to, e.g. `https://api.telnyx.com/v2`.
     public var baseURL: String { configuration.baseURL }
 
-    public var hasAPIKey: Bool { credentials.withLock { $0.key != nil } }
+    /// Whether requests will carry a key: one is set, or a deferred one has not failed yet.
+    public var hasAPIKey: Bool {
+        if credentials.withLock({ $0.key != nil }) { return true }
+        return deferredKey != nil && keyFailure.withLock({ $0 == nil })
+    }
 
     /// Sets or clears the key for the requests that start from now on. Thread-safe.
     /// - Throws: when the key is not printable ASCII (the message never quotes it).
@@ -94,6 +133,7 @@ public final class RecordingsClient: RecordingsAPI {
 
     /// Closes every connection. Call once, when no request is running.
     public func shutdown() async throws {
+        for other in otherRoutes.withLock({ Array($0.values) }) { try? await other.shutdown() }
         try await http.shutdown()
     }
 
@@ -105,8 +145,42 @@ public final class RecordingsClient: RecordingsAPI {
             headers: hasAPIKey ? shownHeaders.withKey : shownHeaders.withoutKey)
     }
 
-    /// The key and the headers of a request, or nil when no key is set.
-    func authorizedHeaders() -> (key: String, headers: HTTPHeaders)? {
+    /// The key and the headers of a request. Without a key, the deferred one is asked for (once
+    /// for the whole client, whoever asks first; the others wait for that answer); its failure
+    /// is every later request's failure too, and nothing is sent.
+    func authorizedHeaders() async -> Result<(key: String, headers: HTTPHeaders), RecordingsError> {
+        if let ready = currentHeaders() { return .success(ready) }
+        guard let deferredKey else { return .failure(Self.noKeyError) }
+        let task = deferredKeyTask.withLock { task in
+            if let task { return task }
+            let started = Task { await deferredKey.resolve() }
+            task = started
+            return started
+        }
+        switch await task.value {
+        case .success(let key):
+            // A key typed with `set api-key` meanwhile wins; otherwise this one is kept.
+            if let ready = currentHeaders() { return .success(ready) }
+            do {
+                let new = Self.credentials(for: try ClientConfiguration.validatedKey(key))
+                credentials.withLock { if $0.key == nil { $0 = new } }
+            } catch {
+                return .failure(keyError(ConfigurationError(message: "the key that \(deferredKey.origin) printed is not usable: \(error.message)")))
+            }
+            return currentHeaders().map { .success($0) } ?? .failure(Self.noKeyError)
+        case .failure(let failure):
+            if let ready = currentHeaders() { return .success(ready) }
+            return .failure(keyError(failure))
+        }
+    }
+
+    private func keyError(_ failure: ConfigurationError) -> RecordingsError {
+        keyFailure.withLock { $0 = failure }
+        return RecordingsError(kind: .unauthorized, status: nil, attempts: 0, description: failure.message)
+    }
+
+    /// The key and the headers, when a key is set now.
+    func currentHeaders() -> (key: String, headers: HTTPHeaders)? {
         let creds = credentials.withLock { $0 }
         guard let key = creds.key, let authorization = creds.authorization else { return nil }
         var headers = fixedHeaders
@@ -117,7 +191,7 @@ public final class RecordingsClient: RecordingsAPI {
     /// The error of a request that needs a key when none is set; nothing is sent.
     static let noKeyError = RecordingsError(
         kind: .unauthorized, status: nil, attempts: 0,
-        description: "no API key: set TELNYX_API_KEY (export TELNYX_API_KEY=KEY…) or pass --api-key; nothing was sent")
+        description: "no API key: set TELNYX_API_KEY (export TELNYX_API_KEY=KEY…), pass --api-key, or give a profile an api-key-command; nothing was sent")
 
     static func credentials(for key: String?) -> Credentials {
         guard let key, !key.isEmpty else { return Credentials(key: nil, authorization: nil) }

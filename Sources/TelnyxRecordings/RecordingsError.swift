@@ -48,12 +48,15 @@ public struct RecordingsError: Error, Sendable, CustomStringConvertible {
     public var attempts: Int
     /// What a person reads: what happened and what to do next.
     public var description: String
+    /// The request id the API's last answer carried (`x-request-id`), for a support ticket.
+    public var requestID: String?
 
-    public init(kind: Kind, status: Int?, apiErrors: [APIError] = [], attempts: Int, description: String) {
+    public init(kind: Kind, status: Int?, apiErrors: [APIError] = [], attempts: Int, requestID: String? = nil, description: String) {
         self.kind = kind
         self.status = status
         self.apiErrors = apiErrors
         self.attempts = attempts
         self.description = description
+        self.requestID = requestID
     }
 }

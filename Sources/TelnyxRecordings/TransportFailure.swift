@@ -29,6 +29,14 @@ struct TransportFailure: Sendable {
                 self.init(.timeout, maybeSent: false, "could not connect", "could not connect within \(connectTimeout.shortText)")
             case .remoteConnectionClosed:
                 self.init(.transport, maybeSent: true, "lost its connection", "the server closed the connection before answering")
+            case .proxyAuthenticationRequired:
+                self.init(
+                    .transport, maybeSent: false, retryable: false, "was not sent",
+                    "the proxy asked for credentials (HTTP 407): put them in the proxy variable, http://USER:PASSWORD@HOST:PORT, or check them")
+            case .invalidProxyResponse:
+                self.init(.transport, maybeSent: false, "could not connect", "the proxy refused to open a tunnel to the host (check NO_PROXY and the proxy's rules)")
+            case .httpProxyHandshakeTimeout:
+                self.init(.timeout, maybeSent: false, "could not connect", "the proxy did not open a tunnel within \(connectTimeout.shortText)")
             case .alreadyShutdown, .cancelled:
                 self.init(.transport, maybeSent: false, "was not sent", "the HTTP client is shut down")
             default:

@@ -48,7 +48,15 @@ public final class Sandbox: Sendable {
         }
         do {
             let (boundPort, task) = try await listen(host: host, port: port) { request, context in
-                await handler.respond(to: request, channel: context.channel)
+                var response = await handler.respond(to: request, channel: context.channel)
+                // As the API names each request, for a support ticket: tnx shows it under
+                // --verbose and keeps it with a failure in the journal.
+                let number = handler.state.withLock { s in
+                    s.answered += 1
+                    return s.answered
+                }
+                response.headers[Self.requestIDHeader] = "sandbox-req-\(number)"
+                return response
             }
             return Sandbox(host: host, port: boundPort, apiKey: apiKey, handler: handler, task: task, mediaTask: mediaTask)
         } catch {
@@ -253,6 +261,8 @@ public final class Sandbox: Sendable {
     }
 
     public var totalRequests: Int { handler.state.withLock { $0.totalRequests } }
+
+    static let requestIDHeader = FieldName("x-request-id")!
     public var deletedIDs: [String] { handler.state.withLock { $0.deletedIDs } }
     public func requestCount(for id: String) -> Int { handler.state.withLock { $0.requestsByID[id] ?? 0 } }
 
@@ -296,6 +306,8 @@ struct State: Sendable {
     var faults: SandboxFaults
     var scripts: [String: [SandboxResponse]] = [:]
     var totalRequests = 0
+    /// Answers sent by the API's port, numbering their `x-request-id`.
+    var answered = 0
     var requestsByID: [String: Int] = [:]
     var deletedIDs: [String] = []
     var paths: [String] = []

@@ -233,3 +233,63 @@ struct ConfigurationTests {
         }
     }
 }
+
+/// The proxy variables as curl reads them; their credentials never in a message.
+@Suite("Proxies from the environment")
+struct ProxyEnvironmentTests {
+    @Test("a proxy URL: credentials percent-decoded and kept out of its description")
+    func parsesCredentials() throws {
+        let proxies = try ProxyEnvironment.from(["HTTPS_PROXY": "http://me:p%40ss@proxy.corp:3128/"])
+        let proxy = try #require(proxies.https)
+        #expect(proxy.host == "proxy.corp")
+        #expect(proxy.port == 3128)
+        #expect(proxy.hasCredentials)
+        #expect(proxy.description == "http://proxy.corp:3128")
+        #expect(!"\(proxies)".contains("p@ss") && !"\(proxies)".contains("p%40ss"))
+        #expect(proxies.http == nil)
+        // A bare HOST:PORT, and curl's default port.
+        #expect(try ProxyEnvironment.from(["http_proxy": "10.0.0.1:8080"]).http?.description == "http://10.0.0.1:8080")
+        #expect(try ProxyEnvironment.from(["http_proxy": "proxy"]).http?.port == 1080)
+    }
+
+    @Test("the lowercase variable wins; an empty one counts as unset")
+    func lowercaseWins() throws {
+        let both = try ProxyEnvironment.from(["https_proxy": "http://low:1", "HTTPS_PROXY": "http://high:2"])
+        #expect(both.https?.host == "low")
+        let empty = try ProxyEnvironment.from(["https_proxy": " ", "HTTPS_PROXY": "http://high:2"])
+        #expect(empty.https?.host == "high")
+    }
+
+    @Test(
+        "a proxy that cannot work is refused with the variable's name, never its password",
+        arguments: ["socks5://u:hunter2@h:1080", "https://u:hunter2@h:443", "http://u:hunter2@:80", "http://u:hunter2@h:99999", "http://u:hunter2%zz@h:1"])
+    func refusesUnusable(_ value: String) {
+        #expect {
+            try ProxyEnvironment.from(["HTTPS_PROXY": value])
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("HTTPS_PROXY cannot be used") && !message.contains("hunter2")
+        }
+    }
+
+    @Test("NO_PROXY: names with their subdomains, .domains, addresses, ports, *")
+    func noProxy() throws {
+        let proxies = try ProxyEnvironment.from([
+            "HTTPS_PROXY": "http://proxy:3128", "HTTP_PROXY": "http://proxy:3128",
+            "NO_PROXY": "internal.example, .corp.example ,10.1.2.3,storage.example:8443,[::1]:443",
+        ])
+        func direct(_ url: String) -> Bool { proxies.proxy(for: url) == nil }
+        #expect(direct("https://internal.example/v2"))
+        #expect(direct("https://api.internal.example/v2"))
+        #expect(!direct("https://notinternal.example/v2"))
+        #expect(direct("https://files.corp.example/x"))
+        #expect(direct("http://10.1.2.3:8080/v2"))
+        #expect(direct("https://storage.example:8443/a"))
+        #expect(!direct("https://storage.example/a"))
+        #expect(direct("https://[::1]/v2"))
+        #expect(!direct("https://api.telnyx.com/v2"))
+        #expect(try ProxyEnvironment.from(["HTTPS_PROXY": "http://p:1", "no_proxy": "*"]).proxy(for: "https://api.telnyx.com/v2") == nil)
+        // An https URL uses HTTPS_PROXY only.
+        #expect(try ProxyEnvironment.from(["HTTP_PROXY": "http://p:1"]).proxy(for: "https://api.telnyx.com/v2") == nil)
+    }
+}
