@@ -58,11 +58,17 @@ public struct ConnectionInfo: Sendable {
     public var hasAPIKey: Bool
     /// Where the key came from: `TELNYX_API_KEY`, `--api-key`, `the sandbox`, `entered`.
     public var keySource: String?
+    /// Where the base URL came from, when not the default: `--base-url`, `profile prod`.
+    public var baseURLSource: String?
+    /// The profile this run started with (`--profile`, `TNX_PROFILE`), if any.
+    public var profile: String?
 
-    public init(baseURL: String, hasAPIKey: Bool, keySource: String? = nil) {
+    public init(baseURL: String, hasAPIKey: Bool, keySource: String? = nil, baseURLSource: String? = nil, profile: String? = nil) {
         self.baseURL = baseURL
         self.hasAPIKey = hasAPIKey
         self.keySource = keySource
+        self.baseURLSource = baseURLSource
+        self.profile = profile
     }
 }
 

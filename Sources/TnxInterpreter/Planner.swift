@@ -63,11 +63,46 @@ struct Planner {
         }
     }
 
+    /// A startup file holds `set` statements only, and none that weakens the safety gate for
+    /// every later run.
+    private mutating func checkStartup(_ statement: Statement) {
+        switch statement.kind {
+        case .set(.apiKey):
+            report(
+                .apiKeyInScript,
+                "'set api-key' asks at the terminal, so it cannot run from a startup file; give the profile an api-key-command \"COMMAND\" instead",
+                at: statement.location, length: 3)
+        case .set(.confirm(false)):
+            report(
+                .startupConfirmOff,
+                "'set confirm off' in a startup file would let every script delete in bulk without asking; pass --yes to the run that should",
+                at: statement.location, length: 3)
+        case .set:
+            break
+        default:
+            report(
+                .startupNotSet,
+                "a startup file holds only 'set' statements (like 'set output json' or 'set api-key-command \"pass show telnyx/prod\"'); run other statements from a script",
+                at: statement.location, length: 1)
+        }
+    }
+
     private mutating func check(_ statements: [Statement], fileVariables: Set<String>) {
         for statement in statements { check(statement, fileVariables: fileVariables) }
     }
 
     private mutating func check(_ statement: Statement, fileVariables: Set<String>) {
+        if origin == .startup {
+            checkStartup(statement)
+            return
+        }
+        if case .set(let assignment) = statement.kind, Language.setting(assignment.key.rawValue)?.startupOnly == true {
+            report(
+                .startupOnlySetting,
+                "'set \(assignment.key.rawValue)' belongs in a startup file (init.tnx or a profile), read before anything connects; for one run use \(assignment.key == .baseURL ? "--base-url URL or TELNYX_BASE_URL" : "--api-key, TELNYX_API_KEY or a profile: tnx --profile NAME")",
+                at: statement.location, length: 3)
+            return
+        }
         switch statement.kind {
         case .delete(let target):
             checkTarget(target, of: "delete", fileVariables: fileVariables)
@@ -275,6 +310,8 @@ struct Planner {
                     report(.stdinInFileLoop, "'-' inside a loop over files would read stdin once per file; read it outside the loop", at: source)
                 }
                 stdinLoop = stdinLoop ?? source.location
+            case .startup:
+                break  // a startup file holds `set` only
             }
             return
         }

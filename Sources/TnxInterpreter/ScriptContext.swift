@@ -12,6 +12,8 @@ public enum ScriptOrigin: Sendable, Hashable {
     /// A script file that `run` runs from the shell: stdin is the terminal, and it cannot run
     /// another.
     case shellScript
+    /// `init.tnx` or a profile: `set` statements only, read before the client opens.
+    case startup
 }
 
 /// Where a script runs: what it may do (`origin`) and where its relative paths start.

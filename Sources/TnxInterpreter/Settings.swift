@@ -37,6 +37,8 @@ public struct Settings: Sendable, Hashable {
         case .method(let m): method = m
         case .batchSize(let n): batchSize = n
         case .apiKey: break  // handled by the interpreter: it needs the terminal
+        // Startup files only, read before the client opens (the planner refuses them elsewhere).
+        case .baseURL, .apiKeyCommand: break
         }
     }
 
@@ -52,7 +54,7 @@ public struct Settings: Sendable, Hashable {
         case .format: format.rawValue
         case .method: method.rawValue
         case .batchSize: String(batchSize)
-        case .apiKey: ""
+        case .apiKey, .baseURL, .apiKeyCommand: ""
         }
     }
 }

@@ -5,7 +5,9 @@ extension Interpreter {
     /// `show settings`: every setting, and where requests go. The key is never shown.
     func showSettings() {
         let connection = environment.connection()
-        var rows: [(String, String)] = SettingKey.allCases.filter { $0 != .apiKey }.map { ($0.rawValue, settings.value(of: $0)) }
+        // The key and where requests go are the connection's, fixed before anything ran.
+        let own = SettingKey.allCases.filter { $0 != .apiKey && Language.setting($0.rawValue)?.startupOnly != true }
+        var rows: [(String, String)] = own.map { ($0.rawValue, settings.value(of: $0)) }
         let key: String
         if connection.hasAPIKey {
             key = "set" + (connection.keySource.map { " (\($0))" } ?? "")
@@ -13,7 +15,10 @@ extension Interpreter {
             key = "not set: export TELNYX_API_KEY=… (or 'set api-key' in the shell)"
         }
         rows.append(("api-key", key))
-        rows.append(("base-url", connection.baseURL))
+        // In JSON the value stays a URL that `jq` can use as is.
+        let urlSource = settings.output == .text ? connection.baseURLSource.map { " (\($0))" } ?? "" : ""
+        rows.append(("base-url", connection.baseURL + urlSource))
+        rows.append(("profile", connection.profile ?? "none"))
         rows.append(("journal", environment.journal?.path ?? "off (--no-journal)"))
         switch settings.output {
         case .json:
@@ -69,6 +74,7 @@ extension Interpreter {
         }
         if let error = o.error {
             rows.append(("error", error.kind.rawValue))
+            if let requestID = error.requestID { rows.append(("request_id", requestID)) }
             for api in error.apiErrors {
                 rows.append(("  code", api.code))
                 rows.append(("  title", api.title))

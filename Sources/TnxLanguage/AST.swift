@@ -54,6 +54,10 @@ public enum SettingAssignment: Hashable, Sendable {
     case batchSize(Int)
     /// `set api-key`: takes no value in the source; the shell asks for the key without echo.
     case apiKey
+    /// `set base-url "URL"` (startup files only; the URL is checked when the client opens).
+    case baseURL(String)
+    /// `set api-key-command "COMMAND"` (startup files only).
+    case apiKeyCommand(String)
 
     public var key: SettingKey {
         switch self {
@@ -67,6 +71,8 @@ public enum SettingAssignment: Hashable, Sendable {
         case .method: .method
         case .batchSize: .batchSize
         case .apiKey: .apiKey
+        case .baseURL: .baseURL
+        case .apiKeyCommand: .apiKeyCommand
         }
     }
 }

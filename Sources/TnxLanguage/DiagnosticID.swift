@@ -67,6 +67,9 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
     case expectedTo = "expected-to"
     case deleteNotLast = "delete-not-last"
     case downloadDirectory = "download-directory"
+    case startupNotSet = "startup-not-set"
+    case startupOnlySetting = "startup-only-setting"
+    case startupConfirmOff = "startup-confirm-off"
 
     /// One line: what is wrong, for the list in docs/language.md.
     public var meaning: String {
@@ -119,7 +122,7 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
         case .stdinInShell: "`-` (stdin) in the shell, where stdin is the terminal"
         case .stdinReadTwice: "`-` (stdin) read by a second foreach"
         case .stdinInFileLoop: "`-` (stdin) inside a loop over files"
-        case .apiKeyInScript: "`set api-key` in a script (it asks at the terminal)"
+        case .apiKeyInScript: "`set api-key` in a script or a startup file (it asks at the terminal)"
         case .runOutsideShell: "`run` in a script (it is for the shell)"
         case .dryRunLocked: "`set dry-run off` under `tnx --dry-run`"
         case .unknownHelpTopic: "`help` with an unknown topic (with a \"did you mean\")"
@@ -131,6 +134,9 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
         case .expectedTo: "`download ID` without `to DIR`"
         case .deleteNotLast: "a step after `delete $id`, or a second delete, in a loop body"
         case .downloadDirectory: "a download directory that is a `$name`, or exists and is not a directory"
+        case .startupNotSet: "a statement other than `set` in a startup file (init.tnx, a profile)"
+        case .startupOnlySetting: "`set base-url` or `set api-key-command` outside a startup file"
+        case .startupConfirmOff: "`set confirm off` in a startup file (it would turn the safety gate off for every run)"
         }
     }
 }

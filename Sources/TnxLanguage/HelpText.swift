@@ -225,6 +225,12 @@ public enum Help {
         case .apiKey:
             out += "\nThe key never appears in output, errors, the journal or the history file.\n"
             out += "\nExample:\n  set api-key\n"
+        case .baseURL:
+            out += "\n" + wrap("Only in a startup file: $XDG_CONFIG_HOME/tnx/init.tnx, or a profile, profiles/NAME.tnx beside it, which `tnx --profile NAME` runs after it. --base-url wins over it; it wins over TELNYX_BASE_URL when a profile sets it, and TELNYX_BASE_URL wins over init.tnx.") + "\n"
+            out += "\nExample:\n  set base-url \"https://api.telnyx.com/v2\"\n"
+        case .apiKeyCommand:
+            out += "\n" + wrap("Only in a startup file. The command runs with /bin/sh, once, when a request first needs the key (never for --check or `help`); the first line it prints is the key. Its stderr is yours (a password manager may ask there); its output is never shown, logged or kept in the history. A command that fails, prints nothing or prints a line that is no key stops what needed the key, with exit status 3, and nothing is sent. --api-key wins over it; it wins over TELNYX_API_KEY when a profile sets it, and TELNYX_API_KEY wins over init.tnx.") + "\n"
+            out += "\nExample:\n  set api-key-command \"pass show telnyx/prod\"\n"
         }
         return out
     }

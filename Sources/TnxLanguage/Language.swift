@@ -115,6 +115,16 @@ public enum Language {
             key: .apiKey, values: .none, defaultValue: "from TELNYX_API_KEY",
             summary: "Shell only: ask for the API key without echo (never stored in history)."
         ),
+        SettingSpec(
+            key: .baseURL, values: .text("\"URL\""), defaultValue: "https://api.telnyx.com/v2",
+            summary: "Startup files only: the API's base URL (as TELNYX_BASE_URL or --base-url).",
+            startupOnly: true
+        ),
+        SettingSpec(
+            key: .apiKeyCommand, values: .text("\"COMMAND\""), defaultValue: "none",
+            summary: "Startup files only: a command whose first line of output is the API key, run once when a request first needs it.",
+            startupOnly: true
+        ),
     ]
 
     public static let showTopics: [(topic: ShowTopic, summary: String)] = [
@@ -189,6 +199,8 @@ public enum SettingKey: String, Hashable, Sendable, CaseIterable {
     case method
     case batchSize = "batch-size"
     case apiKey = "api-key"
+    case baseURL = "base-url"
+    case apiKeyCommand = "api-key-command"
 }
 
 /// One field a query matches exactly.
@@ -215,6 +227,8 @@ public struct SettingSpec: Sendable {
         case integer(ClosedRange<Int>)
         /// The setting takes no value in the source.
         case none
+        /// Any text, best quoted; the argument is its name in messages (`"URL"`).
+        case text(String)
 
         /// `on|off`, `1…256`, or empty.
         public var syntax: String {
@@ -222,6 +236,7 @@ public struct SettingSpec: Sendable {
             case .choice(let words): words.joined(separator: "|")
             case .integer(let range): "\(range.lowerBound)…\(range.upperBound)"
             case .none: ""
+            case .text(let name): name
             }
         }
 
@@ -236,4 +251,15 @@ public struct SettingSpec: Sendable {
     public let values: Values
     public let defaultValue: String
     public let summary: String
+    /// Only a startup file (`init.tnx`, a profile) may set it: it decides where requests go or
+    /// which key they carry, which is fixed before anything runs.
+    public let startupOnly: Bool
+
+    public init(key: SettingKey, values: Values, defaultValue: String, summary: String, startupOnly: Bool = false) {
+        self.key = key
+        self.values = values
+        self.defaultValue = defaultValue
+        self.summary = summary
+        self.startupOnly = startupOnly
+    }
 }

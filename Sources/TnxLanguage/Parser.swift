@@ -597,6 +597,7 @@ final class Parser {
         case .choice(let words): Suggest.orList(words)
         case .integer(let range): "a whole number from \(range.lowerBound) to \(range.upperBound)"
         case .none: "nothing"
+        case .text(let name): "a \(name) in double quotes"
         }
     }
 
@@ -605,6 +606,13 @@ final class Parser {
         switch spec.values {
         case .none:
             return nil
+        case .text:
+            guard !text.isEmpty else { return nil }
+            switch spec.key {
+            case .baseURL: return .baseURL(text)
+            case .apiKeyCommand: return .apiKeyCommand(text)
+            default: return nil
+            }
         case .choice(let words):
             guard words.contains(text) else { return nil }
         case .integer(let range):
@@ -627,7 +635,7 @@ final class Parser {
         case .output: return OutputFormat(rawValue: text).map { .output($0) }
         case .onError: return ErrorPolicy(rawValue: text).map { .onError($0) }
         case .concurrency: return Int(text).map { .concurrency($0) }
-        case .apiKey: return nil
+        case .apiKey, .baseURL, .apiKeyCommand: return nil
         }
     }
 

@@ -63,7 +63,9 @@ public struct ChildProcess: Sendable {
     public let stdout: Int32
 
     /// Starts `arguments[0]` (an absolute path) with `arguments`, or says why it could not.
-    public static func spawn(_ arguments: [String], resetting signals: [Int32]) -> Result<ChildProcess, SystemError> {
+    /// `ownGroup` false keeps it in tnx's process group: a command that asks at the terminal
+    /// (a password manager) must be in the foreground group, or reading the terminal stops it.
+    public static func spawn(_ arguments: [String], resetting signals: [Int32], ownGroup: Bool = true) -> Result<ChildProcess, SystemError> {
         var toChild: [Int32] = [-1, -1]
         var fromChild: [Int32] = [-1, -1]
         guard pipe(&toChild) == 0 else { return .failure(SystemError(errno)) }
@@ -92,7 +94,8 @@ public struct ChildProcess: Sendable {
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (ownGroup ? POSIX_SPAWN_SETPGROUP : 0)))
 
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -105,6 +108,17 @@ public struct ChildProcess: Sendable {
             return .failure(SystemError(spawned))
         }
         return .success(ChildProcess(pid: pid, stdin: toChild[1], stdout: fromChild[0]))
+    }
+
+    /// Waits for the child to exit and reaps it (blocking: call it off the cooperative pool).
+    /// The exit status, or 128 + the signal that ended it.
+    public func waitForExit() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return -1 }
+        }
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
     }
 
     /// Waits at most `timeout` for the child to exit on its own, then kills it; reaps it.

@@ -9,6 +9,11 @@ enum Messages {
         FileOutput.standardError.write("tnx: error: " + TerminalText.sanitized(text) + "\n")
     }
 
+    /// `--verbose`: one HTTP exchange (the client has redacted and sanitised it).
+    static func trace(_ text: String) {
+        FileOutput.standardError.write("tnx: " + TerminalText.sanitized(text, oneLine: true) + "\n")
+    }
+
     static func warning(_ text: String) {
         FileOutput.standardError.write("tnx: warning: " + TerminalText.sanitized(text) + "\n")
     }

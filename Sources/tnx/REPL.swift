@@ -9,14 +9,14 @@ import TnxSystem
 /// `Interpreter.run` as a script, in a Task that Ctrl-C cancels.
 enum REPL {
     static func run(
-        command: TnxCommand, environment: InterpreterEnvironment, connection: Connection, processEnvironment: [String: String],
-        signals: StopSignalWatcher
+        command: TnxCommand, settings: Settings, profile: String?, environment: InterpreterEnvironment, connection: Connection,
+        processEnvironment: [String: String], signals: StopSignalWatcher
     ) -> Int32 {
         var environment = environment
         let client = connection.client
         // Keys this session knows, so that no history line ever holds one. (A class: a
         // `Mutex` is not copyable and cannot be captured by the escaping closures below.)
-        let keys = KnownSecrets([processEnvironment["TELNYX_API_KEY"], command.apiKey].compactMap { $0 })
+        let keys = connection.secrets
         environment.askConfirmation = { question in await TerminalQuestion.confirm(question) }
         environment.noKeyAdvice = "no API key: type 'set api-key' to enter one (or start tnx with TELNYX_API_KEY set); nothing was sent"
         environment.resumeAdvice = "type 'set resume on' and run it again to go on"
@@ -34,7 +34,7 @@ enum REPL {
             connection.keySource.withLock { $0 = "entered in this session" }
             return .set
         }
-        let interpreter = Interpreter(settings: command.startingSettings, environment: environment)
+        let interpreter = Interpreter(settings: settings, environment: environment)
         let editor: LineEditor
         do {
             editor = try LineEditor(programName: "tnx", historyFile: historyPath(processEnvironment), historySize: 1000)
@@ -57,7 +57,7 @@ enum REPL {
             return .init(replaceStart: completion.replaceStart, candidates: completion.candidates)
         }
 
-        printBanner(interpreter: interpreter, connection: connection)
+        printBanner(interpreter: interpreter, connection: connection, profile: profile)
         let colour = Session.colourAllowed(processEnvironment) && FileOutput.standardError.isTerminal
         while true {
             let dryRun = runBlocking { await interpreter.settings.dryRun }
@@ -123,13 +123,14 @@ enum REPL {
         return String(journal.dropLast("journal.jsonl".count)) + "history"
     }
 
-    private static func printBanner(interpreter: Interpreter, connection: Connection) {
+    private static func printBanner(interpreter: Interpreter, connection: Connection, profile: String?) {
         let client = connection.client
         let dryRun = runBlocking { await interpreter.settings.dryRun }
         let key = client.hasAPIKey
             ? "API key set (\(connection.keySource.withLock { $0 } ?? "given"))"
             : "no API key (export TELNYX_API_KEY or 'set api-key')"
-        let text = "tnx \(TnxCommand.version) · \(key) · \(client.baseURL) · dry-run \(dryRun ? "on" : "off")\n"
+        let profileText = profile.map { "profile \($0) · " } ?? ""
+        let text = "tnx \(TnxCommand.version) · \(profileText)\(key) · \(client.baseURL) · dry-run \(dryRun ? "on" : "off")\n"
             + "Type 'help' for the statements, Ctrl-D to leave.\n"
         FileOutput.standardOutput.write(text)
         FileOutput.standardOutput.flush()

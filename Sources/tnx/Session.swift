@@ -23,13 +23,23 @@ enum Session {
             Messages.error(error.message)
             return RunStatus.usage.exitCode
         }
+        let colour = colourAllowed(environment) && FileDescriptor.isTerminal(2)
+        // The startup files next: like a script, a broken one stops everything before it runs.
+        let startup: Startup
+        switch Startup.load(command, environment: environment, colour: colour) {
+        case .success(let loaded): startup = loaded
+        case .failure(let error):
+            FileOutput.standardError.write(error.diagnostics)
+            Messages.error(error.message)
+            return RunStatus.usage.exitCode
+        }
+        let settings = command.startingSettings(from: startup.settings)
         if command.check {
-            return ScriptRunner.check(
-                sources, settings: command.startingSettings, colour: colourAllowed(environment) && FileDescriptor.isTerminal(2))
+            return ScriptRunner.check(sources, settings: settings, colour: colour)
         }
 
         let connection: Connection
-        switch runBlocking({ await Connection.open(command, environment: environment) }) {
+        switch runBlocking({ await Connection.open(command, startup: startup, environment: environment) }) {
         case .success(let opened): connection = opened
         case .failure(let error):
             Messages.error(error.message)
@@ -45,19 +55,22 @@ enum Session {
         var interpreterEnvironment = InterpreterEnvironment(
             client: client, stdout: FileOutput.standardOutput, stderr: FileOutput.standardError, journal: journal,
             connection: {
-                ConnectionInfo(baseURL: client.baseURL, hasAPIKey: client.hasAPIKey, keySource: connection.keySource.withLock { $0 })
+                ConnectionInfo(
+                    baseURL: client.baseURL, hasAPIKey: client.hasAPIKey, keySource: connection.keySource.withLock { $0 },
+                    baseURLSource: connection.baseURLSource, profile: startup.profile)
             })
         // A purge by query keeps its snapshot beside the journal; without one, where it would be.
         if journal == nil { interpreterEnvironment.snapshotDirectory = Directories.containing(defaultJournal) + "/snapshots" }
-        interpreterEnvironment.quiet = command.quiet
+        // --verbose writes lines of its own on stderr, which a redrawn progress line would garble.
+        interpreterEnvironment.quiet = command.quiet || command.verbose
         interpreterEnvironment.colourAllowed = colourAllowed(environment)
 
         if sources.isEmpty {
             return REPL.run(
-                command: command, environment: interpreterEnvironment, connection: connection, processEnvironment: environment,
+                command: command, settings: settings, profile: startup.profile, environment: interpreterEnvironment, connection: connection, processEnvironment: environment,
                 signals: signals)
         }
-        let interpreter = Interpreter(settings: command.startingSettings, environment: interpreterEnvironment)
+        let interpreter = Interpreter(settings: settings, environment: interpreterEnvironment)
         return ScriptRunner.run(sources, interpreter: interpreter, signals: signals)
     }
 
@@ -79,23 +92,33 @@ final class Connection: Sendable {
     let sandbox: SandboxProcess?
     /// Where the key came from, for `show settings`; the REPL's `set api-key` changes it.
     let keySource: Mutex<String?>
+    /// Where the base URL came from, when not the default.
+    let baseURLSource: String?
+    /// Every key this run has seen, so that no shell history line ever holds one.
+    let secrets: KnownSecrets
 
-    private init(client: RecordingsClient, sandbox: SandboxProcess?, keySource: String?) {
+    private init(client: RecordingsClient, sandbox: SandboxProcess?, keySource: String?, baseURLSource: String?, secrets: KnownSecrets) {
         self.client = client
         self.sandbox = sandbox
         self.keySource = Mutex(keySource)
+        self.baseURLSource = baseURLSource
+        self.secrets = secrets
     }
 
     struct Failure: Error {
         var message: String
     }
 
-    static func open(_ command: TnxCommand, environment: [String: String]) async -> Result<Connection, Failure> {
+    static func open(_ command: TnxCommand, startup: Startup, environment: [String: String]) async -> Result<Connection, Failure> {
+        let secrets = KnownSecrets([environment[ClientConfiguration.apiKeyVariable], command.apiKey].compactMap { $0 })
         do {
             var sandbox: SandboxProcess?
             var configuration: ClientConfiguration
             let keySource: String?
+            var baseURLSource: String?
             if command.sandbox {
+                // The sandbox chooses its own base URL and key, whatever a startup file says,
+                // and is reached direct: it is on loopback, where no proxy can reach it.
                 switch SandboxProcess.start(seed: command.seed, latencyMs: command.latencyMs) {
                 case .success(let started): sandbox = started
                 case .failure(let failure): return .failure(Failure(message: failure.message))
@@ -107,9 +130,27 @@ final class Connection: Sendable {
                     throw error
                 }
                 keySource = "the sandbox's key"
+                baseURLSource = "the sandbox"
             } else {
-                configuration = try ClientConfiguration.fromEnvironment(environment, apiKey: command.apiKey, baseURL: command.baseURL)
-                keySource = command.apiKey != nil ? "--api-key" : (configuration.apiKey != nil ? "TELNYX_API_KEY" : nil)
+                let base = Self.baseURL(command, startup: startup, environment: environment)
+                baseURLSource = base?.source
+                configuration = try ClientConfiguration(
+                    apiKey: nil, baseURL: base?.url ?? ClientConfiguration.defaultBaseURL)
+                let environmentKey = ClientConfiguration.normalisedKey(environment[ClientConfiguration.apiKeyVariable])
+                if let key = ClientConfiguration.normalisedKey(command.apiKey) {
+                    configuration.apiKey = try ClientConfiguration.validatedKey(key)
+                    keySource = "--api-key"
+                } else if let keyCommand = startup.keyCommand, keyCommand.fromProfile || environmentKey == nil {
+                    let runner = KeyCommand(command: keyCommand.text, origin: "api-key-command of \(keyCommand.origin)")
+                    configuration.deferredKey = runner.deferredKey(onKey: { secrets.add($0) })
+                    keySource = runner.origin
+                } else if let key = environmentKey {
+                    configuration.apiKey = try ClientConfiguration.validatedKey(key)
+                    keySource = ClientConfiguration.apiKeyVariable
+                } else {
+                    keySource = nil
+                }
+                configuration.proxies = try ProxyEnvironment.from(environment)
             }
             // The pool must never cap a bulk run, and `set concurrency` can raise the number of
             // requests in flight to 256 mid-script. Connections are opened on demand only.
@@ -119,11 +160,22 @@ final class Connection: Sendable {
             if let wait = command.maxServerWaitMs {
                 configuration.retryPolicy.maxServerDelay = .milliseconds(wait)
             }
+            if command.verbose { configuration.trace = { Messages.trace($0) } }
             let client = RecordingsClient(configuration: configuration)
-            return .success(Connection(client: client, sandbox: sandbox, keySource: keySource))
+            return .success(Connection(client: client, sandbox: sandbox, keySource: keySource, baseURLSource: baseURLSource, secrets: secrets))
         } catch {
             return .failure(Failure(message: "\(error)"))
         }
+    }
+
+    /// The base URL and where it came from (see `Startup`), or nil for the default.
+    static func baseURL(_ command: TnxCommand, startup: Startup, environment: [String: String]) -> (url: String, source: String)? {
+        func nonEmpty(_ s: String?) -> String? { s.flatMap { $0.allSatisfy { $0 == " " || $0 == "\t" } ? nil : $0 } }
+        if let url = nonEmpty(command.baseURL) { return (url, "--base-url") }
+        if let set = startup.baseURL, set.fromProfile { return (set.text, set.origin) }
+        if let url = nonEmpty(environment[ClientConfiguration.baseURLVariable]) { return (url, ClientConfiguration.baseURLVariable) }
+        if let set = startup.baseURL { return (set.text, set.origin) }
+        return nil
     }
 
     func close() async {

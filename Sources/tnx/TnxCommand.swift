@@ -1,6 +1,7 @@
 import ArgumentParser
 import TnxInterpreter
 import TnxLanguage
+import TnxSystem
 
 /// The command line: options are declared once, with their help, and become the starting
 /// values of the settings a script can change with `set`.
@@ -24,7 +25,7 @@ struct TnxCommand: ParsableCommand {
               tnx --yes cleanup.tnx            delete for real, no question asked
               jq -r '.data[].id' export.json | tnx --yes -c 'foreach id in - delete $id'
 
-            Environment: TELNYX_API_KEY (the API key), TELNYX_BASE_URL (default https://api.telnyx.com/v2), NO_COLOR, XDG_STATE_HOME (the journal and the history live in $XDG_STATE_HOME/tnx/).
+            Environment: TELNYX_API_KEY (the API key), TELNYX_BASE_URL (default https://api.telnyx.com/v2), TNX_PROFILE, HTTPS_PROXY, HTTP_PROXY, NO_PROXY, NO_COLOR, XDG_CONFIG_HOME (init.tnx and profiles/ live in $XDG_CONFIG_HOME/tnx/), XDG_STATE_HOME (the journal and the history live in $XDG_STATE_HOME/tnx/).
 
             Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, journal or base URL unusable, or refused by the safety gate; 3 authentication failed or no key; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP.
 
@@ -33,7 +34,9 @@ struct TnxCommand: ParsableCommand {
         version: "tnx \(version)"
     )
 
-    @Argument(help: ArgumentHelp("Script files to run in order ('-' for stdin).", valueName: "SCRIPT"))
+    @Argument(
+        help: ArgumentHelp("Script files to run in order ('-' for stdin).", valueName: "SCRIPT"),
+        completion: .file(extensions: ["tnx"]))
     var scripts: [String] = []
 
     @Option(name: .customShort("c"), help: ArgumentHelp("Run TEXT as a script.", valueName: "TEXT"))
@@ -51,13 +54,15 @@ struct TnxCommand: ParsableCommand {
     @Option(help: ArgumentHelp("text for people, json for one JSON object per line.", valueName: "text|json"))
     var output: OutputFormat?
 
-    @Option(help: ArgumentHelp("Delete requests in flight during a foreach (1…256, default 16).", valueName: "N"))
+    @Option(help: ArgumentHelp("Delete requests in flight during a foreach (1 to 256, default 16).", valueName: "N"))
     var concurrency: Int?
 
     @Option(help: ArgumentHelp("How a purge by query deletes: single, or batch (verified by listing again). Same as 'set method'.", valueName: "single|batch"))
     var method: DeleteMethod?
 
-    @Option(help: ArgumentHelp("Where to append the journal (default $XDG_STATE_HOME/tnx/journal.jsonl).", valueName: "PATH"))
+    @Option(
+        help: ArgumentHelp("Where to append the journal (default $XDG_STATE_HOME/tnx/journal.jsonl).", valueName: "PATH"),
+        completion: .file())
     var journal: String?
 
     @Flag(help: "Keep no journal (and so no --resume).")
@@ -77,6 +82,21 @@ struct TnxCommand: ParsableCommand {
 
     @Flag(help: "No progress line on stderr.")
     var quiet = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Run $XDG_CONFIG_HOME/tnx/profiles/NAME.tnx after init.tnx: its settings, base URL and api-key-command (default $TNX_PROFILE).",
+            valueName: "NAME"),
+        completion: .custom { _, _, _ in Startup.profileNames(environment: Executable.environment) })
+    var profile: String?
+
+    @Flag(help: "Do not run $XDG_CONFIG_HOME/tnx/init.tnx (a profile named with --profile still runs).")
+    var noInit = false
+
+    @Flag(
+        name: [.short, .long],
+        help: "One line on stderr per HTTP exchange: method, URL, status, time, attempt, request id, rate-limit headers (the key shown as Bearer ***).")
+    var verbose = false
 
     @Option(help: .hidden)
     var latencyMs: Int = 0
@@ -104,12 +124,12 @@ struct TnxCommand: ParsableCommand {
         }
     }
 
-    /// The settings a script starts with.
-    var startingSettings: Settings {
-        var settings = Settings()
+    /// The settings a script starts with: the startup files' (`base`), then the options.
+    func startingSettings(from base: Settings = Settings()) -> Settings {
+        var settings = base
         settings.dryRunLocked = dryRun
-        settings.confirm = !yes
-        settings.resume = resume
+        if yes { settings.confirm = false }
+        if resume { settings.resume = true }
         if let output { settings.output = output }
         if let concurrency { settings.concurrency = concurrency }
         if let method { settings.method = method }

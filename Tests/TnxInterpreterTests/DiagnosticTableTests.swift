@@ -240,6 +240,22 @@ let badScripts: [BadScript] = [
     BadScript("set api-key in a script", "1️⃣set api-key", [
         (.apiKeyInScript, "'set api-key' asks for the key at the terminal, so it only works in the shell; scripts use TELNYX_API_KEY or --api-key"),
     ]),
+    BadScript("set api-key in a startup file", "set output json\n1️⃣set api-key", [
+        (.apiKeyInScript, "'set api-key' asks at the terminal, so it cannot run from a startup file; give the profile an api-key-command \"COMMAND\" instead"),
+    ], origin: .startup),
+    BadScript("a statement other than set in a startup file", "set output json\n1️⃣delete 3fa85f64-5717-4562-b3fc-2c963f66afa6\n2️⃣count recordings", [
+        (.startupNotSet, "a startup file holds only 'set' statements (like 'set output json' or 'set api-key-command \"pass show telnyx/prod\"'); run other statements from a script"),
+        (.startupNotSet, nil),
+    ], origin: .startup),
+    BadScript("confirm off in a startup file", "1️⃣set confirm off", [
+        (.startupConfirmOff, "'set confirm off' in a startup file would let every script delete in bulk without asking; pass --yes to the run that should"),
+    ], origin: .startup),
+    BadScript("base-url in a script", "1️⃣set base-url \"https://api.telnyx.com/v2\"", [
+        (.startupOnlySetting, "'set base-url' belongs in a startup file (init.tnx or a profile), read before anything connects; for one run use --base-url URL or TELNYX_BASE_URL"),
+    ]),
+    BadScript("api-key-command in the shell", "1️⃣set api-key-command \"pass show telnyx\"", [
+        (.startupOnlySetting, "'set api-key-command' belongs in a startup file (init.tnx or a profile), read before anything connects; for one run use --api-key, TELNYX_API_KEY or a profile: tnx --profile NAME"),
+    ], origin: .repl),
     BadScript("dry-run off under --dry-run", "1️⃣set dry-run off", [
         (.dryRunLocked, "tnx was started with --dry-run, which nothing can turn off: 'set dry-run off' is refused; run tnx without --dry-run to delete"),
     ], dryRunLocked: true),

@@ -1,0 +1,131 @@
+import TelnyxRecordings
+import TnxInterpreter
+import TnxLanguage
+import TerminalText
+import TnxSystem
+
+/// The startup files, in tnx's own language, like `.psqlrc`: `$XDG_CONFIG_HOME/tnx/init.tnx`
+/// (`~/.config/tnx/init.tnx` without it), then with `--profile NAME` or `TNX_PROFILE` the
+/// profile `profiles/NAME.tnx` beside it. Each holds `set` statements only, checked like any
+/// script before anything runs.
+///
+/// What they set, and where each value wins (the more specific source first):
+/// - a setting such as `output`: the command line's option, then the profile, then init.tnx;
+/// - the base URL: `--base-url`, then the profile's `base-url`, then `TELNYX_BASE_URL`, then
+///   init.tnx's;
+/// - the key: `--api-key`, then the profile's `api-key-command`, then `TELNYX_API_KEY`, then
+///   init.tnx's `api-key-command`.
+/// A profile is named for this run, so it wins over the environment; the environment wins
+/// over init.tnx, which holds defaults for every run.
+struct Startup {
+    /// The settings the files set, before the command line's options.
+    var settings = Settings()
+    var profile: String?
+    var baseURL: Value?
+    var keyCommand: Value?
+    /// Whether the value came from the profile (it then wins over the environment).
+    struct Value {
+        var text: String
+        var origin: String
+        var fromProfile: Bool
+    }
+
+    struct LoadError: Error {
+        var message: String
+        /// The file's diagnostics, rendered (and sanitised) by `DiagnosticPrinter`.
+        var diagnostics = ""
+    }
+
+    static let profileVariable = "TNX_PROFILE"
+
+    /// `$XDG_CONFIG_HOME/tnx` (absolute values only, as the XDG spec says) or `~/.config/tnx`.
+    static func directory(environment: [String: String]) -> String {
+        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") { return config + "/tnx" }
+        return (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? Directories.current) + "/.config/tnx"
+    }
+
+    /// Reads and checks the files. A missing init.tnx is fine; a missing profile that was asked
+    /// for is an error, as is any diagnostic in either file.
+    static func load(_ command: TnxCommand, environment: [String: String], colour: Bool) -> Result<Startup, LoadError> {
+        let directory = directory(environment: environment)
+        var startup = Startup()
+        if !command.noInit {
+            let path = directory + "/init.tnx"
+            switch FileDescriptor.readFile(path, limit: 1 << 20) {
+            case .success(let bytes):
+                if let error = startup.apply(SourceFile(name: path, bytes: bytes), profile: false, colour: colour) { return .failure(error) }
+            case .failure(.system(let error)) where error.isNoSuchFile:
+                break
+            case .failure(let error):
+                return .failure(LoadError(message: "cannot read the startup file \(path): \(error); fix it, or run with --no-init"))
+            }
+        }
+        let named = command.profile ?? environment[profileVariable].flatMap { $0.isEmpty ? nil : $0 }
+        if let name = named {
+            let source = command.profile != nil ? "--profile" : profileVariable
+            guard isValidName(name) else {
+                return .failure(LoadError(message: "\(source) \(TerminalText.quoted(name)) is not a profile name: use letters, digits, '.', '_' and '-' (the file is profiles/NAME.tnx)"))
+            }
+            let path = directory + "/profiles/\(name).tnx"
+            switch FileDescriptor.readFile(path, limit: 1 << 20) {
+            case .success(let bytes):
+                startup.profile = name
+                if let error = startup.apply(SourceFile(name: path, bytes: bytes), profile: true, colour: colour) { return .failure(error) }
+            case .failure(let error):
+                let known = profileNames(environment: environment)
+                let list = known.isEmpty ? "there are none yet" : "there are: " + known.joined(separator: ", ")
+                return .failure(LoadError(message: "no profile '\(name)' (from \(source)): cannot read \(path): \(error); \(list)"))
+            }
+        }
+        return .success(startup)
+    }
+
+    /// Applies one file's assignments, or returns its rendered diagnostics.
+    private mutating func apply(_ file: SourceFile, profile: Bool, colour: Bool) -> LoadError? {
+        switch StartupFile.read(file) {
+        case .failure(let problems):
+            let rendered = DiagnosticPrinter.render(problems.diagnostics, source: file, colour: colour)
+            return LoadError(
+                message: "the startup file \(file.name) has errors: fix them, or run \(profile ? "without the profile" : "with --no-init")",
+                diagnostics: rendered)
+        case .success(let assignments):
+            for set in assignments {
+                switch set.assignment {
+                case .baseURL(let url):
+                    // Checked here, so that the error names the file and line.
+                    do {
+                        _ = try ClientConfiguration(baseURL: url)
+                    } catch {
+                        return LoadError(message: "\(set.place): \(error.message); fix the startup file, or run \(profile ? "without the profile" : "with --no-init")")
+                    }
+                    baseURL = Value(text: url, origin: Self.describe(set.place, profile: profile), fromProfile: profile)
+                case .apiKeyCommand(let text): keyCommand = Value(text: text, origin: Self.describe(set.place, profile: profile), fromProfile: profile)
+                default: settings.apply(set.assignment)
+                }
+            }
+            return nil
+        }
+    }
+
+    /// `profile prod (…/profiles/prod.tnx:2)` or `init.tnx (…/init.tnx:3)`.
+    private static func describe(_ place: String, profile: Bool) -> String {
+        let file = place.split(separator: "/").last.map(String.init) ?? place
+        let name = profile ? "profile " + String(file.prefix { $0 != "." }) : "init.tnx"
+        return "\(name) (\(place))"
+    }
+
+    /// Profile names: letters, digits, `.`, `_`, `-`, not starting with a dot.
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && !name.hasPrefix(".")
+            && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+
+    /// The profiles in the profiles directory, for completion and messages.
+    static func profileNames(environment: [String: String]) -> [String] {
+        Directories.entries(of: directory(environment: environment) + "/profiles")
+            .filter { !$0.isDirectory && $0.name.hasSuffix(".tnx") }
+            .map { String($0.name.dropLast(4)) }
+            .filter(isValidName)
+            .sorted()
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+import TnxSandbox
+
+/// init.tnx and profiles, `api-key-command` and `--verbose`, against the built binary and the
+/// sandbox: the key never printed anywhere, the command run once and only when a request
+/// needs it, a broken startup file stopping everything before anything is sent.
+@Suite("Startup files, profiles, api-key-command, --verbose", .serialized)
+struct StartupAndProfileTests {
+    /// The sandbox, and an environment with no key and no base URL: the profile gives them.
+    static func withProfileSandbox<T>(
+        scratch: Scratch, _ body: (Sandbox, [String: String]) async throws -> T
+    ) async throws -> T {
+        try await SafetyEndToEndTests.withSandbox(seed: 50, scratch: scratch) { sandbox, env in
+            var bare = env
+            bare["TELNYX_API_KEY"] = nil
+            bare["TELNYX_BASE_URL"] = nil
+            return try await body(sandbox, bare)
+        }
+    }
+
+    /// Writes `~/.config/tnx/NAME` (HOME is the scratch directory).
+    @discardableResult
+    static func writeConfig(_ scratch: Scratch, _ name: String, _ text: String) throws -> String {
+        let path = scratch.path + "/.config/tnx/" + name
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// A key command that notes each run in `runs` and prints `key` (stderr gets a line too).
+    static func keyCommand(_ scratch: Scratch, key: String, exitStatus: Int = 0) throws -> String {
+        let script = try scratch.write(
+            "key.sh", "#!/bin/sh\necho run >> \(scratch.path)/runs\necho 'unlocking the vault' >&2\nprintf '%s\\n' '\(key)'\nexit \(exitStatus)\n")
+        chmod(script, 0o755)
+        return script
+    }
+
+    static func runs(_ scratch: Scratch) -> Int {
+        (scratch.read("runs") ?? "").split(separator: "\n").count
+    }
+
+    @Test("a profile with api-key-command deletes in the sandbox; the key appears nowhere, not even under --verbose")
+    func profileDeletes() async throws {
+        let scratch = try Scratch()
+        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
+            let command = try Self.keyCommand(scratch, key: Sandbox.defaultAPIKey)
+            try Self.writeConfig(scratch, "init.tnx", "# defaults for every run\nset concurrency 4\n")
+            try Self.writeConfig(
+                scratch, "profiles/sandbox.tnx",
+                "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\nset output json\n")
+            let ids = Sandbox.seededIDs(count: 5)
+            let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
+            let result = try await TnxProcess.run(
+                ["--profile", "sandbox", "--verbose", "--yes", "-c", "show settings; foreach id in \(file) delete $id"], environment: env)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(Set(sandbox.deletedIDs) == Set(ids))
+            // One run of the command for six requests (the endpoint check, five deletes).
+            #expect(Self.runs(scratch) == 1)
+            let journal = scratch.read("state/tnx/journal.jsonl") ?? ""
+            #expect(journal.contains(ids[0]))
+            for text in [result.stdout, result.stderr, journal] {
+                #expect(!text.contains(Sandbox.defaultAPIKey))
+                #expect(!text.contains("sandboxsecret"))
+            }
+            // --verbose: a line per exchange, the key as Bearer ***, the API's request id.
+            let exchanges = result.stderr.split(separator: "\n").filter { $0.hasPrefix("tnx: DELETE ") }
+            #expect(exchanges.count == 5, "\(result.stderr)")
+            let first = try #require(exchanges.first)
+            #expect(first.contains(" → 200 in "), "\(first)")
+            #expect(first.contains("· attempt 1 · Authorization: Bearer *** · request id sandbox-req-"), "\(first)")
+            #expect(result.stderr.contains("unlocking the vault"))
+            // The settings name the profile, where the key and the URL came from, and what
+            // init.tnx and the profile set.
+            let settings = try #require(result.stdout.split(separator: "\n").first)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(settings.utf8)) as? [String: Any])
+            let values = try #require(json["settings"] as? [String: Any])
+            #expect(values["profile"] as? String == "sandbox")
+            #expect(values["concurrency"] as? Int == 4)
+            #expect(values["base-url"] as? String == sandbox.baseURL)
+            #expect((values["api-key"] as? String)?.hasPrefix("set (api-key-command of profile sandbox (") == true, "\(values)")
+        }
+    }
+
+    @Test("api-key-command runs only when a request needs the key: never for --check, help or a dry-run by id")
+    func keyCommandIsLazy() async throws {
+        let scratch = try Scratch()
+        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
+            let command = try Self.keyCommand(scratch, key: Sandbox.defaultAPIKey)
+            try Self.writeConfig(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
+            var withProfile = env
+            withProfile["TNX_PROFILE"] = "p"
+            let id = Sandbox.seededIDs(count: 1)[0]
+            let script = try scratch.write("one.tnx", "delete \(id)\n")
+            for arguments in [["--check", script], ["-c", "help"], ["--dry-run", script]] {
+                let result = try await TnxProcess.run(arguments, environment: withProfile)
+                #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            }
+            #expect(Self.runs(scratch) == 0)
+            #expect(sandbox.deletedIDs.isEmpty)
+            let real = try await TnxProcess.run([script], environment: withProfile)
+            #expect(real.status == 0, "\(real.stderr)")
+            #expect(Self.runs(scratch) == 1)
+            #expect(sandbox.deletedIDs == [id])
+        }
+    }
+
+    @Test(
+        "a failing api-key-command is a clear error with exit 3, and nothing is sent",
+        arguments: [
+            (body: "exit 7", said: "exited with status 7"),
+            (body: "true", said: "printed no key on its first line"),
+            (body: "echo 'key with spaces'", said: "printed a first line with a space at position 4"),
+        ])
+    func keyCommandFails(_ failing: (body: String, said: String)) async throws {
+        let scratch = try Scratch()
+        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
+            try Self.writeConfig(scratch, "profiles/broken.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(failing.body)\"\n")
+            let ids = Sandbox.seededIDs(count: 3)
+            let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
+            let result = try await TnxProcess.run(["--profile", "broken", "--yes", "-c", "foreach id in \(file) delete $id"], environment: env)
+            #expect(result.status == 3, "\(result.stderr)")
+            #expect(result.stderr.contains("api-key-command of profile broken ("), "\(result.stderr)")
+            #expect(result.stderr.contains(failing.said), "\(result.stderr)")
+            #expect(result.stderr.contains("nothing was sent"))
+            #expect(!result.stderr.contains("key with"))
+            #expect(sandbox.totalRequests == 0)
+            #expect(sandbox.deletedIDs.isEmpty)
+        }
+    }
+
+    @Test("the key that wins: --api-key, then the profile, then TELNYX_API_KEY, then init.tnx")
+    func keyPrecedence() async throws {
+        let scratch = try Scratch()
+        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
+            let command = try Self.keyCommand(scratch, key: Sandbox.defaultAPIKey)
+            var wrongEnvironmentKey = env
+            wrongEnvironmentKey["TELNYX_API_KEY"] = "KEYwrong"
+            wrongEnvironmentKey["TELNYX_BASE_URL"] = sandbox.baseURL
+            let ids = Sandbox.seededIDs(count: 3)
+            // A profile wins over the environment: its key deletes.
+            try Self.writeConfig(scratch, "profiles/p.tnx", "set api-key-command \"\(command)\"\n")
+            let viaProfile = try await TnxProcess.run(["--profile", "p", "-c", "delete \(ids[0])"], environment: wrongEnvironmentKey)
+            #expect(viaProfile.status == 0, "\(viaProfile.stderr)")
+            #expect(Self.runs(scratch) == 1)
+            // init.tnx is the default only: TELNYX_API_KEY wins over it, and its command never runs.
+            try Self.writeConfig(scratch, "init.tnx", "set api-key-command \"\(command)\"\n")
+            var rightEnvironmentKey = wrongEnvironmentKey
+            rightEnvironmentKey["TELNYX_API_KEY"] = Sandbox.defaultAPIKey
+            let viaEnvironment = try await TnxProcess.run(["-c", "delete \(ids[1])"], environment: rightEnvironmentKey)
+            #expect(viaEnvironment.status == 0, "\(viaEnvironment.stderr)")
+            #expect(Self.runs(scratch) == 1)
+            // Without the variable, init.tnx's command gives the key.
+            var noKey = rightEnvironmentKey
+            noKey["TELNYX_API_KEY"] = nil
+            let viaInit = try await TnxProcess.run(["-c", "delete \(ids[2])"], environment: noKey)
+            #expect(viaInit.status == 0, "\(viaInit.stderr)")
+            #expect(Self.runs(scratch) == 2)
+            // --api-key wins over everything: a wrong one is refused (401) and no command runs.
+            let viaOption = try await TnxProcess.run(["--profile", "p", "--api-key", "KEYwrong", "-c", "delete \(ids[0])"], environment: noKey)
+            #expect(viaOption.status == 3)
+            #expect(Self.runs(scratch) == 2)
+            #expect(Set(sandbox.deletedIDs) == Set(ids))
+        }
+    }
+
+    @Test("a broken startup file stops everything before anything is sent, with file:line:col")
+    func brokenStartupFile() async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+            let id = Sandbox.seededIDs(count: 1)[0]
+            let initFile = try Self.writeConfig(scratch, "init.tnx", "set output json\ndelete \(id)\nset confirm off\n")
+            let result = try await TnxProcess.run(["--yes", "-c", "delete \(id)"], environment: env)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("\(initFile):2:1: error: a startup file holds only 'set' statements"), "\(result.stderr)")
+            #expect(result.stderr.contains("\(initFile):3:1: error: 'set confirm off' in a startup file"), "\(result.stderr)")
+            #expect(result.stderr.contains("fix them, or run with --no-init"))
+            #expect(sandbox.totalRequests == 0)
+            // --no-init skips it.
+            let skipped = try await TnxProcess.run(["--no-init", "-c", "delete \(id)"], environment: env)
+            #expect(skipped.status == 0, "\(skipped.stderr)")
+            #expect(sandbox.deletedIDs == [id])
+            // A profile that does not exist: the error lists the ones that do.
+            try Self.writeConfig(scratch, "profiles/prod.tnx", "set output text\n")
+            let missing = try await TnxProcess.run(["--no-init", "--profile", "staging", "-c", "help"], environment: env)
+            #expect(missing.status == 2)
+            #expect(missing.stderr.contains("no profile 'staging' (from --profile)"), "\(missing.stderr)")
+            #expect(missing.stderr.contains("there are: prod"))
+            // A base URL that cannot work is named with its file and line, before anything is sent.
+            let insecure = try Self.writeConfig(scratch, "profiles/insecure.tnx", "# over the network in clear\nset base-url \"http://api.example.com/v2\"\n")
+            let refused = try await TnxProcess.run(["--no-init", "--profile", "insecure", "-c", "delete \(id)"], environment: env)
+            #expect(refused.status == 2)
+            #expect(refused.stderr.contains("\(insecure):2: refusing plain http:// to api.example.com"), "\(refused.stderr)")
+            let badName = try await TnxProcess.run(["--no-init", "--profile", "../x", "-c", "help"], environment: env)
+            #expect(badName.status == 2)
+            #expect(badName.stderr.contains("is not a profile name"))
+        }
+    }
+
+    @Test("the shell's banner names the active profile")
+    func bannerNamesProfile() async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, _ in
+            try Self.writeConfig(scratch, "profiles/staging.tnx", "set output text\n")
+            let pty = try REPLTests.start(
+                ["--profile", "staging"], scratch: scratch,
+                environment: ["TELNYX_API_KEY": Sandbox.defaultAPIKey, "TELNYX_BASE_URL": sandbox.baseURL])
+            let banner = try await pty.waitFor(REPLTests.prompt)
+            #expect(banner.contains("profile staging · API key set (TELNYX_API_KEY)"), "\(banner)")
+            pty.sendLine("show settings")
+            let settings = try await pty.waitFor(REPLTests.prompt)
+            #expect(settings.contains("profile") && settings.contains("staging"), "\(settings)")
+            try await REPLTests.leave(pty)
+        }
+    }
+
+    @Test("a failed delete's journal line carries the API's request id")
+    func requestIDInJournal() async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+            sandbox.script([.apiError(status: 422, code: "10015", title: "Bad request")], for: "refused-one")
+            let result = try await TnxProcess.run(["-c", "delete refused-one"], environment: env)
+            #expect(result.status == 1)
+            let line = try #require(SafetyEndToEndTests.journal(scratch).last)
+            #expect(line["outcome"] as? String == "failed")
+            #expect((line["request_id"] as? String)?.hasPrefix("sandbox-req-") == true, "\(line)")
+        }
+    }
+}
