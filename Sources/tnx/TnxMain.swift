@@ -11,8 +11,10 @@ enum TnxMain {
             command = try TnxCommand.parse(arguments)
         } catch {
             let code = TnxCommand.exitCode(for: error)
-            if code == .success {  // --help, --version
-                FileOutput.standardOutput.write(TnxCommand.fullMessage(for: error) + "\n")
+            if code == .success {  // --help, --version, completion scripts, the description for the man page
+                var message = TnxCommand.fullMessage(for: error)
+                if arguments.contains(ToolInfo.dumpHelpFlag) { message = ToolInfo.forManual(message) }
+                FileOutput.standardOutput.write(message + "\n")
                 FileOutput.standardOutput.flush()
                 return 0
             }
