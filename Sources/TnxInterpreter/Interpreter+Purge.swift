@@ -364,7 +364,7 @@ extension Interpreter {
             var s = JSONObjectWriter()
             s.field("query", plan.description)
             totals.write(to: &s)
-            s.field("path", path)
+            s.field("path", orNull: path)
             s.field("dry_run", dryRun)
             var w = JSONObjectWriter()
             w.field("snapshot", json: s.finish())

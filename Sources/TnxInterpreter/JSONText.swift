@@ -19,6 +19,11 @@ struct JSONObjectWriter {
         Self.appendQuoted(value, to: &bytes)
     }
 
+    /// The value, or `null` when there is none (a field docs/output.md promises always).
+    mutating func field(_ key: StaticString, orNull value: String?) {
+        if let value { field(key, value) } else { null(key) }
+    }
+
     /// A field whose name is only known at run time (header names, setting names).
     mutating func field(dynamic key: String, _ value: String) {
         appendComma()

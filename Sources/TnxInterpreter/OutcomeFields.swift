@@ -5,7 +5,8 @@ import TelnyxRecordings
 ///
 /// `id`, `outcome`, `origin` (`FILE:LINE`), `http_status` (null when nothing was answered),
 /// `error` (failed, invalid) or `note` (any other outcome's message), the API's
-/// `error_code`/`error_title`/`error_detail`, `attempts` (when more than one), `request`
+/// `error_code`/`error_title`/`error_detail`, `attempts` (when more than one), `request_id`
+/// (the last answer's, when an error has one), `request`
 /// (dry-run, json output only) and `recording` (what the API returned). docs/output.md
 /// describes them.
 enum OutcomeFields {
@@ -25,12 +26,14 @@ enum OutcomeFields {
             w.field("error_detail", first.detail)
         }
         if o.attempts > 1 { w.field("attempts", o.attempts) }
+        // What a support ticket needs: the API's name for the request that decided it.
+        if let requestID = o.error?.requestID { w.field("request_id", requestID) }
         w.field("step", o.step)
         if let d = o.download {
             w.object("download") { f in
                 f.field("file", d.file)
                 f.field("bytes", d.bytes)
-                f.field("sha256", d.sha256)
+                f.field("sha256", orNull: d.sha256)
                 if d.reused { f.field("reused", true) }
             }
         }
