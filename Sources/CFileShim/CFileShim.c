@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <spawn.h>
 #include "CFileShim.h"
 
 int tnx_start_writeback(int fd, long long offset, long long count) {
@@ -8,5 +9,14 @@ int tnx_start_writeback(int fd, long long offset, long long count) {
 #else
     (void)fd; (void)offset; (void)count;
     return 0;
+#endif
+}
+
+int tnx_spawn_close_from(void *actions, int from) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
+#else
+    (void)actions; (void)from;
+    return -1;
 #endif
 }

@@ -30,6 +30,9 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     /// client, whatever the caller asks (`deleteRecording` answers `.wouldDelete`). The last
     /// line of the promise that a dry-run never deletes.
     public var deletesAllowed = true
+    /// Where the base URL came from, for messages: `TELNYX_BASE_URL` (or unset: the default),
+    /// `--base-url`, `profile prod (…/prod.tnx:1)`.
+    public var baseURLOrigin: String?
     /// The proxies requests go through (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`); none by
     /// default.
     public var proxies: ProxyEnvironment = .none
@@ -192,10 +195,16 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
 public struct DeferredKey: Sendable {
     public var origin: String
     public var resolve: @Sendable () async -> Result<String, ConfigurationError>
+    /// Stops a `resolve` in progress (every request waiting for it was cancelled).
+    public var cancel: @Sendable () -> Void
 
-    public init(origin: String, resolve: @escaping @Sendable () async -> Result<String, ConfigurationError>) {
+    public init(
+        origin: String, resolve: @escaping @Sendable () async -> Result<String, ConfigurationError>,
+        cancel: @escaping @Sendable () -> Void = {}
+    ) {
         self.origin = origin
         self.resolve = resolve
+        self.cancel = cancel
     }
 }
 

@@ -9,6 +9,10 @@ import TerminalText
 /// as curl). tnx talks to it with `CONNECT`, then TLS to the API through the tunnel, so the
 /// proxy never sees the key. Its credentials go in `Proxy-Authorization` and nowhere else:
 /// `description` and every message name the proxy as `http://HOST:PORT` only.
+///
+/// A plain `http://` URL (tnx allows one only to a loopback host) goes through a proxy only
+/// when the proxy is on loopback too: through a proxy on another machine the key would cross
+/// the network in clear, and that proxy's own 127.0.0.1 is not this machine's.
 public struct ProxyEnvironment: Sendable, Hashable {
     public var https: ProxyServer?
     public var http: ProxyServer?
@@ -44,6 +48,7 @@ public struct ProxyEnvironment: Sendable, Hashable {
     public func proxy(for url: String) -> ProxyServer? {
         guard let (scheme, host, port) = Self.target(of: url) else { return nil }
         guard let server = scheme == "https" ? https : http else { return nil }
+        if scheme != "https" && !ClientConfiguration.isLoopback(server.host) { return nil }
         return bypasses(host: host, port: port) ? nil : server
     }
 
@@ -66,9 +71,31 @@ public struct ProxyEnvironment: Sendable, Hashable {
             if let rulePort, rulePort != port { continue }
             while name.hasPrefix(".") || name.hasPrefix("*.") { name = name.drop(while: { $0 == "." || $0 == "*" }) }
             if name.isEmpty { continue }
+            if let slash = name.firstIndex(of: "/") {
+                // An IPv4 range, as curl takes it: 10.0.0.0/8.
+                if let range = Self.ipv4(name[..<slash]), let bits = Int(name[name.index(after: slash)...]), (0...32).contains(bits),
+                    let address = Self.ipv4(Substring(host))
+                {
+                    let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - bits)
+                    if address & mask == range & mask { return true }
+                }
+                continue
+            }
             if host == name || host.hasSuffix("." + name) { return true }
         }
         return false
+    }
+
+    /// `10.1.2.3` as a number, or nil.
+    static func ipv4(_ text: Substring) -> UInt32? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let n = UInt32(part), n <= 255 else { return nil }
+            value = value << 8 | n
+        }
+        return value
     }
 
     /// Scheme, host and port of an absolute URL.
@@ -113,7 +140,11 @@ public struct ProxyServer: Sendable, Hashable, CustomStringConvertible {
             ConfigurationError(message: "\(variable) cannot be used: \(reason); expected http://[USER:PASSWORD@]HOST[:PORT]. Nothing was sent")
         }
         var rest = Substring(text)
-        if let range = rest.firstRange(of: "://") {
+        // A scheme is letters, digits, `+`, `-`, `.` (what comes before `://` in a password is not).
+        if let range = rest.firstRange(of: "://"),
+            let first = rest.first, first.isASCII, first.isLetter,
+            rest[..<range.lowerBound].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+        {
             let scheme = rest[..<range.lowerBound].lowercased()
             guard scheme == "http" else {
                 throw refuse(

@@ -16,6 +16,9 @@ public protocol RecordingsAPI: Sendable {
     /// Checks, before the first delete of a real run, that the API answers at the base URL
     /// (so that a 404 means "no such recording", not "no such URL"). nil when it does.
     func confirmEndpoint() async -> RecordingsError?
+    /// Asks for a key that is not known yet (`api-key-command`) before a run starts; nil when
+    /// there is none to ask for, or it came.
+    func prepareKey() async -> RecordingsError?
 
     /// What the client is waiting for (retries, rate-limit pauses), if it says.
     var activity: ClientActivity? { get }
@@ -42,6 +45,7 @@ public protocol RecordingsAPI: Sendable {
 
 extension RecordingsAPI {
     public func confirmEndpoint() async -> RecordingsError? { nil }
+    public func prepareKey() async -> RecordingsError? { nil }
     public var activity: ClientActivity? { nil }
 
     public func listRecordings(_ filter: RecordingFilter, page: Int, size: Int) async -> Result<RecordingPage, RecordingsError> {

@@ -27,7 +27,7 @@ extension RecordingsClient {
             return attempts.error(.transport, status: nil, "could not build the request GET \(url); nothing was sent")
         }
         let subject = ResponseVerdict.Subject(action: "list recordings", id: nil)
-        let wrong = "TELNYX_BASE_URL (\(baseURL)) does not point at the Telnyx recordings API (it normally ends in /v2); nothing was deleted"
+        let wrong = "\(baseURLNamed) does not point at the Telnyx recordings API (it normally ends in /v2); nothing was deleted"
         switch await perform(request, subject: subject, effect: nil, attempts: &attempts) {
         case .success(let answer):
             guard answer.bodyComplete, RecordingListEnvelope.isList(answer.body) else {

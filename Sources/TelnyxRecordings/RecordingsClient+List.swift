@@ -48,7 +48,7 @@ extension RecordingsClient {
             return .failure(
                 attempts.error(
                     .wrongBaseURL, status: 404,
-                    "GET /recordings answered HTTP 404 Not Found\(summary): TELNYX_BASE_URL (\(baseURL)) does not point at the Telnyx recordings API",
+                    "GET /recordings answered HTTP 404 Not Found\(summary): \(baseURLNamed) does not point at the Telnyx recordings API",
                     apiErrors: apiErrors))
         case .failed(let error):
             return .failure(error)

@@ -43,7 +43,9 @@ extension RecordingsClient {
             let why: String
             waits.sending()
             let started = ContinuousClock.now
-            let attempt = await send(request, bodyLimit: bodyLimit)
+            var attempt = await send(request, bodyLimit: bodyLimit)
+            // The key out of the answer before anything of it is shown, cut short or kept.
+            if case .answer(let received) = attempt { attempt = .answer(attempts.redacting(received)) }
             if trace != nil {
                 let (status, headers, failure): (Int?, HTTPHeaders?, String?) =
                     switch attempt {
@@ -56,8 +58,7 @@ extension RecordingsClient {
                     redact: { [attempts] in attempts.redact($0) })
             }
             switch attempt {
-            case .answer(let received):
-                let answer = attempts.redacting(received)
+            case .answer(let answer):
                 attempts.requestID = Self.requestID(in: answer.headers)
                 let hints = Self.hints(answer.headers, status: answer.status)
                 rateLimiter.release(status: answer.status, hints: hints)

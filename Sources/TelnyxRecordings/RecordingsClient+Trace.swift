@@ -6,8 +6,9 @@ import TerminalText
 ///
 ///     DELETE https://api.telnyx.com/v2/recordings/ID → 200 in 48 ms · attempt 1 · Authorization: Bearer *** · request id 6f1c… · rate limit 99 of 100 left, reset 12
 ///
-/// - the key is never in it: the header is written `Bearer ***`, and the whole line goes
-///   through the attempt's redaction (a server may echo the key in a header);
+/// - the key is never in it: the header is written `Bearer ***`, and every value a server
+///   sent is redacted before it is cut short (a cut copy of the key would no longer be
+///   found), then the whole line again;
 /// - a media link loses its query (the presigned signature, itself a credential);
 /// - a proxy is named without its user and password;
 /// - text from the server (the request id, rate-limit values) is sanitised for a terminal.
@@ -45,11 +46,14 @@ extension RecordingsClient {
             line += " · via proxy \(proxy)"
         }
         if let headers {
-            if let id = Self.requestID(in: headers) { line += " · request id \(id)" }
-            let limit = headers.first(name: "x-ratelimit-limit")
-            let remaining = headers.first(name: "x-ratelimit-remaining")
-            let reset = headers.first(name: "x-ratelimit-reset")
-            let retryAfter = headers.first(name: "retry-after-ms").map { "\($0) ms" } ?? headers.first(name: "retry-after")
+            func value(_ name: String) -> String? { headers.first(name: name).map(redact) }
+            if let id = Self.requestIDHeaders.compactMap({ value($0) }).first(where: { !$0.isEmpty }) {
+                line += " · request id \(TerminalText.sanitized(id, limit: 100, oneLine: true))"
+            }
+            let limit = value("x-ratelimit-limit")
+            let remaining = value("x-ratelimit-remaining")
+            let reset = value("x-ratelimit-reset")
+            let retryAfter = value("retry-after-ms").map { "\($0) ms" } ?? value("retry-after")
             if remaining != nil || limit != nil || reset != nil {
                 var rate = " · rate limit \(remaining.map { short($0) } ?? "?")"
                 if let limit { rate += " of \(short(limit))" }

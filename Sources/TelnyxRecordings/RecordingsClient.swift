@@ -38,8 +38,6 @@ public final class RecordingsClient: RecordingsAPI {
     /// `api-key-command`: asked once, by the first request that needs the key.
     private let deferredKey: DeferredKey?
     private let deferredKeyTask = Mutex<Task<Result<String, ConfigurationError>, Never>?>(nil)
-    /// How the deferred key failed, once it has.
-    private let keyFailure = Mutex<ConfigurationError?>(nil)
     /// `--verbose`.
     let trace: (@Sendable (String) -> Void)?
     /// `{base}/recordings`.
@@ -115,13 +113,19 @@ public final class RecordingsClient: RecordingsAPI {
         }
     }
 
+    /// `TELNYX_BASE_URL (https://…)`, or the base URL with where else it came from: what a
+    /// message about a base URL that is not the API names.
+    var baseURLNamed: String {
+        guard let origin = configuration.baseURLOrigin else { return "the base URL (\(baseURL), the default)" }
+        return origin == ClientConfiguration.baseURLVariable ? "\(origin) (\(baseURL))" : "the base URL \(baseURL) (from \(origin))"
+    }
+
     /// The base URL requests go to, e.g. `https://api.telnyx.com/v2`.
     public var baseURL: String { configuration.baseURL }
 
-    /// Whether requests will carry a key: one is set, or a deferred one has not failed yet.
+    /// Whether requests will carry a key: one is set, or there is a deferred one to ask for.
     public var hasAPIKey: Bool {
-        if credentials.withLock({ $0.key != nil }) { return true }
-        return deferredKey != nil && keyFailure.withLock({ $0 == nil })
+        credentials.withLock({ $0.key != nil }) || deferredKey != nil
     }
 
     /// Sets or clears the key for the requests that start from now on. Thread-safe.
@@ -145,9 +149,11 @@ public final class RecordingsClient: RecordingsAPI {
             headers: hasAPIKey ? shownHeaders.withKey : shownHeaders.withoutKey)
     }
 
-    /// The key and the headers of a request. Without a key, the deferred one is asked for (once
-    /// for the whole client, whoever asks first; the others wait for that answer); its failure
-    /// is every later request's failure too, and nothing is sent.
+    /// The key and the headers of a request. Without a key, the deferred one is asked for: once
+    /// for every request that needs it meanwhile (they wait for the one answer). A failure is
+    /// the failure of those requests, and nothing is sent; the next request asks again (in the
+    /// shell, a mistyped passphrase is not final). Cancelling a waiting request (Ctrl-C,
+    /// SIGTERM) stops the source (`DeferredKey.cancel`) and ends it as interrupted.
     func authorizedHeaders() async -> Result<(key: String, headers: HTTPHeaders), RecordingsError> {
         if let ready = currentHeaders() { return .success(ready) }
         guard let deferredKey else { return .failure(Self.noKeyError) }
@@ -157,7 +163,12 @@ public final class RecordingsClient: RecordingsAPI {
             task = started
             return started
         }
-        switch await task.value {
+        let result = await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            deferredKey.cancel()
+        }
+        switch result {
         case .success(let key):
             // A key typed with `set api-key` meanwhile wins; otherwise this one is kept.
             if let ready = currentHeaders() { return .success(ready) }
@@ -165,18 +176,34 @@ public final class RecordingsClient: RecordingsAPI {
                 let new = Self.credentials(for: try ClientConfiguration.validatedKey(key))
                 credentials.withLock { if $0.key == nil { $0 = new } }
             } catch {
-                return .failure(keyError(ConfigurationError(message: "the key that \(deferredKey.origin) printed is not usable: \(error.message)")))
+                return .failure(keyFailed(task, ConfigurationError(message: "the key that \(deferredKey.origin) printed is not usable: \(error.message)")))
             }
             return currentHeaders().map { .success($0) } ?? .failure(Self.noKeyError)
         case .failure(let failure):
             if let ready = currentHeaders() { return .success(ready) }
-            return .failure(keyError(failure))
+            if Task.isCancelled {
+                _ = keyFailed(task, failure)
+                return .failure(
+                    RecordingsError(
+                        kind: .interrupted, status: nil, attempts: 0,
+                        description: "interrupted while the \(deferredKey.origin) ran; nothing was sent"))
+            }
+            return .failure(keyFailed(task, failure))
         }
     }
 
-    private func keyError(_ failure: ConfigurationError) -> RecordingsError {
-        keyFailure.withLock { $0 = failure }
+    /// Forgets a failed attempt to get the key, so that the next request asks again.
+    private func keyFailed(_ task: Task<Result<String, ConfigurationError>, Never>, _ failure: ConfigurationError) -> RecordingsError {
+        deferredKeyTask.withLock { if $0 == task { $0 = nil } }
         return RecordingsError(kind: .unauthorized, status: nil, attempts: 0, description: failure.message)
+    }
+
+    /// Asks for a deferred key now, if there is one to ask for: before a run draws its progress
+    /// line over the terminal where a password manager may be asking.
+    public func prepareKey() async -> RecordingsError? {
+        guard deferredKey != nil, currentHeaders() == nil else { return nil }
+        if case .failure(let error) = await authorizedHeaders() { return error }
+        return nil
     }
 
     /// The key and the headers, when a key is set now.

@@ -58,6 +58,12 @@ extension Interpreter {
             if !estimate.mayDelete { reporter.error("reading recordings from the API (a query, show recording, download) needs an API key, also in a dry-run; " + environment.noKeyAdvice) } else { reporter.error(environment.noKeyAdvice) }
             return .unauthorized
         }
+        // A key that a command gives is asked for now, before any question or progress line
+        // takes the terminal where a password manager may ask.
+        if estimate.mayDelete || estimate.reads, let error = await environment.client.prepareKey() {
+            reporter.error(error.description)
+            return error.kind == .interrupted ? .interrupted : .unauthorized
+        }
         if !nested { unconfirmedDeletesLeft = 1 }
         guard estimate.needsConfirmation || estimate.count > unconfirmedDeletesLeft else { return nil }
         if let ask = environment.askConfirmation {

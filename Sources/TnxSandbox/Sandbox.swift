@@ -55,7 +55,7 @@ public final class Sandbox: Sendable {
                     s.answered += 1
                     return s.answered
                 }
-                response.headers[Self.requestIDHeader] = "sandbox-req-\(number)"
+                if response.headers[Self.requestIDHeader] == nil { response.headers[Self.requestIDHeader] = "sandbox-req-\(number)" }
                 return response
             }
             return Sandbox(host: host, port: boundPort, apiKey: apiKey, handler: handler, task: task, mediaTask: mediaTask)

@@ -249,6 +249,28 @@ public enum Directories {
         return nil
     }
 
+    /// Why a file tnx runs as this user (a startup file) or its directory cannot be trusted:
+    /// it belongs to someone other than this user or root, or others may write to it (as ssh
+    /// checks its config); nil when it can.
+    public static func notTrusted(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "cannot inspect it: \(SystemError(errno))" }
+        if st.st_uid != geteuid() && st.st_uid != 0 { return "it belongs to another user" }
+        if st.st_mode & 0o022 != 0 { return "others may write to it (mode \(String(st.st_mode & 0o777, radix: 8)))" }
+        return nil
+    }
+
+    /// This user's home directory from the password database, for when `HOME` is not set
+    /// (cron, a systemd unit); nil when it has none.
+    public static var userHome: String? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        guard getpwuid_r(geteuid(), &entry, &buffer, buffer.count, &result) == 0, result != nil, let dir = entry.pw_dir else { return nil }
+        let home = String(cString: dir)
+        return home.hasPrefix("/") ? home : nil
+    }
+
     /// A new directory only this user can enter, under `$TMPDIR` (or `/tmp`): its path, or why not.
     public static func makeTemporary(environment: [String: String]) -> Result<String, SystemError> {
         var base = environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp"

@@ -1,3 +1,4 @@
+import CFileShim
 import Synchronization
 
 #if canImport(Glibc)
@@ -82,6 +83,9 @@ public struct ChildProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+        // Nothing else of tnx's: its sockets, event loops, the pipes its own parent gave it.
+        // (Without glibc 2.34 they stay, marked close-on-exec where tnx opened them.)
+        _ = tnx_spawn_close_from(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -110,15 +114,32 @@ public struct ChildProcess: Sendable {
         return .success(ChildProcess(pid: pid, stdin: toChild[1], stdout: fromChild[0]))
     }
 
-    /// Waits for the child to exit and reaps it (blocking: call it off the cooperative pool).
-    /// The exit status, or 128 + the signal that ended it.
-    public func waitForExit() -> Int32 {
+    /// Waits at most `timeout` for the child to exit, and reaps it (blocking: call it off the
+    /// cooperative pool). The exit status, or 128 + the signal that ended it; nil when it is
+    /// still running.
+    public func exitStatus(within timeout: Duration) -> Int32? {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return -1 }
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { break }
+            if reaped < 0 && errno != EINTR { return -1 }
+            guard ContinuousClock.now < deadline else { return nil }
+            usleep(10_000)
         }
         let signal = status & 0x7F
         return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+
+    /// Asks the child to end (SIGTERM); with `group`, its whole process group (a child started
+    /// with `ownGroup`, and whatever it started).
+    public func terminate(group: Bool = false) {
+        Glibc.kill(group ? -pid : pid, SIGTERM)
+    }
+
+    /// Ends the child at once (SIGKILL), or its whole process group.
+    public func kill(group: Bool) {
+        Glibc.kill(group ? -pid : pid, SIGKILL)
     }
 
     /// Waits at most `timeout` for the child to exit on its own, then kills it; reaps it.
@@ -130,7 +151,7 @@ public struct ChildProcess: Sendable {
             if reaped == pid || (reaped < 0 && errno != EINTR) { return }
             usleep(10_000)
         }
-        kill(pid, SIGKILL)
+        Glibc.kill(pid, SIGKILL)
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 }

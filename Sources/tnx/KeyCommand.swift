@@ -1,30 +1,63 @@
+import Synchronization
 import TelnyxRecordings
 import TnxSystem
 
 /// `set api-key-command "pass show telnyx/prod"`: a command whose first line of output is the
 /// API key.
 ///
-/// It runs with `/bin/sh -c`, once, when a request first needs the key (the client asks; see
-/// `DeferredKey`), on a thread of its own: it may wait minutes for a passphrase. It stays in
-/// tnx's process group with the terminal as its stderr, so a password manager can ask there
-/// and Ctrl-C reaches it. Its stdin is empty: it must not eat a script or ids read from stdin.
-/// What it prints is read through a pipe and never shown, logged or kept; its messages never
-/// quote that output.
-struct KeyCommand: Sendable {
-    var command: String
+/// It runs with `/bin/sh -c` when a request first needs the key (see `DeferredKey`), on a
+/// thread of its own: it may wait minutes for a passphrase. With a terminal on stderr it stays
+/// in tnx's process group, so a password manager can ask there (a background group that reads
+/// the terminal is stopped) and Ctrl-C reaches it; without one (cron) it gets a process group
+/// of its own, so that stopping it stops whatever it started too. It writes to tnx's stderr;
+/// its stdin is empty: it must not eat a script or ids read from stdin. What it prints is read
+/// through a pipe and never shown, logged or kept; no message quotes it.
+///
+/// It cannot hold tnx forever: it is stopped (SIGTERM, then SIGKILL) when every request
+/// waiting for it is cancelled (Ctrl-C, SIGTERM to tnx), and when it has not printed its
+/// first line and exited within `timeout` (10 minutes when someone may be typing a
+/// passphrase at a terminal, 60 s otherwise: a cron job must not hang). Reading stops at the
+/// first line, so a background process that keeps the pipe open does not hold it either.
+final class KeyCommand: Sendable {
+    let command: String
     /// `api-key-command of profile prod (…/profiles/prod.tnx:2)`.
-    var origin: String
+    let origin: String
+    let timeout: Duration
+    /// Whether someone may answer a prompt on the terminal (stderr is one).
+    let interactive: Bool
+    /// The running child, for `cancel`; and whether it was cancelled.
+    private let state = Mutex<(child: ChildProcess?, cancelled: Bool)>((nil, false))
 
     /// More than any key, less than anything worth holding in memory.
     static let outputLimit = 64 << 10
 
+    /// `timeout` nil: 10 minutes with a terminal on stderr (a passphrase may be typed), else 60 s.
+    init(command: String, origin: String, interactive: Bool, timeout: Duration?) {
+        self.command = command
+        self.origin = origin
+        self.interactive = interactive
+        self.timeout = timeout ?? (interactive ? .seconds(600) : .seconds(60))
+    }
+
     func deferredKey(onKey: @escaping @Sendable (String) -> Void) -> DeferredKey {
-        DeferredKey(origin: origin) { [self] in
-            let worker = BlockingWorker()
-            let result = await worker.run { run() }
-            if case .success(let key) = result { onKey(key) }
-            return result
+        DeferredKey(
+            origin: origin,
+            resolve: { [self] in
+                let worker = BlockingWorker()
+                let result = await worker.run { self.run() }
+                if case .success(let key) = result { onKey(key) }
+                return result
+            },
+            cancel: { [self] in cancel() })
+    }
+
+    /// Stops the command in progress, if any.
+    func cancel() {
+        let child = state.withLock { s -> ChildProcess? in
+            s.cancelled = true
+            return s.child
         }
+        child?.terminate(group: !interactive)
     }
 
     /// Runs the command and returns the key (blocking).
@@ -32,19 +65,59 @@ struct KeyCommand: Sendable {
         func failure(_ what: String) -> Result<String, ConfigurationError> {
             .failure(ConfigurationError(message: "the \(origin) \(what); nothing was sent. Run the command yourself to see what it prints"))
         }
+        state.withLock { $0.cancelled = false }
         let child: ChildProcess
-        switch ChildProcess.spawn(["/bin/sh", "-c", command], resetting: StopSignals.all + StopSignals.ignoredWhileWriting, ownGroup: false) {
+        switch ChildProcess.spawn(["/bin/sh", "-c", command], resetting: StopSignals.all + StopSignals.ignoredWhileWriting, ownGroup: !interactive) {
         case .success(let started): child = started
         case .failure(let error): return failure("could not start /bin/sh: \(error)")
         }
+        // A cancel from now on stops the child; one from before is seen by the loop below.
+        state.withLock { $0.child = child }
         FileDescriptor.close(child.stdin)
-        let output = FileDescriptor.readToEnd(child.stdout, limit: Self.outputLimit)
-        FileDescriptor.close(child.stdout)
-        guard case .success(let bytes) = output else {
-            child.waitOrKill(after: .zero)
-            return failure("printed more than 64 KiB, or its output could not be read")
+        defer { state.withLock { $0.child = nil } }
+        func stop() {
+            child.terminate(group: !interactive)
+            if child.exitStatus(within: .seconds(2)) == nil {
+                child.kill(group: !interactive)
+                child.waitOrKill(after: .zero)
+            } else if !interactive {
+                child.kill(group: true)  // what it started and left behind
+            }
         }
-        let status = child.waitForExit()
+        var cancelled: Bool { state.withLock { $0.cancelled } }
+
+        // The first line, or the end of the output, before the deadline.
+        let deadline = ContinuousClock.now + timeout
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !cancelled {
+            guard ContinuousClock.now < deadline else {
+                stop()
+                FileDescriptor.close(child.stdout)
+                return failure("printed no key within \(timeout.shortText) and was stopped")
+            }
+            guard FileDescriptor.waitForInput(child.stdout, milliseconds: 100) else { continue }
+            let n = chunk.withUnsafeMutableBytes { FileDescriptor.read(child.stdout, into: $0.baseAddress!, count: $0.count) }
+            if n <= 0 { break }
+            bytes += chunk[..<n]
+            if bytes.contains(UInt8(ascii: "\n")) { break }
+            if bytes.count > Self.outputLimit {
+                stop()
+                FileDescriptor.close(child.stdout)
+                return failure("printed more than 64 KiB without a line end and was stopped")
+            }
+        }
+        FileDescriptor.close(child.stdout)
+        if cancelled {
+            stop()
+            return failure("was stopped (interrupted)")
+        }
+        // Its exit status, before the same deadline.
+        let remaining = max(deadline - ContinuousClock.now, .milliseconds(100))
+        guard let status = child.exitStatus(within: remaining) else {
+            stop()
+            return failure("did not exit within \(timeout.shortText) and was stopped")
+        }
         if status != 0 {
             return failure(status > 128 ? "was ended by signal \(status - 128)" : "exited with status \(status) (its own messages, if any, are above)")
         }

@@ -131,17 +131,33 @@ final class Connection: Sendable {
                 }
                 keySource = "the sandbox's key"
                 baseURLSource = "the sandbox"
+                configuration.baseURLOrigin = "--sandbox"
             } else {
+                // A profile that names the base URL or the key is one account: neither comes from
+                // the environment then, or a key left exported would go to the profile's URL, or
+                // the profile's key to a URL left exported (a sandbox's, a staging one).
+                let owner = startup.connectionOwner
+                var environment = environment
+                for variable in [ClientConfiguration.apiKeyVariable, ClientConfiguration.baseURLVariable] {
+                    guard let owner, let value = environment[variable], !value.isEmpty else { continue }
+                    if variable == ClientConfiguration.apiKeyVariable && command.apiKey != nil { continue }
+                    if variable == ClientConfiguration.baseURLVariable && command.baseURL != nil { continue }
+                    Messages.warning("\(variable) is set but not used: \(owner) names its own base URL or key (a profile is one account)")
+                    environment[variable] = nil
+                }
                 let base = Self.baseURL(command, startup: startup, environment: environment)
                 baseURLSource = base?.source
                 configuration = try ClientConfiguration(
                     apiKey: nil, baseURL: base?.url ?? ClientConfiguration.defaultBaseURL)
+                configuration.baseURLOrigin = base?.source
                 let environmentKey = ClientConfiguration.normalisedKey(environment[ClientConfiguration.apiKeyVariable])
                 if let key = ClientConfiguration.normalisedKey(command.apiKey) {
                     configuration.apiKey = try ClientConfiguration.validatedKey(key)
                     keySource = "--api-key"
                 } else if let keyCommand = startup.keyCommand, keyCommand.fromProfile || environmentKey == nil {
-                    let runner = KeyCommand(command: keyCommand.text, origin: "api-key-command of \(keyCommand.origin)")
+                    let runner = KeyCommand(
+                        command: keyCommand.text, origin: "api-key-command of \(keyCommand.origin)",
+                        interactive: FileDescriptor.isTerminal(2), timeout: command.keyCommandTimeoutMs.map { .milliseconds($0) })
                     configuration.deferredKey = runner.deferredKey(onKey: { secrets.add($0) })
                     keySource = runner.origin
                 } else if let key = environmentKey {

@@ -30,6 +30,12 @@ struct Startup {
         var fromProfile: Bool
     }
 
+    /// The profile, when it sets the base URL or the key command: it then owns the connection.
+    var connectionOwner: String? {
+        guard baseURL?.fromProfile == true || keyCommand?.fromProfile == true, let profile else { return nil }
+        return "profile \(profile)"
+    }
+
     struct LoadError: Error {
         var message: String
         /// The file's diagnostics, rendered (and sanitised) by `DiagnosticPrinter`.
@@ -38,21 +44,42 @@ struct Startup {
 
     static let profileVariable = "TNX_PROFILE"
 
-    /// `$XDG_CONFIG_HOME/tnx` (absolute values only, as the XDG spec says) or `~/.config/tnx`.
-    static func directory(environment: [String: String]) -> String {
+    /// `$XDG_CONFIG_HOME/tnx` (absolute values only, as the XDG spec says) or `~/.config/tnx`,
+    /// with `~` from `HOME` or else the password database; nil when there is no home at all
+    /// (never the current directory: a file another user left in /tmp must not run).
+    static func directory(environment: [String: String]) -> String? {
         if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") { return config + "/tnx" }
-        return (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? Directories.current) + "/.config/tnx"
+        if let home = environment["HOME"], home.hasPrefix("/") { return home + "/.config/tnx" }
+        return Directories.userHome.map { $0 + "/.config/tnx" }
+    }
+
+    /// Why `path` (a startup file) or a directory holding it, up to the tnx directory, must
+    /// not run; nil when it may.
+    static func untrusted(_ path: String, under directory: String) -> String? {
+        var place = path
+        while true {
+            if let problem = Directories.notTrusted(place) { return "\(place): \(problem)" }
+            if place == directory || !place.hasPrefix(directory) { return nil }
+            place = Directories.containing(place)
+        }
     }
 
     /// Reads and checks the files. A missing init.tnx is fine; a missing profile that was asked
     /// for is an error, as is any diagnostic in either file.
     static func load(_ command: TnxCommand, environment: [String: String], colour: Bool) -> Result<Startup, LoadError> {
-        let directory = directory(environment: environment)
         var startup = Startup()
+        let named = command.profile ?? environment[profileVariable].flatMap { $0.isEmpty ? nil : $0 }
+        guard let directory = directory(environment: environment) else {
+            if named != nil { return .failure(LoadError(message: "no home directory (HOME is not set), so no profiles: set HOME or XDG_CONFIG_HOME")) }
+            return .success(startup)
+        }
         if !command.noInit {
             let path = directory + "/init.tnx"
             switch FileDescriptor.readFile(path, limit: 1 << 20) {
             case .success(let bytes):
+                if let problem = untrusted(path, under: directory) {
+                    return .failure(LoadError(message: "refusing to run the startup file \(problem); it can set the command that gives your API key. Fix it (chmod go-w), or run with --no-init"))
+                }
                 if let error = startup.apply(SourceFile(name: path, bytes: bytes), profile: false, colour: colour) { return .failure(error) }
             case .failure(.system(let error)) where error.isNoSuchFile:
                 break
@@ -60,7 +87,6 @@ struct Startup {
                 return .failure(LoadError(message: "cannot read the startup file \(path): \(error); fix it, or run with --no-init"))
             }
         }
-        let named = command.profile ?? environment[profileVariable].flatMap { $0.isEmpty ? nil : $0 }
         if let name = named {
             let source = command.profile != nil ? "--profile" : profileVariable
             guard isValidName(name) else {
@@ -69,6 +95,9 @@ struct Startup {
             let path = directory + "/profiles/\(name).tnx"
             switch FileDescriptor.readFile(path, limit: 1 << 20) {
             case .success(let bytes):
+                if let problem = untrusted(path, under: directory) {
+                    return .failure(LoadError(message: "refusing to run the profile '\(name)': \(problem); it can set the command that gives your API key. Fix it (chmod go-w)"))
+                }
                 startup.profile = name
                 if let error = startup.apply(SourceFile(name: path, bytes: bytes), profile: true, colour: colour) { return .failure(error) }
             case .failure(let error):
@@ -82,6 +111,7 @@ struct Startup {
 
     /// Applies one file's assignments, or returns its rendered diagnostics.
     private mutating func apply(_ file: SourceFile, profile: Bool, colour: Bool) -> LoadError? {
+        let name = profile ? self.profile.map { "profile \($0)" } ?? "profile" : "init.tnx"
         switch StartupFile.read(file) {
         case .failure(let problems):
             let rendered = DiagnosticPrinter.render(problems.diagnostics, source: file, colour: colour)
@@ -98,20 +128,13 @@ struct Startup {
                     } catch {
                         return LoadError(message: "\(set.place): \(error.message); fix the startup file, or run \(profile ? "without the profile" : "with --no-init")")
                     }
-                    baseURL = Value(text: url, origin: Self.describe(set.place, profile: profile), fromProfile: profile)
-                case .apiKeyCommand(let text): keyCommand = Value(text: text, origin: Self.describe(set.place, profile: profile), fromProfile: profile)
+                    baseURL = Value(text: url, origin: "\(name) (\(set.place))", fromProfile: profile)
+                case .apiKeyCommand(let text): keyCommand = Value(text: text, origin: "\(name) (\(set.place))", fromProfile: profile)
                 default: settings.apply(set.assignment)
                 }
             }
             return nil
         }
-    }
-
-    /// `profile prod (…/profiles/prod.tnx:2)` or `init.tnx (…/init.tnx:3)`.
-    private static func describe(_ place: String, profile: Bool) -> String {
-        let file = place.split(separator: "/").last.map(String.init) ?? place
-        let name = profile ? "profile " + String(file.prefix { $0 != "." }) : "init.tnx"
-        return "\(name) (\(place))"
     }
 
     /// Profile names: letters, digits, `.`, `_`, `-`, not starting with a dot.
@@ -122,7 +145,8 @@ struct Startup {
 
     /// The profiles in the profiles directory, for completion and messages.
     static func profileNames(environment: [String: String]) -> [String] {
-        Directories.entries(of: directory(environment: environment) + "/profiles")
+        guard let directory = directory(environment: environment) else { return [] }
+        return Directories.entries(of: directory + "/profiles")
             .filter { !$0.isDirectory && $0.name.hasSuffix(".tnx") }
             .map { String($0.name.dropLast(4)) }
             .filter(isValidName)

@@ -104,6 +104,11 @@ struct TnxCommand: ParsableCommand {
     @Option(help: .hidden)
     var seed: Int = 1000
 
+    /// How long an api-key-command may take (default 60 s, 10 min on a terminal): tests of a
+    /// command that hangs shorten it.
+    @Option(help: .hidden)
+    var keyCommandTimeoutMs: Int?
+
     /// The longest wait a server's hint may impose (default 60 s): tests of hostile servers
     /// shorten it.
     @Option(help: .hidden)

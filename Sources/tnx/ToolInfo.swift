@@ -50,8 +50,8 @@ enum ToolInfo {
           TELNYX_API_KEY    The API key (--api-key and a profile's api-key-command win over it; it wins over init.tnx's).
           TELNYX_BASE_URL    The API's base URL, default https://api.telnyx.com/v2 (--base-url and a profile's base-url win over it).
           TNX_PROFILE    The profile to run when --profile is not given.
-          https_proxy, HTTPS_PROXY, http_proxy, HTTP_PROXY    An HTTP proxy, http://[USER:PASSWORD@]HOST[:PORT], for https:// and http:// requests (the lowercase name wins); its credentials are never printed. Not used by --sandbox.
-          no_proxy, NO_PROXY    Hosts reached direct: names (with their subdomains), .domains, IP addresses, each with an optional :PORT, or *.
+          https_proxy, HTTPS_PROXY, http_proxy, HTTP_PROXY    An HTTP proxy, http://[USER:PASSWORD@]HOST[:PORT], for https:// and http:// requests (the lowercase name wins; plain http only through a proxy on loopback); its credentials are never printed. Not used by --sandbox.
+          no_proxy, NO_PROXY    Hosts reached direct: names (with their subdomains), .domains, IP addresses, IPv4 ranges (10.0.0.0/8), each with an optional :PORT, or *.
           XDG_CONFIG_HOME, XDG_STATE_HOME, HOME    Where the files above are.
           NO_COLOR    No colour, even on a terminal.
         """

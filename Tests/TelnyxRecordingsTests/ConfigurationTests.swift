@@ -291,5 +291,31 @@ struct ProxyEnvironmentTests {
         #expect(try ProxyEnvironment.from(["HTTPS_PROXY": "http://p:1", "no_proxy": "*"]).proxy(for: "https://api.telnyx.com/v2") == nil)
         // An https URL uses HTTPS_PROXY only.
         #expect(try ProxyEnvironment.from(["HTTP_PROXY": "http://p:1"]).proxy(for: "https://api.telnyx.com/v2") == nil)
+        // IPv4 ranges.
+        let ranged = try ProxyEnvironment.from(["HTTPS_PROXY": "http://p:1", "NO_PROXY": "10.0.0.0/8,192.168.1.0/24"])
+        #expect(ranged.proxy(for: "https://10.200.3.4/v2") == nil)
+        #expect(ranged.proxy(for: "https://192.168.1.77/v2") == nil)
+        #expect(ranged.proxy(for: "https://192.168.2.77/v2") != nil)
+        #expect(ranged.proxy(for: "https://11.0.0.1/v2") != nil)
+    }
+
+    @Test("plain http (loopback only) never goes through a proxy on another machine: the key would travel in clear")
+    func plainHTTPOnlyThroughLoopback() throws {
+        let remote = try ProxyEnvironment.from(["http_proxy": "http://proxy.corp:3128"])
+        #expect(remote.proxy(for: "http://127.0.0.1:8080/v2") == nil)
+        let local = try ProxyEnvironment.from(["http_proxy": "http://127.0.0.1:3128"])
+        #expect(local.proxy(for: "http://127.0.0.1:8080/v2")?.port == 3128)
+        // https goes through a remote proxy: TLS runs end to end inside the tunnel.
+        #expect(try ProxyEnvironment.from(["https_proxy": "http://proxy.corp:3128"]).proxy(for: "https://api.telnyx.com/v2") != nil)
+    }
+
+    @Test("a password holding :// is not taken for a scheme, and never quoted")
+    func passwordWithSchemeSeparator() {
+        #expect {
+            try ProxyEnvironment.from(["HTTPS_PROXY": "bob:pa://ss@h:99999"])
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("its port must be") && !message.contains("pa:") && !message.contains("bob")
+        }
     }
 }

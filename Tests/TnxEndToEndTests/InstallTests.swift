@@ -45,7 +45,13 @@ struct InstallTests {
             "bin/tnx", "bin/tnx-sandbox", "share/man/man1/tnx.1", "share/bash-completion/completions/tnx",
             "share/zsh/site-functions/_tnx", "share/fish/vendor_completions.d/tnx.fish",
         ]
-        for file in files { #expect(FileManager.default.fileExists(atPath: prefix + "/" + file), "\(file)") }
+        // Exactly these, after scripts/test installed twice: nothing half-written left beside them.
+        let all = (FileManager.default.enumerator(atPath: prefix)?.allObjects as? [String] ?? [])
+            .filter { path in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: prefix + "/" + path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            }
+        #expect(Set(all) == Set(files), "\(all.sorted())")
         #expect(FileManager.default.isExecutableFile(atPath: Self.tnx))
         if let logPath = ProcessInfo.processInfo.environment["TNX_INSTALL_LOG"] {
             let log = try String(contentsOfFile: logPath, encoding: .utf8)

@@ -2,6 +2,10 @@ import Foundation
 import Testing
 import TnxSandbox
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// init.tnx and profiles, `api-key-command` and `--verbose`, against the built binary and the
 /// sandbox: the key never printed anywhere, the command run once and only when a request
 /// needs it, a broken startup file stopping everything before anything is sent.
@@ -140,9 +144,10 @@ struct StartupAndProfileTests {
             wrongEnvironmentKey["TELNYX_BASE_URL"] = sandbox.baseURL
             let ids = Sandbox.seededIDs(count: 3)
             // A profile wins over the environment: its key deletes.
-            try Self.writeConfig(scratch, "profiles/p.tnx", "set api-key-command \"\(command)\"\n")
+            try Self.writeConfig(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
             let viaProfile = try await TnxProcess.run(["--profile", "p", "-c", "delete \(ids[0])"], environment: wrongEnvironmentKey)
             #expect(viaProfile.status == 0, "\(viaProfile.stderr)")
+            #expect(viaProfile.stderr.contains("TELNYX_API_KEY is set but not used: profile p names its own base URL or key"))
             #expect(Self.runs(scratch) == 1)
             // init.tnx is the default only: TELNYX_API_KEY wins over it, and its command never runs.
             try Self.writeConfig(scratch, "init.tnx", "set api-key-command \"\(command)\"\n")
@@ -225,6 +230,110 @@ struct StartupAndProfileTests {
             let line = try #require(SafetyEndToEndTests.journal(scratch).last)
             #expect(line["outcome"] as? String == "failed")
             #expect((line["request_id"] as? String)?.hasPrefix("sandbox-req-") == true, "\(line)")
+        }
+    }
+
+    @Test("--verbose shows no part of a key that a server echoes in its headers, even cut short")
+    func verboseRedactsEchoedKey() async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+            let key = Sandbox.defaultAPIKey
+            sandbox.script(
+                [.apiError(
+                    status: 422, code: "10015", title: "Bad request",
+                    headers: [
+                        "x-request-id": String(repeating: "p", count: 70) + key, "x-ratelimit-limit": key + "-and-more",
+                        "x-ratelimit-remaining": "0" + key,
+                    ])], for: "echoing-one")
+            let result = try await TnxProcess.run(["-v", "-c", "delete echoing-one"], environment: env)
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("tnx: DELETE "), "\(result.stderr)")
+            let journal = scratch.read("state/tnx/journal.jsonl") ?? ""
+            for text in [result.stdout, result.stderr, journal] {
+                // Any 12 characters of the key in a row.
+                for start in stride(from: 0, through: key.count - 12, by: 4) {
+                    let piece = String(key.dropFirst(start).prefix(12))
+                    #expect(!text.contains(piece), "\(piece) in \(text)")
+                }
+            }
+        }
+    }
+
+    @Test("an api-key-command that hangs is stopped at its deadline; one that leaves a child holding its output is not waited for")
+    func keyCommandDeadline() async throws {
+        let scratch = try Scratch()
+        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
+            let id = Sandbox.seededIDs(count: 2)
+            try Self.writeConfig(scratch, "profiles/hangs.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"sleep 60\"\n")
+            let hung = try await TnxProcess.run(
+                ["--profile", "hangs", "--key-command-timeout-ms", "500", "-c", "delete \(id[0])"], environment: env, timeout: .seconds(30))
+            #expect(hung.status == 3, "\(hung.stderr)")
+            #expect(hung.stderr.contains("printed no key within"), "\(hung.stderr)")
+            #expect(sandbox.totalRequests == 0)
+            try Self.writeConfig(
+                scratch, "profiles/forks.tnx",
+                "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"sleep 60 2>/dev/null & echo \(Sandbox.defaultAPIKey)\"\n")
+            let forked = try await TnxProcess.run(["--profile", "forks", "-c", "delete \(id[1])"], environment: env, timeout: .seconds(30))
+            #expect(forked.status == 0, "\(forked.stderr)")
+            #expect(sandbox.deletedIDs == [id[1]])
+        }
+    }
+
+    @Test("SIGTERM while api-key-command runs: the command is stopped, tnx exits 143, nothing sent")
+    func keyCommandStoppedBySignal() async throws {
+        let scratch = try Scratch()
+        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
+            let pidFile = scratch.path + "/command.pid"
+            try Self.writeConfig(
+                scratch, "profiles/slow.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"echo $$ > \(pidFile); exec sleep 60\"\n")
+            let running = TnxProcess.start(["--profile", "slow", "-c", "delete \(Sandbox.seededIDs(count: 1)[0])"], environment: env)
+            var pid: Int32?
+            for _ in 0..<200 where pid == nil {
+                try await Task.sleep(for: .milliseconds(50))
+                pid = scratch.read("command.pid").flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            }
+            let commandPID = try #require(pid)
+            running.signal(SIGTERM)
+            let result = try await running.finish(timeout: .seconds(20))
+            #expect(result.status == 143, "\(result.stderr)")
+            #expect(sandbox.totalRequests == 0)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(kill(commandPID, 0) != 0, "the key command is still running")
+        }
+    }
+
+    @Test("a profile that names its own base URL or key is one account: the environment's key and URL are not used with it")
+    func profileOwnsConnection() async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+            // The environment holds a working key; the profile names only the URL.
+            try Self.writeConfig(scratch, "profiles/urlonly.tnx", "set base-url \"\(sandbox.baseURL)\"\n")
+            let result = try await TnxProcess.run(["--profile", "urlonly", "-c", "delete \(Sandbox.seededIDs(count: 1)[0])"], environment: env)
+            #expect(result.status == 3, "\(result.stderr)")
+            #expect(result.stderr.contains("TELNYX_API_KEY is set but not used: profile urlonly names its own base URL or key"), "\(result.stderr)")
+            #expect(sandbox.totalRequests == 0)
+        }
+    }
+
+    @Test("startup files that others may write are refused: they can set the command that gives the key")
+    func untrustedStartupFile() async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+            let initFile = try Self.writeConfig(scratch, "init.tnx", "set output json\n")
+            chmod(initFile, 0o666)
+            let result = try await TnxProcess.run(["-c", "help"], environment: env)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("refusing to run the startup file \(initFile): others may write to it (mode 666)"), "\(result.stderr)")
+            chmod(initFile, 0o644)
+            let profiles = scratch.path + "/.config/tnx/profiles"
+            try Self.writeConfig(scratch, "profiles/p.tnx", "set output json\n")
+            chmod(profiles, 0o777)
+            let profile = try await TnxProcess.run(["--profile", "p", "-c", "help"], environment: env)
+            #expect(profile.status == 2)
+            #expect(profile.stderr.contains("refusing to run the profile 'p': \(profiles): others may write to it"), "\(profile.stderr)")
+            chmod(profiles, 0o755)
+            let fine = try await TnxProcess.run(["--profile", "p", "-c", "help"], environment: env)
+            #expect(fine.status == 0, "\(fine.stderr)")
         }
     }
 }

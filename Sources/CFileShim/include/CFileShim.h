@@ -6,4 +6,10 @@
 /// 0, or -1 with errno set.
 int tnx_start_writeback(int fd, long long offset, long long count);
 
+/// Adds to posix_spawn file actions (a posix_spawn_file_actions_t *) the closing of every
+/// descriptor from `from` up in the child (glibc 2.34's posix_spawn_file_actions_addclosefrom_np,
+/// a GNU extension): a child must not inherit tnx's sockets, event loops or its parent's pipes,
+/// which would keep them open after tnx ends. 0, or an error number (-1: not available).
+int tnx_spawn_close_from(void *actions, int from);
+
 #endif
