@@ -149,3 +149,13 @@ struct JSONObjectWriter {
         out.append(UInt8(ascii: "\""))
     }
 }
+
+/// A JSON string literal, written as every JSON line of tnx writes one (escaped for a
+/// terminal too), for the package's other modules.
+package enum JSONString {
+    package static func quoted(_ value: String) -> String {
+        var bytes: [UInt8] = []
+        JSONObjectWriter.appendQuoted(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,4 +1,5 @@
 import TelnyxRecordings
+import TnxInterpreter
 import TnxLanguage
 
 /// `tnx --experimental-dump-help`: swift-argument-parser's description of the command line,
@@ -68,7 +69,7 @@ enum ToolInfo {
             out += "{"
             for (i, (key, field)) in fields.enumerated() {
                 if i > 0 { out += "," }
-                quote(key, to: &out)
+                out += JSONString.quoted(key)
                 out += ":"
                 write(field, to: &out)
             }
@@ -80,27 +81,10 @@ enum ToolInfo {
                 write(item, to: &out)
             }
             out += "]"
-        case .string(let text): quote(text, to: &out)
+        case .string(let text): out += JSONString.quoted(text)
         case .number(let text): out += text
         case .bool(let flag): out += flag ? "true" : "false"
         case .null: out += "null"
         }
-    }
-
-    private static func quote(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }
