@@ -1,4 +1,5 @@
 import NIOCore
+import TerminalText
 
 /// What happened so far to one request across its attempts: how many were sent, which
 /// failures count against the retry budget, and whether an earlier attempt may already have
@@ -17,8 +18,8 @@ struct AttemptHistory {
     /// The last failure, reported if the request is interrupted before the next attempt.
     var last: RecordingsError?
     var lastWasUncertain = false
-    /// The request id of the last answer, for the errors built from it (a support ticket
-    /// needs it).
+    /// The request id of the last answer as sent, for the errors built from it (a support
+    /// ticket needs it).
     var requestID: String?
 
     /// The key as it may be written in an answer: as is, and as JSON escapes it (`\/`, `\"`).
@@ -100,7 +101,7 @@ struct AttemptHistory {
             kind: kind, status: status,
             apiErrors: apiErrors.map { e in
                 .init(code: redact(e.code), title: redact(e.title), detail: e.detail.map(redact))
-            }, attempts: attempts, requestID: requestID.map(redact), description: redact(description + suffix))
+            }, attempts: attempts, requestID: requestID.map { TerminalText.sanitized(redact($0), limit: 100, oneLine: true) }, description: redact(description + suffix))
     }
 
     /// What to report when the task was cancelled before the next attempt. `effect` is what

@@ -46,10 +46,10 @@ public struct ProxyEnvironment: Sendable, Hashable {
 
     /// The proxy a request to `url` goes through, or nil to go direct.
     public func proxy(for url: String) -> ProxyServer? {
-        guard let (scheme, host, port) = Self.target(of: url) else { return nil }
-        guard let server = scheme == "https" ? https : http else { return nil }
-        if scheme != "https" && !ClientConfiguration.isLoopback(server.host) { return nil }
-        return bypasses(host: host, port: port) ? nil : server
+        guard let target = URLTarget(url) else { return nil }
+        guard let server = target.scheme == "https" ? https : http else { return nil }
+        if target.scheme != "https" && !ClientConfiguration.isLoopback(server.host) { return nil }
+        return bypasses(host: target.host, port: target.port) ? nil : server
     }
 
     /// Whether `NO_PROXY` sends requests to `host` direct.
@@ -98,18 +98,27 @@ public struct ProxyEnvironment: Sendable, Hashable {
         return value
     }
 
-    /// Scheme, host and port of an absolute URL.
-    static func target(of url: String) -> (scheme: String, host: String, port: Int)? {
+}
+
+/// Scheme, host and port of an absolute URL, and whether it names a user: read one way for
+/// every check that needs them (which proxy, whether a media link may be requested).
+struct URLTarget {
+    var scheme: String
+    var host: String
+    var port: Int
+    var hasUserInfo: Bool
+
+    init?(_ url: String) {
         guard let range = url.firstRange(of: "://") else { return nil }
-        let scheme = url[..<range.lowerBound].lowercased()
-        let rest = url[range.upperBound...]
-        var authority = rest.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
+        scheme = url[..<range.lowerBound].lowercased()
+        var authority = url[range.upperBound...].prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
+        hasUserInfo = authority.contains("@")
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         guard let (host, port) = try? ClientConfiguration.splitHostPort(authority, refuse: { ConfigurationError(message: $0) }) else {
             return nil
         }
-        let defaultPort = scheme == "https" ? 443 : 80
-        return (scheme, host, port.flatMap { Int($0) } ?? defaultPort)
+        self.host = host
+        self.port = port.flatMap { Int($0) } ?? (scheme == "https" ? 443 : 80)
     }
 }
 

@@ -12,12 +12,8 @@ extension RecordingsClient {
         guard configuration.deletesAllowed else {
             return .failed(RecordingsError(kind: .clientError, status: nil, attempts: 0, description: "a dry-run sends no batch delete"))
         }
-        let key: String
-        let headers: HTTPHeaders
-        switch await authorizedHeaders() {
-        case .success(let ready): (key, headers) = ready
-        case .failure(let error): return .failed(error)
-        }
+        let (key, headers): (String, HTTPHeaders)
+        do { (key, headers) = try await authorizedHeaders() } catch { return .failed(error) }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
         var withType = headers
         withType.add(name: "Content-Type", value: "application/json")

@@ -14,12 +14,8 @@ extension RecordingsClient {
     /// - With `deletesAllowed` off (`--dry-run`), nothing is ever sent: `.wouldDelete`.
     public func deleteRecording(_ id: RecordingID, dryRun: Bool) async -> DeleteResult {
         if dryRun || !configuration.deletesAllowed { return .wouldDelete(preparedRequest(for: id)) }
-        let key: String
-        let headers: HTTPHeaders
-        switch await authorizedHeaders() {
-        case .success(let ready): (key, headers) = ready
-        case .failure(let error): return .failed(error)
-        }
+        let (key, headers): (String, HTTPHeaders)
+        do { (key, headers) = try await authorizedHeaders() } catch { return .failed(error) }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
         let request: HTTPClient.Request
         do {

@@ -12,12 +12,8 @@ extension RecordingsClient {
     /// that nothing was deleted. Needs the key (a 401 here is the key's fault, reported as such).
     public func confirmEndpoint() async -> RecordingsError? {
         if endpointConfirmed.withLock({ $0 }) { return nil }
-        let key: String
-        let headers: HTTPHeaders
-        switch await authorizedHeaders() {
-        case .success(let ready): (key, headers) = ready
-        case .failure(let error): return error
-        }
+        let (key, headers): (String, HTTPHeaders)
+        do { (key, headers) = try await authorizedHeaders() } catch { return error }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
         let url = recordingsURL + "?page%5Bsize%5D=1"
         let request: HTTPClient.Request

@@ -12,12 +12,8 @@ extension RecordingsClient {
     static let maximumPageBody = 16 << 20
 
     public func listRecordings(_ filter: RecordingFilter, page: Int, size: Int) async -> Result<RecordingPage, RecordingsError> {
-        let key: String
-        let headers: HTTPHeaders
-        switch await authorizedHeaders() {
-        case .success(let ready): (key, headers) = ready
-        case .failure(let error): return .failure(error)
-        }
+        let (key, headers): (String, HTTPHeaders)
+        do { (key, headers) = try await authorizedHeaders() } catch { return .failure(error) }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
         let items = ["page%5Bnumber%5D=\(max(page, 1))", "page%5Bsize%5D=\(min(max(size, 1), Self.maximumPageSize))"] + filter.queryItems
         let url = recordingsURL + "?" + items.joined(separator: "&")

@@ -108,11 +108,9 @@ extension RecordingsClient {
             return attempts.error(.unreadableResponse, status: nil, "the recording's media link is not an http(s) URL; nothing was downloaded")
         }
         if url.hasPrefix("http://") {
-            let rest = url.dropFirst("http://".count)
-            let authority = rest.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
-            let host = (try? ClientConfiguration.splitHostPort(authority) { ConfigurationError(message: $0) })?.host ?? ""
-            if !ClientConfiguration.isLoopback(host) || authority.contains("@") {
-                return attempts.error(.clientError, status: nil, "the recording's media link is plain http:// to \(host): the recording would travel in clear text; it was not requested")
+            let target = URLTarget(url)
+            if target.map({ !ClientConfiguration.isLoopback($0.host) || $0.hasUserInfo }) ?? true {
+                return attempts.error(.clientError, status: nil, "the recording's media link is plain http:// to \(target?.host ?? ""): the recording would travel in clear text; it was not requested")
             }
         }
         if attempts.redact(url) != url {

@@ -5,12 +5,8 @@ import NIOHTTP1
 /// `GET {base}/recordings/{id}`: one recording, every field (and fresh `download_urls`).
 extension RecordingsClient {
     public func retrieveRecording(_ id: RecordingID) async -> Result<Recording, RecordingsError> {
-        let key: String
-        let headers: HTTPHeaders
-        switch await authorizedHeaders() {
-        case .success(let ready): (key, headers) = ready
-        case .failure(let error): return .failure(error)
-        }
+        let (key, headers): (String, HTTPHeaders)
+        do { (key, headers) = try await authorizedHeaders() } catch { return .failure(error) }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
         let request: HTTPClient.Request
         do {

@@ -16,12 +16,11 @@ extension RecordingsClient {
     /// The response headers that name a request, in the order they are looked for.
     static let requestIDHeaders = ["x-request-id", "request-id", "x-telnyx-request-id"]
 
-    /// The request id an answer carries, sanitised and bounded, or nil.
+    /// The request id an answer carries, as sent (every answer: cheap), or nil. It is redacted
+    /// and sanitised only if an error keeps it (`AttemptHistory.error`).
     static func requestID(in headers: HTTPHeaders) -> String? {
         for name in requestIDHeaders {
-            if let value = headers.first(name: name), !value.isEmpty {
-                return TerminalText.sanitized(value, limit: 100, oneLine: true)
-            }
+            if let value = headers.first(name: name), !value.isEmpty { return value }
         }
         return nil
     }

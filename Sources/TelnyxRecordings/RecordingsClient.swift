@@ -154,9 +154,9 @@ public final class RecordingsClient: RecordingsAPI {
     /// the failure of those requests, and nothing is sent; the next request asks again (in the
     /// shell, a mistyped passphrase is not final). Cancelling a waiting request (Ctrl-C,
     /// SIGTERM) stops the source (`DeferredKey.cancel`) and ends it as interrupted.
-    func authorizedHeaders() async -> Result<(key: String, headers: HTTPHeaders), RecordingsError> {
-        if let ready = currentHeaders() { return .success(ready) }
-        guard let deferredKey else { return .failure(Self.noKeyError) }
+    func authorizedHeaders() async throws(RecordingsError) -> (key: String, headers: HTTPHeaders) {
+        if let ready = currentHeaders() { return ready }
+        guard let deferredKey else { throw Self.noKeyError }
         let task = deferredKeyTask.withLock { task in
             if let task { return task }
             let started = Task { await deferredKey.resolve() }
@@ -171,24 +171,23 @@ public final class RecordingsClient: RecordingsAPI {
         switch result {
         case .success(let key):
             // A key typed with `set api-key` meanwhile wins; otherwise this one is kept.
-            if let ready = currentHeaders() { return .success(ready) }
+            if let ready = currentHeaders() { return ready }
             do {
                 let new = Self.credentials(for: try ClientConfiguration.validatedKey(key))
                 credentials.withLock { if $0.key == nil { $0 = new } }
             } catch {
-                return .failure(keyFailed(task, ConfigurationError(message: "the key that \(deferredKey.origin) printed is not usable: \(error.message)")))
+                throw keyFailed(task, ConfigurationError(message: "the key that \(deferredKey.origin) printed is not usable: \(error.message)"))
             }
-            return currentHeaders().map { .success($0) } ?? .failure(Self.noKeyError)
+            guard let ready = currentHeaders() else { throw Self.noKeyError }
+            return ready
         case .failure(let failure):
-            if let ready = currentHeaders() { return .success(ready) }
+            if let ready = currentHeaders() { return ready }
             if Task.isCancelled {
                 _ = keyFailed(task, failure)
-                return .failure(
-                    RecordingsError(
-                        kind: .interrupted, status: nil, attempts: 0,
-                        description: "interrupted while the \(deferredKey.origin) ran; nothing was sent"))
+                throw RecordingsError(
+                    kind: .interrupted, status: nil, attempts: 0, description: "interrupted while the \(deferredKey.origin) ran; nothing was sent")
             }
-            return .failure(keyFailed(task, failure))
+            throw keyFailed(task, failure)
         }
     }
 
@@ -202,8 +201,12 @@ public final class RecordingsClient: RecordingsAPI {
     /// line over the terminal where a password manager may be asking.
     public func prepareKey() async -> RecordingsError? {
         guard deferredKey != nil, currentHeaders() == nil else { return nil }
-        if case .failure(let error) = await authorizedHeaders() { return error }
-        return nil
+        do {
+            _ = try await authorizedHeaders()
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// The key and the headers, when a key is set now.

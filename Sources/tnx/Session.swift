@@ -57,7 +57,7 @@ enum Session {
             connection: {
                 ConnectionInfo(
                     baseURL: client.baseURL, hasAPIKey: client.hasAPIKey, keySource: connection.keySource.withLock { $0 },
-                    baseURLSource: connection.baseURLSource, profile: startup.profile)
+                    baseURLSource: client.configuration.baseURLOrigin, profile: startup.profile)
             })
         // A purge by query keeps its snapshot beside the journal; without one, where it would be.
         if journal == nil { interpreterEnvironment.snapshotDirectory = Directories.containing(defaultJournal) + "/snapshots" }
@@ -92,16 +92,13 @@ final class Connection: Sendable {
     let sandbox: SandboxProcess?
     /// Where the key came from, for `show settings`; the REPL's `set api-key` changes it.
     let keySource: Mutex<String?>
-    /// Where the base URL came from, when not the default.
-    let baseURLSource: String?
     /// Every key this run has seen, so that no shell history line ever holds one.
     let secrets: KnownSecrets
 
-    private init(client: RecordingsClient, sandbox: SandboxProcess?, keySource: String?, baseURLSource: String?, secrets: KnownSecrets) {
+    private init(client: RecordingsClient, sandbox: SandboxProcess?, keySource: String?, secrets: KnownSecrets) {
         self.client = client
         self.sandbox = sandbox
         self.keySource = Mutex(keySource)
-        self.baseURLSource = baseURLSource
         self.secrets = secrets
     }
 
@@ -115,7 +112,6 @@ final class Connection: Sendable {
             var sandbox: SandboxProcess?
             var configuration: ClientConfiguration
             let keySource: String?
-            var baseURLSource: String?
             if command.sandbox {
                 // The sandbox chooses its own base URL and key, whatever a startup file says,
                 // and is reached direct: it is on loopback, where no proxy can reach it.
@@ -130,7 +126,6 @@ final class Connection: Sendable {
                     throw error
                 }
                 keySource = "the sandbox's key"
-                baseURLSource = "the sandbox"
                 configuration.baseURLOrigin = "--sandbox"
             } else {
                 // A profile that names the base URL or the key is one account: neither comes from
@@ -146,7 +141,6 @@ final class Connection: Sendable {
                     environment[variable] = nil
                 }
                 let base = Self.baseURL(command, startup: startup, environment: environment)
-                baseURLSource = base?.source
                 configuration = try ClientConfiguration(
                     apiKey: nil, baseURL: base?.url ?? ClientConfiguration.defaultBaseURL)
                 configuration.baseURLOrigin = base?.source
@@ -178,7 +172,7 @@ final class Connection: Sendable {
             }
             if command.verbose { configuration.trace = { Messages.trace($0) } }
             let client = RecordingsClient(configuration: configuration)
-            return .success(Connection(client: client, sandbox: sandbox, keySource: keySource, baseURLSource: baseURLSource, secrets: secrets))
+            return .success(Connection(client: client, sandbox: sandbox, keySource: keySource, secrets: secrets))
         } catch {
             return .failure(Failure(message: "\(error)"))
         }
