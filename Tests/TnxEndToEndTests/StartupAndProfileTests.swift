@@ -336,4 +336,44 @@ struct StartupAndProfileTests {
             #expect(fine.status == 0, "\(fine.stderr)")
         }
     }
+
+    @Test("--verbose shows a media link without its signature, and that it carried no Authorization")
+    func verboseMediaLink() async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+            let id = Sandbox.seededIDs(count: 1)[0]
+            let result = try await TnxProcess.run(["-v", "-c", "download \(id) to \(scratch.path)/copies"], environment: env)
+            #expect(result.status == 0, "\(result.stderr)")
+            let media = try #require(result.stderr.split(separator: "\n").first { $0.hasPrefix("tnx: GET ") && $0.contains("/media/") })
+            #expect(media.contains("\(id).mp3?… → 200 in "), "\(media)")
+            #expect(media.contains("· no Authorization (a media link)"), "\(media)")
+            #expect(!result.stderr.contains("Signature"), "\(result.stderr)")
+            #expect(!result.stderr.contains("X-Amz"), "\(result.stderr)")
+        }
+    }
+
+    @Test("in the shell a failed api-key-command is not final: the next statement runs it again")
+    func shellRetriesKeyCommand() async throws {
+        let scratch = try Scratch()
+        try await Self.withProfileSandbox(scratch: scratch) { sandbox, _ in
+            // Fails the first time (a mistyped passphrase), gives the key the second.
+            let command = try scratch.write(
+                "flaky.sh",
+                "#!/bin/sh\nn=$(cat \(scratch.path)/tries 2>/dev/null || echo 0)\necho $((n+1)) > \(scratch.path)/tries\n[ \"$n\" -ge 1 ] || exit 1\necho \(Sandbox.defaultAPIKey)\n")
+            chmod(command, 0o755)
+            try Self.writeConfig(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
+            let ids = Sandbox.seededIDs(count: 2)
+            let pty = try REPLTests.start(["--profile", "p"], scratch: scratch)
+            try await pty.waitFor(REPLTests.prompt)
+            pty.sendLine("delete \(ids[0])")
+            let first = try await pty.waitFor(REPLTests.prompt)
+            #expect(first.contains("exited with status 1"), "\(first)")
+            pty.sendLine("delete \(ids[1])")
+            let second = try await pty.waitFor(REPLTests.prompt)
+            #expect(second.contains("deleted"), "\(second)")
+            #expect(!second.contains(Sandbox.defaultAPIKey))
+            #expect(sandbox.deletedIDs == [ids[1]])
+            try await REPLTests.leave(pty)
+        }
+    }
 }

@@ -62,16 +62,19 @@ struct TerminalOutputTests {
         }
     }
 
-    @Test("no progress line with --quiet")
-    func quiet() async throws {
+    @Test("no progress line with --quiet, nor with --verbose (its lines would be garbled)", arguments: ["--quiet", "--verbose"])
+    func quiet(_ option: String) async throws {
         let scratch = try Scratch()
         try scratch.write("ids.txt", Sandbox.seededIDs(count: 200).joined(separator: "\n"))
         let pty = try Self.start(
-            ["--sandbox", "--latency-ms", "20", "--seed", "200", "--yes", "--quiet", "--concurrency", "4",
+            ["--sandbox", "--latency-ms", "20", "--seed", "200", "--yes", option, "--concurrency", "4",
              "-c", "foreach id in ids.txt delete $id"], scratch: scratch)
         #expect(try await pty.waitForExit(timeout: .seconds(60)) == 0)
         #expect(!pty.output.contains("ETA"))
         #expect(pty.output.contains("summary"))
+        if option == "--verbose" {
+            #expect(pty.output.components(separatedBy: "tnx: DELETE ").count == 201)
+        }
     }
 
     @Test("colour on a terminal, none with NO_COLOR")
