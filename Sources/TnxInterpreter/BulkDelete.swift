@@ -273,10 +273,11 @@ extension Interpreter {
     /// Appends a pipeline's step line (`downloaded`, before a delete) to the journal; false when
     /// it could not be written (then the id is not deleted, and the run stops).
     func journalStep(_ outcome: Outcome) -> Bool {
-        journalAudit { (journal: Journal) throws(JournalError) in
-            try journal.record(outcome)
-            rememberForResume(outcome)
+        guard journal(outcome) == nil else {
+            markBulk(failure: BulkState.journalStopped)
+            return false
         }
+        return true
     }
 
     /// An audit line of a bulk run that is not an outcome (`downloaded` before a delete,
@@ -288,9 +289,8 @@ extension Interpreter {
             try write(journal)
             return true
         } catch {
-            if !journalFailureReported { reporter.error(error.description) }
-            journalFailureReported = true
-            markBulk(failure: "the journal could not be written, so nothing more is sent")
+            reportJournalFailure(error)
+            markBulk(failure: BulkState.journalStopped)
             return false
         }
     }
@@ -364,12 +364,15 @@ struct BulkState {
     var progress: Progress
     let activity: ClientActivity?
 
+    /// Why a run stops when its journal cannot be written.
+    static let journalStopped = "the journal could not be written, so nothing more is sent"
+
     /// Counts, keeps and prints one outcome (already journaled); false when the run must stop.
     mutating func record(_ outcome: Outcome, journalFailure: RunStatus?, reporter: Reporter) -> Bool {
         var keepGoing = true
         if let journalFailure {
             status = max(status, journalFailure)
-            report.stoppedBecause = "the journal could not be written, so nothing more is sent"
+            report.stoppedBecause = Self.journalStopped
             keepGoing = false
         }
         report.summary.add(outcome.kind)

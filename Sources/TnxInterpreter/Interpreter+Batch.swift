@@ -118,14 +118,7 @@ extension Interpreter {
             func launch(_ chunk: Chunk) {
                 // Every request is held to the confirmation, as in the bulk engine: a batch
                 // goes only when the gate's question was answered yes (or confirm is off).
-                let allowed: Bool
-                if chunk.ids.count == 1 {
-                    allowed = mayDeleteUnconfirmed()
-                } else {
-                    let left = unconfirmedDeletesLeft
-                    allowed = !settings.confirm || left == .max
-                }
-                guard allowed else {
+                guard mayDeleteUnconfirmed(chunk.ids.count) else {
                     markBulk(failure: Self.unconfirmedMessage, status: .usage)
                     for id in chunk.ids { _ = sent.unsent.insert(id.rawValue) }
                     stop()
@@ -408,16 +401,17 @@ extension Interpreter {
                 for line in lines {
                     if line.number > sent.readUpTo { break reading }
                     guard let text = SnapshotFile.id(inLine: line.text), let id = try? RecordingID(text) else { continue }
-                    if case .listed(let listing) = verdict, listing.ids.contains(id.rawValue) { stillListed += 1 }
+                    let listed: Bool? = if case .listed(let listing) = verdict { listing.ids.contains(id.rawValue) } else { nil }
+                    if listed == true { stillListed += 1 }
                     if sent.resolved.contains(id.rawValue) { continue }
                     let origin = "\(path):\(line.number)"
-                    var recording = SnapshotFile.recording(inLine: line.text)
-                    recording?.id = id.rawValue
                     if sent.unsent.contains(id.rawValue) {
                         let why = bulk?.report.interrupted == true ? "not sent: interrupted" : "not sent: the run stopped"
                         _ = record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: why))
                         continue
                     }
+                    var recording = SnapshotFile.recording(inLine: line.text)
+                    recording?.id = id.rawValue
                     switch verdict {
                     case .unverified(let why):
                         let error = RecordingsError(
@@ -425,7 +419,7 @@ extension Interpreter {
                             description: "sent in a batch, not verified (\(why)): it may be gone; run the purge again, and what is left is listed and deleted")
                         _ = record(Outcome(kind: .failed, id: id.rawValue, origin: origin, message: error.description, error: error, recording: recording))
                         continue
-                    case .listed(let listing) where !listing.ids.contains(id.rawValue):
+                    case .listed where listed == false:
                         _ = record(Outcome(kind: .deleted, id: id.rawValue, origin: origin, message: "batch; verified absent", recording: recording))
                         continue
                     case .listed, .untrusted:
@@ -458,25 +452,5 @@ extension Interpreter {
     /// not be written (then it is not sent, and the run stops).
     private func recordBatchSent(_ chunk: Chunk) -> Bool {
         journalAudit { (journal: Journal) throws(JournalError) in try journal.recordBatchSent(chunk.ids.map(\.rawValue), chunk: chunk.number) }
-    }
-}
-
-extension Journal {
-    /// One `batch_sent` line per id of a chunk, in one write, before the chunk is sent.
-    func recordBatchSent(_ ids: [String], chunk: Int) throws(JournalError) {
-        var bytes: [UInt8] = []
-        let time = WallClock.iso8601Now()
-        for id in ids {
-            var line = JSONObjectWriter()
-            line.field("time", time)
-            line.field("run", runID)
-            line.field("base_url", baseURL)
-            line.field("id", id)
-            line.field("outcome", "batch_sent")
-            line.field("note", "in batch request \(chunk) of \(ids.count) ids; its outcome follows once the query is listed again")
-            bytes += line.finishBytes()
-            bytes.append(UInt8(ascii: "\n"))
-        }
-        try appendLines(bytes)
     }
 }

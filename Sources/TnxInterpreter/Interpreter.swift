@@ -351,11 +351,15 @@ public actor Interpreter {
             rememberForResume(outcome)
             return nil
         } catch {
-            // Said once: every outcome after it fails the same way.
-            if !journalFailureReported { reporter.error(error.description) }
-            journalFailureReported = true
+            reportJournalFailure(error)
             return .failures
         }
+    }
+
+    /// Says why the journal failed, once: every line after it fails the same way.
+    func reportJournalFailure(_ error: JournalError) {
+        if !journalFailureReported { reporter.error(error.description) }
+        journalFailureReported = true
     }
 
     /// Keeps what a later `resume` of this session must know of a journaled outcome (the
@@ -374,8 +378,7 @@ public actor Interpreter {
     /// Flushes the journal to the disk at the end of an invocation that wrote to it.
     private func syncJournal() async -> RunStatus? {
         guard preparedToDelete, let journal = environment.journal, let error = await journal.sync() else { return nil }
-        if !journalFailureReported { reporter.error(error.description) }
-        journalFailureReported = true
+        reportJournalFailure(error)
         return .failures
     }
 

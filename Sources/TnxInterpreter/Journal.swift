@@ -100,19 +100,36 @@ public final class Journal: Sendable {
     /// Appends one outcome. Throws when the journal cannot be written: the caller stops the
     /// run, since deleting without an audit trail is not what the user asked for.
     public func record(_ outcome: Outcome) throws(JournalError) {
-        var line = JSONObjectWriter()
-        line.field("time", WallClock.iso8601Now())
-        line.field("run", runID)
-        line.field("base_url", baseURL)
+        var line = lineStart(time: WallClock.iso8601Now())
         OutcomeFields.write(outcome, to: &line, request: false)
         var bytes = line.finishBytes()
         bytes.append(UInt8(ascii: "\n"))
         try append(bytes)
     }
 
-    /// Appends whole lines (each ended by a newline), in one write.
-    func appendLines(_ bytes: [UInt8]) throws(JournalError) {
+    /// One `batch_sent` line per id of a chunk, in one write, before the chunk is sent.
+    func recordBatchSent(_ ids: [String], chunk: Int) throws(JournalError) {
+        var bytes: [UInt8] = []
+        let time = WallClock.iso8601Now()
+        let note = "in batch request \(chunk) of \(ids.count) ids; its outcome follows once the query is listed again"
+        for id in ids {
+            var line = lineStart(time: time)
+            line.field("id", id)
+            line.field("outcome", "batch_sent")
+            line.field("note", note)
+            bytes += line.finishBytes()
+            bytes.append(UInt8(ascii: "\n"))
+        }
         try append(bytes)
+    }
+
+    /// What every line starts with: `time`, `run`, `base_url`.
+    private func lineStart(time: String) -> JSONObjectWriter {
+        var line = JSONObjectWriter()
+        line.field("time", time)
+        line.field("run", runID)
+        line.field("base_url", baseURL)
+        return line
     }
 
     private func append(_ bytes: [UInt8]) throws(JournalError) {

@@ -32,6 +32,9 @@ public struct DownloadRecord: Sendable, Hashable {
 
 /// One id's outcome with everything the reporter, the journal and `show last` need.
 public struct Outcome: Sendable {
+    /// The note of every `not_found`.
+    static let notFoundMessage = "no such recording (already deleted?)"
+
     public var kind: OutcomeKind
     /// The id as read (for `invalid`, the offending text).
     public var id: String
@@ -75,7 +78,7 @@ public struct Outcome: Sendable {
         case .notFound(let error):
             self.init(
                 kind: .notFound, id: id.rawValue, origin: origin, httpStatus: error.status ?? 404,
-                message: "no such recording (already deleted?)", error: error, attempts: error.attempts)
+                message: Self.notFoundMessage, error: error, attempts: error.attempts)
         case .wouldDelete(let request):
             self.init(kind: .wouldDelete, id: id.rawValue, origin: origin, request: request)
         case .failed(let error) where error.kind == .interrupted && error.attempts == 0:

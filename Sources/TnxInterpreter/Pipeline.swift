@@ -100,7 +100,7 @@ struct PipelineRunner: Sendable {
                 recording: fetched?.recording, attempts: error?.attempts ?? 0)
             outcome.step = step
             outcome.download = download
-            if kind == .notFound { outcome.message = "no such recording (already deleted?)" }
+            if kind == .notFound { outcome.message = Outcome.notFoundMessage }
             return PipelineResult(outcome: outcome, shown: shown)
         }
         for step in pipeline.steps {
@@ -126,9 +126,7 @@ struct PipelineRunner: Sendable {
                     return ended(.notFound, step: "download", error: e)
                 case .failed(let e) where e.kind == .interrupted:
                     // Ctrl-C during the download: nothing is left of it, nothing was deleted.
-                    var result = ended(.skipped, step: "download", message: "not finished: interrupted during the download (nothing was deleted)")
-                    result.outcome.error = nil
-                    return result
+                    return ended(.skipped, step: "download", message: "not finished: interrupted during the download (nothing was deleted)")
                 case .failed(let e):
                     return ended(.failed, step: "download", error: e)
                 case .disk(let reason):

@@ -185,7 +185,6 @@ struct Reporter {
         }
     }
 
-    /// `12,345`
     /// `48 KB`, `5.2 MB`, `1.3 GB` (powers of 1000, as disks are sold), or `512 bytes`.
     static func bytes(_ n: Int) -> String {
         let units = [(1_000_000_000_000, "TB"), (1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")]
@@ -195,6 +194,7 @@ struct Reporter {
         return "\(n) byte\(n == 1 ? "" : "s")"
     }
 
+    /// `12,345`
     static func grouped(_ n: Int) -> String {
         let digits = String(n.magnitude)
         var out = ""

@@ -80,11 +80,12 @@ extension Interpreter {
         return .usage
     }
 
-    /// Spends one unconfirmed delete if `confirm` is on; false when none is left.
-    func mayDeleteUnconfirmed() -> Bool {
+    /// Spends `count` unconfirmed deletes (a batch request carries many) if `confirm` is on;
+    /// false when fewer are left.
+    func mayDeleteUnconfirmed(_ count: Int = 1) -> Bool {
         guard settings.confirm else { return true }
-        guard unconfirmedDeletesLeft > 0 else { return false }
-        if unconfirmedDeletesLeft != .max { unconfirmedDeletesLeft -= 1 }
+        guard unconfirmedDeletesLeft >= count else { return false }
+        if unconfirmedDeletesLeft != .max { unconfirmedDeletesLeft -= count }
         return true
     }
 

@@ -33,7 +33,6 @@ public enum Executable {
         return variables
     }
 
-    /// Ends the process with `status`, running `atexit` handlers (stdio is not used by tnx).
     /// This process's id.
     public static var processID: Int32 { getpid() }
 
@@ -43,6 +42,7 @@ public enum Executable {
         return kill(pid, 0) == 0 || errno != ESRCH
     }
 
+    /// Ends the process with `status`, running `atexit` handlers (stdio is not used by tnx).
     public static func exit(_ status: Int32) -> Never {
         Glibc.exit(status)
     }
