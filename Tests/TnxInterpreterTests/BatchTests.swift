@@ -134,6 +134,9 @@ struct BatchTests {
             let byOwnRequest = Self.journal(h).filter { $0["outcome"] as? String == "deleted" && $0["note"] as? String == nil }
             #expect(byOwnRequest.count == 3 * 14, "\(byOwnRequest.count)")
             #expect(Self.journal(h).filter { ($0["note"] as? String) == "batch; verified absent" }.isEmpty)
+            // The others, gone by their batch, answer 404 when deleted alone: deleted, and said so.
+            let confirmedAlone = Self.journal(h).filter { ($0["note"] as? String) == "batch; verified absent (404 when deleted alone)" }
+            #expect(confirmedAlone.count == snapshot.count - 3 * 14, "\(confirmedAlone.count) of \(snapshot.count)")
         }
     }
 

@@ -187,6 +187,36 @@ struct DownloadTests {
         }
     }
 
+    @Test("download ID to DIR on its own: the copy, its metadata and its journal line, mode 0600; set format wav saves the wav; a dry-run writes nothing")
+    func singleDownload() async throws {
+        try await withSandboxInterpreter(seed: 10, settings: .with(confirm: false)) { h in
+            let (ids, _, archive) = try Self.setUp(h, ids: 2)
+            #expect(await h.run("download \(ids[0]) to \(archive)\nset format wav\ndownload \(ids[1]) to \(archive)") == .success, "\(h.err.text)")
+            #expect(Self.files(in: archive) == ["\(ids[0]).json", "\(ids[0]).mp3", "\(ids[1]).json", "\(ids[1]).wav"].sorted())
+            for (id, format) in [(ids[0], "mp3"), (ids[1], "wav")] {
+                let media = archive + "/\(id).\(format)"
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: media))
+                #expect(bytes.starts(with: Data("SANDBOX MEDIA \(format) \(id)\n".utf8)))
+                for file in [media, archive + "/\(id).json"] {
+                    let attributes = try FileManager.default.attributesOfItem(atPath: file)
+                    #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(file)")
+                }
+                let line = try #require(Self.journal(h).first { $0["id"] as? String == id })
+                #expect(line["outcome"] as? String == "downloaded")
+                let download = line["download"] as? [String: Any]
+                #expect(download?["file"] as? String == media)
+                #expect(download?["sha256"] as? String == (try MediaHash.file(media).get()).sha256)
+            }
+            #expect(h.sandbox.deletedIDs.isEmpty)
+        }
+        try await withSandboxInterpreter(seed: 10, settings: .with(dryRun: true, confirm: false)) { h in
+            let (ids, _, archive) = try Self.setUp(h, ids: 1)
+            #expect(await h.run("download \(ids[0]) to \(archive)") == .success, "\(h.err.text)")
+            #expect(!FileManager.default.fileExists(atPath: archive))
+            #expect(h.sandbox.statistics.mediaBytesServed == 1)
+        }
+    }
+
     @Test("a directory that cannot be made stops the run before anything is downloaded or deleted")
     func unusableDirectory() async throws {
         try await withSandboxInterpreter(seed: 5, settings: .with(confirm: false)) { h in
