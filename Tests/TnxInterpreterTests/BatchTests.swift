@@ -140,6 +140,23 @@ struct BatchTests {
         }
     }
 
+    @Test("only a 404 confirms an absence: a recording the listing leaves out but that still reads back makes the listing untrusted")
+    func spotCheckNeeds404() async throws {
+        try await Self.purge(seed: 300, behaviour: .ignoresUnknown, meanwhile: { sandbox in
+            // Every id reads back once as still there, whatever the batches did.
+            for id in Sandbox.seededIDs(count: 300) {
+                sandbox.script([.fixed(status: 200, headers: ["content-type": "application/json"], body: #"{"data":{"id":"\#(id)","record_type":"recording"}}"#)], for: id)
+            }
+        }) { h, status, snapshot in
+            #expect(status == .success, "\(h.err.text)")
+            #expect(h.err.text.contains("the listing that verifies the batches cannot be believed ("), "\(h.err.text)")
+            #expect(h.err.text.contains("is missing from the listing but still exists"), "\(h.err.text)")
+            // Nothing was taken for absent on the listing's word; each was deleted on its own.
+            #expect(Self.journal(h).filter { ($0["note"] as? String) == "batch; verified absent" }.isEmpty)
+            #expect(snapshot.allSatisfy { !h.sandbox.contains(id: $0) })
+        }
+    }
+
     @Test("recordings that appear after the snapshot are left alone, and said")
     func newcomers() async throws {
         let later = (0..<7).map { "00000000-0000-4000-8000-00000000000\($0)" }
