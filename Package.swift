@@ -27,6 +27,9 @@ let package = Package(
         .target(name: "TnxSystem", dependencies: ["CFileShim"]),
         // The one C call Swift's Glibc module does not declare (sync_file_range, GNU).
         .target(name: "CFileShim"),
+        // Whether bytes are a whole MP3 or WAV file, and how long they play, checked as they
+        // stream. Pure.
+        .target(name: "AudioCheck"),
         // Dates as the API writes them (ISO 8601, UTC): parsing, printing, day arithmetic. Pure.
         .target(name: "CivilTime"),
         // text → tokens → AST → diagnostics. Pure: no I/O.
@@ -35,7 +38,7 @@ let package = Package(
         .target(
             name: "TelnyxRecordings",
             dependencies: [
-                "TerminalText", "TnxSystem", "CivilTime",
+                "TerminalText", "TnxSystem", "CivilTime", "AudioCheck",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -45,7 +48,7 @@ let package = Package(
             ]
         ),
         // AST → effects: settings, bulk engine, outcomes, journal, reporting.
-        .target(name: "TnxInterpreter", dependencies: ["TnxLanguage", "TelnyxRecordings", "TnxSystem", "TerminalText", "CivilTime"]),
+        .target(name: "TnxInterpreter", dependencies: ["TnxLanguage", "TelnyxRecordings", "TnxSystem", "TerminalText", "CivilTime", "AudioCheck"]),
         // libedit, from the system (`libedit-dev`).
         .systemLibrary(
             name: "CLibEdit",
@@ -80,6 +83,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TnxLanguageTests", dependencies: ["TnxLanguage"]),
+        .testTarget(name: "AudioCheckTests", dependencies: ["AudioCheck"]),
         .testTarget(name: "TelnyxRecordingsTests", dependencies: ["TelnyxRecordings", "TnxSandbox", "TnxSystem"]),
         .testTarget(name: "TnxInterpreterTests", dependencies: ["TnxInterpreter", "TnxSandbox", "TelnyxRecordings", "TnxSystem", "CivilTime"]),
         .testTarget(name: "TnxEndToEndTests", dependencies: ["tnx", "tnx-sandbox", "TnxSandbox"]),
