@@ -248,6 +248,8 @@ public final class Sandbox: Sendable {
         /// `POST /recordings/actions/delete` requests (well formed), and the ids they carried.
         public var batchRequests: Int
         public var batchIDsReceived: Int
+        /// Media requests that did not ask for the bytes as they are (`Accept-Encoding: identity`).
+        public var mediaRequestsAllowingEncoding: Int = 0
     }
 
     public var statistics: Statistics {
@@ -256,7 +258,7 @@ public final class Sandbox: Sendable {
                 totalRequests: s.totalRequests, requestsByID: s.requestsByID, deletedIDs: s.deletedIDs,
                 rateLimited: s.rateLimited, serverErrors: s.serverErrors, mediaRequests: s.mediaRequests,
                 mediaBytesServed: s.mediaBytesServed, mediaRequestsWithKey: s.mediaRequestsWithKey, batchRequests: s.batchRequests,
-                batchIDsReceived: s.batchIDsReceived)
+                batchIDsReceived: s.batchIDsReceived, mediaRequestsAllowingEncoding: s.mediaRequestsAllowingEncoding)
         }
     }
 
@@ -283,6 +285,7 @@ public final class Sandbox: Sendable {
             s.mediaRequests = 0
             s.mediaBytesServed = 0
             s.mediaRequestsWithKey = 0
+            s.mediaRequestsAllowingEncoding = 0
             s.batchRequests = 0
             s.batchIDsReceived = 0
         }
@@ -326,6 +329,7 @@ struct State: Sendable {
     var mediaScripts: [String: [SandboxFaults.MediaFault]] = [:]
     var mediaRequests = 0
     var mediaBytesServed = 0
+    var mediaRequestsAllowingEncoding = 0
     /// Media requests that carried an `Authorization` header or the API key anywhere.
     var mediaRequestsWithKey = 0
     /// Batch deletes received, and the ids they carried.

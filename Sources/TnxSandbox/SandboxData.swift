@@ -264,8 +264,9 @@ struct SandboxRecording: Sendable {
         }
     }
 
-    /// As JSON. `media` makes the `download_urls` (nil: links to a host that does not exist).
-    func json(media: MediaLinks? = nil) -> String {
+    /// As JSON. `media` makes the `download_urls` (nil: links to a host that does not exist);
+    /// `duration` false leaves out `duration_millis`.
+    func json(media: MediaLinks? = nil, duration: Bool = true) -> String {
         let escapedID = SandboxJSON.escape(id)
         let mp3 = media?.url(id: id, ext: "mp3") ?? "https://recordings.sandbox.invalid/\(MediaLinks.pathSegment(id)).mp3"
         let wav = media?.url(id: id, ext: "wav") ?? "https://recordings.sandbox.invalid/\(MediaLinks.pathSegment(id)).wav"
@@ -281,7 +282,7 @@ struct SandboxRecording: Sendable {
         o += ",\"created_at\":\"\(SandboxData.iso8601(millis: createdMillis))\""
         o += ",\"updated_at\":\"\(SandboxData.iso8601(millis: updatedMillis))\""
         o += ",\"download_urls\":{\"mp3\":\"\(SandboxJSON.escape(mp3))\",\"wav\":\"\(SandboxJSON.escape(wav))\"}"
-        o += ",\"duration_millis\":\(durationMillis)"
+        if duration { o += ",\"duration_millis\":\(durationMillis)" }
         o += ",\"recording_started_at\":\"\(SandboxData.iso8601(millis: startedMillis))\""
         o += ",\"recording_ended_at\":\"\(SandboxData.iso8601(millis: endedMillis))\""
         o += ",\"source\":\"\(source)\""

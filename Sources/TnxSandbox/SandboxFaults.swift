@@ -17,8 +17,10 @@ public struct SandboxFaults: Sendable, Hashable {
     /// How long a media link (`download_urls`) stays valid once the API has handed it out;
     /// then the media host answers 403, as storage does for an expired presigned link.
     public var mediaLinkLifetime: Duration
-    /// The size of every media file, in bytes.
-    public var mediaBytes: Int
+    /// The bitrate of every recording's MP3 (MPEG-2.5 Layer III at 8 kHz, mono), in kbit/s:
+    /// 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144 or 160. An MP3 at 8 kbit/s is about
+    /// 1 KB a second of audio; a WAV is always 8 kHz, 8-bit PCM, mono (8 KB a second).
+    public var mediaKbps: Int
     /// What goes wrong with every media request (nil: nothing); `Sandbox.scriptMedia` does it
     /// for one recording's next requests.
     public var media: MediaFault?
@@ -29,12 +31,12 @@ public struct SandboxFaults: Sendable, Hashable {
     public init(
         latency: Duration = .zero, rateLimit: RateLimit? = nil, serverErrorRate: Double = 0,
         htmlErrorFraction: Double = 0.25, seed: UInt64 = 1, hostility: Set<Hostility> = [],
-        mediaLinkLifetime: Duration = .seconds(300), mediaBytes: Int = 48_000, media: MediaFault? = nil,
+        mediaLinkLifetime: Duration = .seconds(300), mediaKbps: Int = 8, media: MediaFault? = nil,
         batch: BatchBehaviour = .ignoresUnknown
     ) {
         self.batch = batch
         self.mediaLinkLifetime = mediaLinkLifetime
-        self.mediaBytes = max(0, mediaBytes)
+        self.mediaKbps = MP3Frames.bitrates.contains(mediaKbps) ? mediaKbps : 8
         self.media = media
         self.latency = latency
         self.rateLimit = rateLimit
@@ -72,6 +74,9 @@ public struct SandboxFaults: Sendable, Hashable {
         /// Each page of `GET /recordings` leaves out its last recording; `meta` still counts it
         /// (a listing that cannot prove what is gone).
         case listOmitsOne = "list-omits-one"
+        /// `GET /recordings/{id}` leaves out `duration_millis` (the media still plays as long
+        /// as the recording lasts).
+        case noDurations = "no-durations"
     }
 
     /// How the batch delete treats what it is sent.
@@ -110,6 +115,22 @@ public struct SandboxFaults: Sendable, Hashable {
         case empty
         /// 200 with an HTML page, as a proxy or a captive portal answers.
         case html
+        /// 200, `Content-Type: audio/mpeg` (or `audio/wav`), and an 18-byte HTML login page.
+        case htmlAsAudio
+        /// 200, an audio type, and one byte.
+        case oneByte
+        /// 200 with `Content-Encoding: gzip` whatever the request asked: the file, gzipped.
+        case gzip
+        /// The first half of the file, with a `Content-Length` that says so: a body its own
+        /// header cuts short.
+        case shortened
+        /// A whole, valid file of half the recording's playing time.
+        case otherDuration
+        /// One file, the same bytes for every link (as a storage misconfigured to serve one
+        /// object): a valid MP3 or WAV of 60 s.
+        case sameForAll
+        /// The whole file, then an HTML page after its last frame (in `Content-Length` too).
+        case trailingJunk
     }
 
     /// `\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}`: what `escapesInText` puts in text.

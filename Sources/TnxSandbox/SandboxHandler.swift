@@ -171,12 +171,12 @@ final class Handler: Sendable {
                 if let index = s.recordings.removeValue(forKey: id) {
                     s.deletedIDs.append(id)
                     s.index?.remove(id)
-                    return .recording(status: 200, json: Self.json(id: id, index: index, hostile: hostile, media: s.media), rate, delay: delay, hostility: faults.hostility)
+                    return .recording(status: 200, json: Self.json(id: id, index: index, hostile: hostile, media: s.media, duration: !faults.hostility.contains(.noDurations)), rate, delay: delay, hostility: faults.hostility)
                 }
                 return .notFound(id: id, rate, delay: delay, hostility: faults.hostility)
             case .retrieve(let id):
                 if let index = s.recordings[id] {
-                    return .recording(status: 200, json: Self.json(id: id, index: index, hostile: hostile, media: s.media), rate, delay: delay, hostility: [])
+                    return .recording(status: 200, json: Self.json(id: id, index: index, hostile: hostile, media: s.media, duration: !faults.hostility.contains(.noDurations)), rate, delay: delay, hostility: [])
                 }
                 return .notFound(id: id, rate, delay: delay, hostility: faults.hostility)
             case .list(let query):
@@ -233,13 +233,13 @@ final class Handler: Sendable {
         return await Self.response(for: decision, authorization: authorization, channel: channel)
     }
 
-    static func json(id: String, index: Int, hostile: Bool, media: MediaLinks?) -> String {
+    static func json(id: String, index: Int, hostile: Bool, media: MediaLinks?, duration: Bool = true) -> String {
         var recording = SandboxData.recording(id: id, index: index)
         if hostile {
             recording.from += SandboxFaults.hostileText
             recording.to = SandboxFaults.hostileText + recording.to
         }
-        return recording.json(media: media)
+        return recording.json(media: media, duration: duration)
     }
 
     static func response(for decision: Decision, authorization: String?, channel: any Channel) async -> Response {

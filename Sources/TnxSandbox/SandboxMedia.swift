@@ -53,31 +53,144 @@ struct MediaLinks: Sendable, Hashable {
     }
 }
 
-/// The media file of a recording: a header naming it, then filler, `size` bytes in all. The
-/// same bytes on every request and machine; no two recordings' files are alike.
-enum MediaContent {
-    /// Filler of each size asked for, made once (a 5 MB file is served hundreds of times in a
-    /// benchmark).
-    private static let fillers = Mutex<[Int: ByteBuffer]>([:])
+/// MP3 frames as the sandbox writes them: MPEG-2.5 Layer III, 8,000 Hz, mono, 576 samples
+/// (72 ms) a frame, every frame the same silent one (side information all zero: no audio
+/// data). Written here by hand from the MPEG header layout, not with tnx's own checker, so
+/// the checker is tested against files it did not make.
+public enum MP3Frames {
+    /// MPEG-2/2.5 Layer III bitrates (kbit/s) by index 1…14.
+    public static let bitrates = [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160]
+    public static let frameMillis = 72
 
-    static func parts(id: String, ext: String, size: Int) -> [ByteBuffer] {
-        let header = Array("SANDBOX MEDIA \(ext) \(id)\n".utf8.prefix(size))
-        let rest = size - header.count
-        let filler = fillers.withLock { cache -> ByteBuffer in
-            if let made = cache[rest] { return made }
+    /// 72 × bitrate / 8,000 Hz: 9 bytes per kbit/s.
+    static func frameBytes(kbps: Int) -> Int { 9 * kbps }
+
+    static func frame(kbps: Int) -> [UInt8] {
+        let index = UInt8((bitrates.firstIndex(of: kbps) ?? 0) + 1)
+        // FF E3: sync, MPEG-2.5 (00), Layer III (01), no CRC. Then the bitrate index, 8 kHz
+        // (10), no padding; mono (11), original.
+        var frame: [UInt8] = [0xFF, 0xE3, index << 4 | 0b1000, 0xC4]
+        frame += [UInt8](repeating: 0, count: frameBytes(kbps: kbps) - 4)
+        return frame
+    }
+
+    /// How many frames play closest to `millis`.
+    static func count(millis: Int) -> Int { max(1, (millis + frameMillis / 2) / frameMillis) }
+}
+
+/// The media file of a recording: a real MP3 or WAV whose playing time is the recording's
+/// `duration_millis` (to the nearest frame), with the recording's id in its tag (an ID3v2
+/// title, a WAV `LIST`/`INFO` name) so that no two recordings' files are alike. The same bytes
+/// on every request and machine.
+enum MediaContent {
+    /// Silent frames (or WAV samples), made once per kind and grown as longer files are asked
+    /// for; a file is a header and slices of it (a 5 MB file is served hundreds of times in a
+    /// benchmark).
+    private static let silence = Mutex<[String: ByteBuffer]>([:])
+
+    private static func silence(_ kind: String, bytes: Int, unit: () -> [UInt8]) -> ByteBuffer {
+        silence.withLock { cache in
+            if let made = cache[kind], made.readableBytes >= bytes { return made.getSlice(at: made.readerIndex, length: bytes)! }
+            let one = unit()
             var buffer = ByteBuffer()
-            buffer.reserveCapacity(rest)
-            for i in 0..<rest { buffer.writeInteger(UInt8(truncatingIfNeeded: i &* 31 &+ (i >> 9))) }
-            if cache.count > 16 { cache.removeAll() }
-            cache[rest] = buffer
-            return buffer
+            let units = max(bytes, (cache[kind]?.readableBytes ?? 0) * 2) / one.count + 1
+            buffer.reserveCapacity(units * one.count)
+            for _ in 0..<units { buffer.writeBytes(one) }
+            cache[kind] = buffer
+            return buffer.getSlice(at: 0, length: bytes)!
         }
-        var parts = [ByteBuffer(bytes: header)]
-        var rest_ = filler
-        while rest_.readableBytes > 0, let slice = rest_.readSlice(length: min(rest_.readableBytes, 1 << 18)) {
+    }
+
+    /// The file, in parts of at most 256 KiB.
+    static func parts(id: String, ext: String, millis: Int, kbps: Int) -> [ByteBuffer] {
+        var head = ByteBuffer()
+        let body: ByteBuffer
+        if ext == "wav" {
+            let samples = max(1, millis * 8)  // 8,000 one-byte samples a second
+            var name = Array("SANDBOX \(id)".utf8)
+            name.append(0)
+            if name.count % 2 == 1 { name.append(0) }
+            let list = 4 + 8 + name.count
+            let riffSize = 4 + (8 + 16) + (8 + list) + (8 + samples + samples % 2)
+            head.writeString("RIFF")
+            head.writeInteger(UInt32(riffSize), endianness: .little)
+            head.writeString("WAVEfmt ")
+            head.writeInteger(UInt32(16), endianness: .little)
+            head.writeInteger(UInt16(1), endianness: .little)  // PCM
+            head.writeInteger(UInt16(1), endianness: .little)  // mono
+            head.writeInteger(UInt32(8000), endianness: .little)
+            head.writeInteger(UInt32(8000), endianness: .little)  // bytes a second
+            head.writeInteger(UInt16(1), endianness: .little)  // block
+            head.writeInteger(UInt16(8), endianness: .little)  // bits
+            head.writeString("LIST")
+            head.writeInteger(UInt32(list), endianness: .little)
+            head.writeString("INFOINAM")
+            head.writeInteger(UInt32(name.count), endianness: .little)
+            head.writeBytes(name)
+            head.writeString("data")
+            head.writeInteger(UInt32(samples), endianness: .little)
+            var silent = silence("wav", bytes: samples) { [UInt8](repeating: 0x80, count: 4096) }
+            if samples % 2 == 1 { silent.writeInteger(UInt8(0)) }
+            body = silent
+        } else {
+            // ID3v2.3 with one TIT2 frame (ISO-8859-1 text), its size in 7-bit bytes.
+            let title = [UInt8(0)] + Array("SANDBOX \(id)".utf8)
+            let tagSize = 10 + title.count
+            head.writeString("ID3")
+            head.writeBytes([3, 0, 0])
+            head.writeBytes([UInt8(tagSize >> 21 & 0x7F), UInt8(tagSize >> 14 & 0x7F), UInt8(tagSize >> 7 & 0x7F), UInt8(tagSize & 0x7F)])
+            head.writeString("TIT2")
+            head.writeInteger(UInt32(title.count))
+            head.writeBytes([0, 0])
+            head.writeBytes(title)
+            let frames = MP3Frames.count(millis: millis)
+            body = silence("mp3-\(kbps)", bytes: frames * MP3Frames.frameBytes(kbps: kbps)) { MP3Frames.frame(kbps: kbps) }
+        }
+        var parts = [head]
+        var rest = body
+        while rest.readableBytes > 0, let slice = rest.readSlice(length: min(rest.readableBytes, 1 << 18)) {
             parts.append(slice)
         }
         return parts
+    }
+
+    /// `parts` as one gzip member of stored (uncompressed) deflate blocks: real gzip, which a
+    /// client must decode or refuse, made without a compressor. The parts are sliced, not
+    /// copied.
+    static func gzipped(_ parts: [ByteBuffer]) -> [ByteBuffer] {
+        var out = [ByteBuffer(bytes: [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF])]
+        var crc = UInt32.max
+        var total = 0
+        var blocks: [ByteBuffer] = []
+        for part in parts {
+            var rest = part
+            while rest.readableBytes > 0, let block = rest.readSlice(length: min(rest.readableBytes, 65535)) {
+                blocks.append(block)
+            }
+        }
+        for (i, block) in blocks.enumerated() {
+            var head = ByteBuffer()
+            head.writeInteger(UInt8(i == blocks.count - 1 ? 1 : 0))
+            head.writeInteger(UInt16(block.readableBytes), endianness: .little)
+            head.writeInteger(~UInt16(block.readableBytes), endianness: .little)
+            out.append(head)
+            out.append(block)
+            crc = block.withUnsafeReadableBytes { bytes in
+                var c = crc
+                for byte in bytes { c = crcTable[Int((c ^ UInt32(byte)) & 0xFF)] ^ (c >> 8) }
+                return c
+            }
+            total += block.readableBytes
+        }
+        var tail = ByteBuffer()
+        tail.writeInteger(~crc, endianness: .little)
+        tail.writeInteger(UInt32(truncatingIfNeeded: total), endianness: .little)
+        out.append(tail)
+        return out
+    }
+
+    private static let crcTable: [UInt32] = (0..<256).map { n in
+        (0..<8).reduce(UInt32(n)) { c, _ in c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
     }
 }
 
@@ -86,7 +199,7 @@ extension Handler {
     enum MediaDecision {
         case refuse(status: Int, code: String, message: String)
         /// `firstByte`: a `Range: bytes=0-0` request, answered 206.
-        case serve(id: String, ext: String, size: Int, fault: SandboxFaults.MediaFault?, firstByte: Bool)
+        case serve(id: String, ext: String, millis: Int, kbps: Int, fault: SandboxFaults.MediaFault?, firstByte: Bool)
     }
 
     /// `GET /media/ID.EXT?X-Amz-Expires=…&X-Amz-Signature=…`, as storage answers a presigned
@@ -100,6 +213,7 @@ extension Handler {
         let firstByte = request.headers[.range] == "bytes=0-0"
         let decision: MediaDecision = state.withLock { s in
             s.mediaRequests += 1
+            if request.headers[.acceptEncoding] != "identity" { s.mediaRequestsAllowingEncoding += 1 }
             let key = String(expectedAuthorization.dropFirst("Bearer ".count))
             if request.headers[.authorization] != nil || target.contains(key) || request.headers.contains(where: { $0.value.contains(key) }) {
                 s.mediaRequestsWithKey += 1
@@ -137,11 +251,10 @@ extension Handler {
             if fault == .serverError {
                 return .refuse(status: 500, code: "InternalError", message: "We encountered an internal error. Please try again.")
             }
-            guard s.recordings[id] != nil, fault != .missing else {
+            guard let index = s.recordings[id], fault != .missing else {
                 return .refuse(status: 404, code: "NoSuchKey", message: "The specified key does not exist.")
             }
-            s.mediaBytesServed += firstByte ? min(1, s.faults.mediaBytes) : fault == .truncated ? s.faults.mediaBytes / 2 : s.faults.mediaBytes
-            return .serve(id: id, ext: ext, size: s.faults.mediaBytes, fault: fault, firstByte: firstByte)
+            return .serve(id: id, ext: ext, millis: SandboxData.recording(id: id, index: index).durationMillis, kbps: s.faults.mediaKbps, fault: fault, firstByte: firstByte)
         }
         switch decision {
         case .refuse(let status, let code, let message):
@@ -149,10 +262,36 @@ extension Handler {
             fields[.contentType] = "application/xml"
             let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>\(message)</Message></Error>"
             return Self.response(status, fields, head ? "" : body)
-        case .serve(let id, let ext, let size, let fault, let firstByte):
+        case .serve(let id, let ext, let millis, let kbps, let fault, let firstByte):
             var fields = HTTPFields()
             fields[.contentType] = ext == "mp3" ? "audio/mpeg" : "audio/wav"
-            let parts = MediaContent.parts(id: id, ext: ext, size: size)
+            var made: [ByteBuffer] =
+                switch fault {
+                case .otherDuration: MediaContent.parts(id: id, ext: ext, millis: millis / 2, kbps: kbps)
+                case .sameForAll: MediaContent.parts(id: "one object for every link", ext: ext, millis: 60_000, kbps: kbps)
+                case .htmlAsAudio: [ByteBuffer(string: "<html>login</html>")]
+                case .oneByte: [ByteBuffer(bytes: [0xFF])]
+                default: MediaContent.parts(id: id, ext: ext, millis: millis, kbps: kbps)
+                }
+            if fault == .trailingJunk { made.append(ByteBuffer(string: "<html><body>Please sign in</body></html>")) }
+            if fault == .shortened {
+                // The first half, and a Content-Length that says so.
+                var half = made.reduce(0) { $0 + $1.readableBytes } / 2
+                made = made.compactMap { part in
+                    guard half > 0 else { return nil }
+                    let slice = part.getSlice(at: part.readerIndex, length: min(half, part.readableBytes))
+                    half -= slice?.readableBytes ?? 0
+                    return slice
+                }
+            }
+            if fault == .gzip {
+                made = MediaContent.gzipped(made)
+                fields[.contentEncoding] = "gzip"
+            }
+            let parts = made
+            let size = parts.reduce(0) { $0 + $1.readableBytes }
+            let truncated = fault == .truncated
+            state.withLock { $0.mediaBytesServed += firstByte ? min(1, size) : truncated ? size / 2 : size }
             if firstByte, size > 0 {
                 fields[.contentRange] = "bytes 0-0/\(size)"
                 var first = parts[0]

@@ -28,8 +28,8 @@ struct TnxSandboxCommand: AsyncParsableCommand {
     @Option(help: "How many recordings it starts with.")
     var seed = 1000
 
-    @Option(help: "The size in bytes of every recording's media file (served from a port of its own).")
-    var mediaBytes = 48_000
+    @Option(help: "The bitrate of every recording's MP3 in kbit/s (8 to 160, as MPEG-2.5 allows; 8: about 1 KB a second of audio). Media is served from a port of its own, as long as each recording's duration_millis.")
+    var mediaKbps = 8
 
     @Option(help: "How long a media link stays valid once the API has handed it out, in seconds (then 403, as storage does).")
     var mediaLinkSeconds = 300
@@ -47,7 +47,9 @@ struct TnxSandboxCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard latencyMs >= 0 else { throw ValidationError("--latency-ms must not be negative") }
         guard seed >= 0 else { throw ValidationError("--seed must not be negative") }
-        guard (0...(1 << 30)).contains(mediaBytes) else { throw ValidationError("--media-bytes must be from 0 to 1073741824 (it is made in memory)") }
+        guard MP3Frames.bitrates.contains(mediaKbps) else {
+            throw ValidationError("--media-kbps must be one of \(MP3Frames.bitrates.map(String.init).joined(separator: ", "))")
+        }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
         guard mediaLinkSeconds >= 0 else { throw ValidationError("--media-link-seconds must not be negative") }
     }
@@ -64,7 +66,7 @@ struct TnxSandboxCommand: AsyncParsableCommand {
         }
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(latencyMs)
-        faults.mediaBytes = mediaBytes
+        faults.mediaKbps = mediaKbps
         faults.mediaLinkLifetime = .seconds(mediaLinkSeconds)
         if rateLimit > 0 { faults.rateLimit = SandboxFaults.RateLimit(requests: rateLimit, window: .seconds(1)) }
         let sandbox = try await Sandbox.start(port: port, seed: seed, faults: faults)
