@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AudioCheck
 import Crypto
 import NIOConcurrencyHelpers
 import NIOCore
@@ -34,6 +35,12 @@ struct MediaAnswer: Sendable {
         return contentLength
     }
 
+    /// A `Content-Encoding` other than `identity` (tnx asks for `identity`), printable.
+    var contentEncoding: String? {
+        let values = headers[canonicalForm: "content-encoding"].map { String($0.filter { $0 != " " && $0 != "\t" }).lowercased() }
+        return values.first { !$0.isEmpty && $0 != "identity" }
+    }
+
     /// Whether the body can be a recording's media: `audio/*`, a generic binary type, or no
     /// type at all. A 200 with an HTML page (a proxy's, a captive portal's) is not a copy.
     var looksLikeMedia: Bool {
@@ -62,7 +69,9 @@ struct MediaAnswer: Sendable {
 
 /// The `.partial` file a download streams into: a name of its own (created new, never through
 /// a link), so two runs downloading the same recording into one directory never write into
-/// each other's file. Chunks are hashed and written on NIO's thread pool, one at a time (the
+/// each other's file, and locked (`flock`) for as long as it is open, so another run can tell
+/// it is alive (`PipelineRunner.sweepPartials`). Chunks are hashed, checked as audio
+/// (`AudioScanner`, on the same bytes: no second read) and written on NIO's thread pool, one at a time (the
 /// receiver waits for each before it reads the next: that is the backpressure that keeps
 /// memory flat). Every other file operation goes to the same pool: nothing here blocks the
 /// cooperative pool or an event loop, and the descriptor is never closed under a write.
@@ -72,11 +81,13 @@ final class MediaFileWriter: Sendable {
         var fd: Int32
         var bytes = 0
         var hash = SHA256()
+        var scanner: AudioScanner
         var failure: SystemError?
         /// Body parts not written yet: they go to the pool `writeSize` at a time.
         var pending = ByteBuffer()
     }
     private let state: NIOLockedValueBox<State>
+    private let format: AudioFormat
 
     /// Bytes gathered before a write. Body parts come 16–64 KiB at a time, and a trip to the
     /// pool for each (a wake-up, a lock, a write, a `sync_file_range`) made the downloads of the
@@ -84,9 +95,10 @@ final class MediaFileWriter: Sendable {
     /// about 1.4 s (BENCHMARKS.md). 16 downloads hold about 9 MiB this way.
     static let writeSize = 512 * 1024
 
-    private init(path: String, fd: Int32) {
+    private init(path: String, fd: Int32, format: AudioFormat) {
         self.path = path
-        state = NIOLockedValueBox(State(fd: fd))
+        self.format = format
+        state = NIOLockedValueBox(State(fd: fd, scanner: AudioScanner(expecting: format)))
     }
 
     deinit {
@@ -94,13 +106,22 @@ final class MediaFileWriter: Sendable {
         state.withLockedValue { if $0.fd >= 0 { FileDescriptor.close($0.fd) } }
     }
 
+    /// Runs `body` on NIO's thread pool and waits for it, **whatever happens to the calling
+    /// task**: the pool's `async` `runIfActive` drops work whose task was cancelled, so a
+    /// Ctrl-C during a download made the removal of its `.partial` file never run and every
+    /// file operation look like an I/O error ("free some space"). The future-based call
+    /// always runs `body` while the pool is up.
     private static func onPool<T: Sendable>(_ body: @escaping @Sendable () -> T, otherwise: T) async -> T {
-        (try? await NIOThreadPool.singleton.runIfActive(body)) ?? otherwise
+        (try? await NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any(), body).get()) ?? otherwise
     }
 
-    /// Creates `path`, which must not exist, mode 0600.
-    static func create(_ path: String) async -> Result<MediaFileWriter, SystemError> {
-        await onPool({ FileDescriptor.createNew(path).map { MediaFileWriter(path: path, fd: $0) } }, otherwise: .failure(SystemError(5)))
+    /// Creates `path`, which must not exist, mode 0600, and locks it; its bytes must be a
+    /// whole file of `format`.
+    static func create(_ path: String, format: AudioFormat) async -> Result<MediaFileWriter, SystemError> {
+        await onPool(
+            {
+                FileDescriptor.createNewLocked(path).map { MediaFileWriter(path: path, fd: $0, format: format) }
+            }, otherwise: .failure(SystemError(5)))
     }
 
     /// Empties the file for another attempt.
@@ -110,6 +131,7 @@ final class MediaFileWriter: Sendable {
                 state.withLockedValue { s in
                     s.bytes = 0
                     s.hash = SHA256()
+                    s.scanner = AudioScanner(expecting: format)
                     s.pending.clear()
                     if let failure = s.failure { return failure }
                     if let error = FileDescriptor.truncate(s.fd) { s.failure = error }
@@ -148,12 +170,15 @@ final class MediaFileWriter: Sendable {
         let pending = s.pending
         guard pending.readableBytes > 0 else { return }
         var hash = s.hash
+        var scanner = s.scanner
         let fd = s.fd
         let errno = pending.withUnsafeReadableBytes { bytes -> Int32? in
             hash.update(bufferPointer: bytes)
+            scanner.feed(bytes)
             return FileDescriptor.writeAll(fd, bytes)
         }
         s.hash = hash
+        s.scanner = scanner
         s.pending.clear()
         if let errno {
             s.failure = SystemError(errno)
@@ -165,9 +190,17 @@ final class MediaFileWriter: Sendable {
         s.bytes += pending.readableBytes
     }
 
-    /// `fsync`, a check that the file holds every byte received, close: the byte count and
-    /// SHA-256 (hex) of what is on the disk, or what failed.
-    func syncAndClose() async -> Result<(bytes: Int, sha256: String), SystemError> {
+    /// What the file holds, once flushed and closed.
+    struct Written: Sendable {
+        var bytes: Int
+        var sha256: String
+        /// The bytes read as `format`: a whole file and its playing time, or why not.
+        var audio: Result<AudioSummary, AudioProblem>
+    }
+
+    /// `fsync`, a check that the file holds every byte received, close: the byte count,
+    /// SHA-256 (hex) and audio check of what is on the disk, or what failed.
+    func syncAndClose() async -> Result<Written, SystemError> {
         await Self.onPool(
             { [self] in
                 state.withLockedValue { s in
@@ -182,7 +215,7 @@ final class MediaFileWriter: Sendable {
                     }
                     if let error = FileDescriptor.sync(s.fd) { return .failure(error) }
                     guard case .regular(let size) = FileDescriptor.kind(s.fd), size == s.bytes else { return .failure(SystemError(5)) }
-                    return .success((s.bytes, MediaHash.hex(s.hash.finalize())))
+                    return .success(Written(bytes: s.bytes, sha256: MediaHash.hex(s.hash.finalize()), audio: s.scanner.finish()))
                 }
             }, otherwise: .failure(SystemError(5)))
     }

@@ -1,3 +1,4 @@
+import AudioCheck
 /// What the interpreter needs from the API. The live client and test doubles conform, so the
 /// interpreter never sees HTTP.
 public protocol RecordingsAPI: Sendable {
@@ -39,8 +40,9 @@ public protocol RecordingsAPI: Sendable {
     /// The size of the media at a presigned link (without the key).
     func mediaSize(at url: String) async -> Result<Int, RecordingsError>
 
-    /// Downloads a presigned link into `path`, verified and on the disk (without the key).
-    func downloadMedia(from url: String, to path: String) async -> Result<MediaDownload, MediaDownloadError>
+    /// Downloads a presigned link into `path`, verified as a whole file of `format` and on the
+    /// disk (without the key).
+    func downloadMedia(from url: String, to path: String, format: AudioFormat) async -> Result<MediaDownload, MediaDownloadError>
 }
 
 extension RecordingsAPI {
@@ -68,7 +70,7 @@ extension RecordingsAPI {
         .failed(Self.unsupported("delete in batches"))
     }
 
-    public func downloadMedia(from url: String, to path: String) async -> Result<MediaDownload, MediaDownloadError> {
+    public func downloadMedia(from url: String, to path: String, format: AudioFormat) async -> Result<MediaDownload, MediaDownloadError> {
         .failure(.request(Self.unsupported("download media")))
     }
 

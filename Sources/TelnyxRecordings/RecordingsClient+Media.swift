@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AudioCheck
 import NIOCore
 import NIOHTTP1
 import TnxSystem
@@ -41,21 +42,26 @@ extension RecordingsClient {
     /// Downloads a media link into the file `path`, which must not exist (a name of the
     /// caller's own: created new, mode 0600, never through a link), streaming: memory stays
     /// flat whatever the size. It succeeds only when the file holds every byte that
-    /// `Content-Length` announced (more than none, of a media type), flushed to the disk
-    /// (`fsync`); the caller renames it into place. On failure the file is removed.
+    /// `Content-Length` announced (more than none, of a media type, not encoded), flushed to
+    /// the disk (`fsync`), and those bytes are a whole file of `format` (`AudioScanner`, fed as
+    /// they arrive); the caller checks the playing time and renames it into place. On failure
+    /// the file is removed.
     ///
     /// A file that cannot be written (disk full, no permission) fails with `MediaDownloadError`'s
-    /// `.disk`; everything else is `.request`.
-    public func downloadMedia(from url: String, to path: String) async -> Result<MediaDownload, MediaDownloadError> {
+    /// `.disk`; a stop (the task cancelled) with `.request` of kind `.interrupted`, never as a
+    /// disk error; everything else is `.request`.
+    public func downloadMedia(from url: String, to path: String, format: AudioFormat) async -> Result<MediaDownload, MediaDownloadError> {
         var attempts = AttemptHistory(key: keyForRedaction, policy: configuration.retryPolicy)
         if let refused = refuseMediaLink(url, attempts: attempts) { return .failure(.request(refused)) }
         let file: MediaFileWriter
-        switch await MediaFileWriter.create(path) {
+        switch await MediaFileWriter.create(path, format: format) {
         case .success(let opened): file = opened
         case .failure(let error): return .failure(.disk("cannot write '\(path)': \(error)"))
         }
         func failed(_ error: MediaDownloadError) async -> Result<MediaDownload, MediaDownloadError> {
             await file.discard()
+            // A stop cuts the body short and may fail a write: that is the stop, not the disk.
+            if Task.isCancelled { return .failure(.request(attempts.interrupted(effect: "downloaded"))) }
             return .failure(error)
         }
         while true {
@@ -72,6 +78,9 @@ extension RecordingsClient {
                 guard announced > 0 else {
                     return await failed(.request(attempts.error(.unreadableResponse, status: 200, "the media host sent an empty file for \(Self.shown(url)); nothing was kept")))
                 }
+                if let encoding = media.contentEncoding {
+                    return await failed(.request(attempts.error(.unreadableResponse, status: 200, "the media host sent \(Self.shown(url)) with Content-Encoding: \(Self.printable(encoding)) although tnx asked for identity: those bytes are not the audio, and tnx does not decode them; nothing was kept")))
+                }
                 guard media.looksLikeMedia else {
                     let type = Self.printable(media.headers.first(name: "content-type") ?? "")
                     return await failed(.request(attempts.error(.unreadableResponse, status: 200, "the media host answered \(Self.shown(url)) with \(type), not a recording's media (a proxy's page?); nothing was kept")))
@@ -83,7 +92,12 @@ extension RecordingsClient {
                     guard written.bytes == announced else {
                         return await failed(.request(attempts.error(.transport, status: 200, "the download of \(Self.shown(url)) ended after \(written.bytes) of \(announced) bytes; nothing was kept")))
                     }
-                    return .success(MediaDownload(bytes: written.bytes, sha256: written.sha256, attempts: attempts.attempts))
+                    switch written.audio {
+                    case .failure(let problem):
+                        return await failed(.request(attempts.error(.unreadableResponse, status: 200, "the media host's file at \(Self.shown(url)) is \(problem); nothing was kept")))
+                    case .success(let audio):
+                        return .success(MediaDownload(bytes: written.bytes, sha256: written.sha256, audio: audio, attempts: attempts.attempts))
+                    }
                 }
             case .failed(let error):
                 return await failed(.request(error))
@@ -140,6 +154,8 @@ extension RecordingsClient {
     private func sendMedia(_ url: String, to file: MediaFileWriter?, headOnly: Bool = false, attempt: Int) async -> MediaAttempt {
         var headers = HTTPHeaders()
         headers.add(name: "User-Agent", value: configuration.userAgent)
+        // The copy must be the audio, byte for byte: never a compressed form of it.
+        headers.add(name: "Accept-Encoding", value: "identity")
         if headOnly { headers.add(name: "Range", value: "bytes=0-0") }
         let request: HTTPClient.Request
         do {
@@ -211,17 +227,20 @@ extension RecordingsClient {
     }
 }
 
-/// A verified download: every announced byte, on the disk.
+/// A verified download: every announced byte, on the disk, a whole file of its format.
 public struct MediaDownload: Sendable, Hashable {
     public var bytes: Int
     /// SHA-256 of the file, 64 lowercase hex digits.
     public var sha256: String
+    /// What the bytes are, and how long they play.
+    public var audio: AudioSummary
     /// Requests sent (1 when the first one succeeded).
     public var attempts: Int
 
-    public init(bytes: Int, sha256: String, attempts: Int) {
+    public init(bytes: Int, sha256: String, audio: AudioSummary, attempts: Int) {
         self.bytes = bytes
         self.sha256 = sha256
+        self.audio = audio
         self.attempts = attempts
     }
 }

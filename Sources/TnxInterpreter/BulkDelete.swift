@@ -89,10 +89,11 @@ extension Interpreter {
             : format == .json ? .json(source: source.name)
             : showProgress ? nil : .text(label: reporter.wouldDeleteLabel)
         let started = ContinuousClock.now
+        let verifyDuration = settings.verifyDuration
         let runner = piped.map { pipeline in
-            PipelineRunner(pipeline: pipeline, client: client, dryRun: dryRun, earlier: earlier) { outcome in
-                await self.journalStep(outcome)
-            }
+            PipelineRunner(
+                pipeline: pipeline, client: client, dryRun: dryRun, earlier: earlier, journal: { outcome in await self.journalStep(outcome) },
+                verifyDuration: verifyDuration)
         }
         // A dry-run of a plain delete sends nothing, so it takes ids as fast as it reads them;
         // a pipeline reads (the recording, the media's size) even in a dry-run.

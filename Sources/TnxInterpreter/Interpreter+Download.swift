@@ -15,7 +15,7 @@ extension Interpreter {
         }
         let runner = PipelineRunner(
             pipeline: Pipeline(steps: [.download(directory: directory)], format: settings.format), client: environment.client,
-            dryRun: dryRun, earlier: [:], journal: { _ in true })
+            dryRun: dryRun, earlier: [:], journal: { _ in true }, verifyDuration: settings.verifyDuration)
         let result = await runner.run(id, origin: nil)
         let outcome = result.outcome
         if !dryRun, let failure = journal(outcome) {

@@ -38,6 +38,11 @@ struct JSONObjectWriter {
         bytes.append(contentsOf: String(value).utf8)
     }
 
+    /// The number, or `null` when there is none.
+    mutating func field(_ key: StaticString, orNull value: Int?) {
+        if let value { field(key, value) } else { null(key) }
+    }
+
     mutating func field(_ key: StaticString, _ value: Bool) {
         appendKey(key)
         bytes.append(contentsOf: (value ? "true" : "false").utf8)

@@ -28,6 +28,33 @@ public struct DownloadRecord: Sendable, Hashable {
     public var reused = false
     /// A dry-run: nothing was written.
     public var dryRun = false
+    /// What the bytes were checked to be (`MPEG-2.5 Layer III, 8000 Hz, mono, 833 frames`), and
+    /// how long they play; nil in a dry-run and for a copy reused from an earlier run.
+    public var audio: String?
+    public var playingMillis: Int64?
+    /// The recording's `duration_millis`, as the API gave it.
+    public var durationMillis: Int?
+    /// How the playing time was held against `durationMillis`.
+    public var durationCheck: DurationCheck?
+}
+
+/// Whether a copy plays as long as its recording.
+public enum DurationCheck: Sendable, Hashable {
+    /// Within max(2 s, 2 %) of `duration_millis`.
+    case matched
+    /// Not compared, and why: `the API gave no duration_millis`, `verify-duration off`.
+    case notChecked(String)
+
+    /// How it is written in the journal and JSON: `matched`, `not checked: …`.
+    public var text: String {
+        switch self {
+        case .matched: "matched"
+        case .notChecked(let why): "not checked: \(why)"
+        }
+    }
+
+    /// The largest difference a copy may have from `durationMillis`: 2 s, or 2 % of it.
+    static func tolerance(of durationMillis: Int) -> Int { max(2000, durationMillis / 50) }
 }
 
 /// One id's outcome with everything the reporter, the journal and `show last` need.

@@ -35,6 +35,7 @@ enum OutcomeFields {
                 f.field("bytes", d.bytes)
                 f.field("sha256", orNull: d.sha256)
                 if d.reused { f.field("reused", true) }
+                DownloadFields.checks(d, to: &f)
             }
         }
         if includeRequest, let request = o.request {
@@ -49,5 +50,17 @@ enum OutcomeFields {
         if let recording = o.recording {
             w.object("recording") { RecordingJSON.write(recording, to: &$0) }
         }
+    }
+}
+
+/// What a download's copy was checked to be, as the journal, JSON output and `DIR/ID.json`
+/// write it (docs/output.md).
+enum DownloadFields {
+    static func checks(_ d: DownloadRecord, to f: inout JSONObjectWriter) {
+        guard let audio = d.audio else { return }
+        f.field("audio", audio)
+        if let playing = d.playingMillis { f.field("playing_millis", Int(playing)) }
+        f.field("duration_millis", orNull: d.durationMillis)
+        if let check = d.durationCheck { f.field("duration_check", check.text) }
     }
 }

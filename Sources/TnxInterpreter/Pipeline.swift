@@ -1,3 +1,5 @@
+import AudioCheck
+import Synchronization
 import TelnyxRecordings
 import TnxLanguage
 import TnxSystem
@@ -7,7 +9,8 @@ import TnxSystem
 ///
 /// When a step fails for an id, its later steps do not run: **a recording is never deleted
 /// unless its download finished and was verified** (every byte `Content-Length` announced, on
-/// the disk, renamed into place, its metadata beside it). Before a delete, the verified copy
+/// the disk; a whole MP3 or WAV that plays as long as the recording; no other recording's
+/// bytes; renamed into place, its metadata beside it). Before a delete, the verified copy
 /// is journaled (`downloaded`, with size and SHA-256), so a crash between the two leaves a
 /// journal that `--resume` trusts not to download again.
 struct Pipeline: Sendable {
@@ -85,6 +88,10 @@ struct PipelineRunner: Sendable {
     let earlier: [String: JournaledDownload]
     /// Appends a line to the journal (on the actor); false when it could not be written.
     let journal: @Sendable (Outcome) async -> Bool
+    /// `set verify-duration`: a copy must play as long as its recording.
+    var verifyDuration = true
+    /// The copies of this run, by hash: one file for two recordings is not a copy of either.
+    var copies = CopyRegistry()
 
     /// A link fetched longer ago than this is fetched fresh before it is used: links expire
     /// after a few minutes.
@@ -125,8 +132,9 @@ struct PipelineRunner: Sendable {
                 case .notFound(let e):
                     return ended(.notFound, step: "download", error: e)
                 case .failed(let e) where e.kind == .interrupted:
-                    // Ctrl-C during the download: nothing is left of it, nothing was deleted.
-                    return ended(.skipped, step: "download", message: "not finished: interrupted during the download (nothing was deleted)")
+                    // A stop (Ctrl-C, SIGTERM, SIGHUP) during the download: its `.partial` file
+                    // is removed, nothing was deleted. Not a failure, and not the disk.
+                    return ended(.skipped, step: "download", message: "stopped before its copy was complete (its partial file removed; nothing was deleted)")
                 case .failed(let e):
                     return ended(.failed, step: "download", error: e)
                 case .disk(let reason):
@@ -180,7 +188,13 @@ struct PipelineRunner: Sendable {
                 else { return false }
                 return now.bytes == before.bytes && now.sha256 == before.sha256
             }
-            if complete { return .done(DownloadRecord(file: file, bytes: before.bytes, sha256: before.sha256, reused: true)) }
+            if complete {
+                if let other = copies.claim(before.sha256, for: id.rawValue) {
+                    return .failed(
+                        RecordingsError(kind: .unreadableResponse, status: nil, attempts: 0, description: "its copy \(file) is byte for byte the copy of \(other): it is the copy of neither; run without --resume to download both again"))
+                }
+                return .done(DownloadRecord(file: file, bytes: before.bytes, sha256: before.sha256, reused: true))
+            }
         }
 
         var refreshed = false
@@ -219,7 +233,7 @@ struct PipelineRunner: Sendable {
             // A name of its own: another run downloading the same recording here never writes
             // into this file. (downloadMedia removes it when it fails.)
             let partial = directory + "/." + name + "." + ext + "." + Self.partialTag() + ".partial"
-            switch await client.downloadMedia(from: url, to: partial) {
+            switch await client.downloadMedia(from: url, to: partial, format: pipeline.format.audio) {
             case .failure(.disk(let reason)):
                 return .disk(reason + Self.diskAdvice)
             case .failure(.request(let e)) where e.kind == .forbidden && !refreshed:
@@ -230,7 +244,17 @@ struct PipelineRunner: Sendable {
             case .failure(.request(let e)):
                 return .failed(e)
             case .success(let media):
-                let record = DownloadRecord(file: file, bytes: media.bytes, sha256: media.sha256)
+                var record = DownloadRecord(file: file, bytes: media.bytes, sha256: media.sha256)
+                record.audio = media.audio.detail
+                record.playingMillis = media.audio.playingMillis
+                record.durationMillis = recording.durationMillis
+                switch checkCopy(media, of: id, recording: recording) {
+                case .success(let check):
+                    record.durationCheck = check
+                case .failure(let problem):
+                    await BlockingWorker().run { _ = FileDescriptor.remove(partial) }
+                    return .failed(RecordingsError(kind: .unreadableResponse, status: 200, attempts: media.attempts, description: problem.description))
+                }
                 let metadata = Self.sidecar(recording, record: record, format: pipeline.format)
                 let placed: String? = await BlockingWorker().run {
                     Self.place(partial: partial, file: file, sidecar: sidecar, metadata: metadata, directory: directory)
@@ -241,24 +265,53 @@ struct PipelineRunner: Sendable {
         }
     }
 
-    /// `PID-RANDOM`: whose `.partial` file it is (see `sweepPartials`), and unique.
+    /// Whether a verified download is this recording's copy: it plays as long as the recording
+    /// (unless `set verify-duration off`), and no other recording of this run has the same
+    /// bytes. The playing time check, or why the copy is not one.
+    func checkCopy(_ media: MediaDownload, of id: RecordingID, recording: Recording) -> Result<DurationCheck, AudioProblem> {
+        let check: DurationCheck
+        if !verifyDuration {
+            check = .notChecked("verify-duration off")
+        } else if let expected = recording.durationMillis, expected > 0 {
+            let playing = Int(clamping: media.audio.playingMillis)
+            guard abs(playing - expected) <= DurationCheck.tolerance(of: expected) else {
+                return .failure(AudioProblem(
+                    "the copy plays \(Reporter.duration(playing)) (\(media.audio.detail)) but the recording lasts \(Reporter.duration(expected)) (duration_millis \(expected)): not this recording's audio, or not all of it; nothing was kept (if this account's media and metadata disagree by design: set verify-duration off)"))
+            }
+            check = .matched
+        } else {
+            check = .notChecked("the API gave no duration_millis")
+        }
+        if let other = copies.claim(media.sha256, for: id.rawValue) {
+            return .failure(AudioProblem(
+                "its media is byte for byte the copy of \(other) (sha256 \(media.sha256.prefix(12))…): a media host serving one file for every link, so it is the copy of neither; nothing was kept"))
+        }
+        return .success(check)
+    }
+
+    /// `PID-RANDOM`: unique, and which process wrote it, for a person looking at the directory
+    /// (whether it is alive is decided by its lock: `sweepPartials`).
     static func partialTag() -> String {
         "\(Executable.processID)-" + Journal.makeRunID()
     }
 
-    /// Removes the `.partial` files a killed run left in `directory` (their process is gone):
-    /// they hold recordings' audio, which must not linger unnoticed. Those of a run still
-    /// going are left alone. Blocking: one pass over the directory's names.
+    /// Removes the `.partial` files a stopped or killed run left in `directory`: they hold
+    /// recordings' audio, which must not linger unnoticed. A live run holds a lock (`flock`) on
+    /// each of its own from the moment it has a name (`FileDescriptor.createNewLocked`), and
+    /// the kernel drops the lock when the run dies, however it dies. So a file is removed only
+    /// when it can be locked here: never a live run's, whether that run is in this PID
+    /// namespace or another on the same file system (a container on a shared volume), where
+    /// its process id would mean nothing. Blocking: one pass over the directory's names.
     static func sweepPartials(in directory: String) -> Int {
         var removed = 0
         Directories.forEachEntry(of: directory) { name, isDirectory in
             guard !isDirectory, name.hasPrefix("."), name.hasSuffix(".partial") else { return }
-            var stem = name.dropLast(".partial".count)
-            if stem.hasSuffix(".json") { stem = stem.dropLast(".json".count) }
-            guard let dot = stem.lastIndex(of: "."), let dash = stem[dot...].firstIndex(of: "-"),
-                let pid = Int32(stem[stem.index(after: dot)..<dash]), !Executable.isRunning(pid)
-            else { return }
-            if FileDescriptor.remove(directory + "/" + name) { removed += 1 }
+            let path = directory + "/" + name
+            guard case .success(let fd) = FileDescriptor.openForReading(path) else { return }
+            defer { FileDescriptor.close(fd) }
+            // Removed while the lock is held: no run can take it up in between.
+            guard FileDescriptor.tryLock(fd) else { return }
+            if FileDescriptor.remove(path) { removed += 1 }
         }
         return removed
     }
@@ -293,6 +346,7 @@ struct PipelineRunner: Sendable {
             d.field("format", format.rawValue)
             d.field("bytes", record.bytes)
             d.field("sha256", record.sha256)
+            DownloadFields.checks(record, to: &d)
             d.field("downloaded_at", WallClock.iso8601Now())
         }
         var bytes = w.finishBytes()
@@ -310,7 +364,7 @@ struct PipelineRunner: Sendable {
         }
         let temporary = String(partial.dropLast(".partial".count)) + ".json.partial"
         let fd: Int32
-        switch FileDescriptor.createNew(temporary) {
+        switch FileDescriptor.createNewLocked(temporary) {
         case .success(let opened): fd = opened
         case .failure(let error): return "cannot write '\(temporary)': \(error)"
         }
@@ -337,6 +391,30 @@ extension Pipeline.Step {
         case .download: "download"
         case .show: "show"
         case .delete: "delete"
+        }
+    }
+}
+
+/// The SHA-256 of every copy a run verified, and whose it is: the second recording whose
+/// media hashes the same as another's is a media host serving one object for every link.
+final class CopyRegistry: Sendable {
+    private let owners = Mutex<[String: String]>([:])
+
+    /// Records `sha256` as `id`'s copy; the other id whose copy it already is, if any.
+    func claim(_ sha256: String, for id: String) -> String? {
+        owners.withLock { owners in
+            if let other = owners[sha256], other != id { return other }
+            owners[sha256] = id
+            return nil
+        }
+    }
+}
+
+extension MediaFormat {
+    var audio: AudioFormat {
+        switch self {
+        case .mp3: .mp3
+        case .wav: .wav
         }
     }
 }

@@ -61,7 +61,12 @@ struct Reporter {
             if !facts.isEmpty { line += "  " + facts.joined(separator: ", ") }
         }
         if let d = o.download, o.kind == .deleted || o.kind == .downloaded {
-            line += "  " + (o.kind == .deleted ? "copy " : "") + "\(Self.safe(d.file)) (\(Self.grouped(d.bytes)) bytes, sha256 \(d.sha256.map { String($0.prefix(12)) } ?? "?")…\(d.reused ? ", already there" : ""))"
+            var checked = ""
+            if let playing = d.playingMillis {
+                checked = ", plays \(Self.duration(Int(playing)))"
+                if case .notChecked = d.durationCheck { checked += ", duration not checked" }
+            }
+            line += "  " + (o.kind == .deleted ? "copy " : "") + "\(Self.safe(d.file)) (\(Self.grouped(d.bytes)) bytes, sha256 \(d.sha256.map { String($0.prefix(12)) } ?? "?")…\(checked)\(d.reused ? ", already there" : ""))"
         }
         if let step = o.step, o.kind == .failed || o.kind == .notFound { line += "  [\(step)]" }
         if o.kind != .wouldDelete, let message = o.message { line += "  " + Self.safe(message) }

@@ -19,6 +19,8 @@ public struct Settings: Sendable, Hashable {
     public var resume = false
     /// Which media file `download` saves.
     public var format: MediaFormat = .mp3
+    /// A downloaded copy must play as long as the recording says (`set verify-duration`).
+    public var verifyDuration = true
     /// How a purge by query deletes, and how many ids a batch request carries.
     public var method: DeleteMethod = .single
     public var batchSize = 100
@@ -34,6 +36,7 @@ public struct Settings: Sendable, Hashable {
         case .confirm(let on): confirm = on
         case .resume(let on): resume = on
         case .format(let f): format = f
+        case .verifyDuration(let on): verifyDuration = on
         case .method(let m): method = m
         case .batchSize(let n): batchSize = n
         case .apiKey: break  // handled by the interpreter: it needs the terminal
@@ -52,6 +55,7 @@ public struct Settings: Sendable, Hashable {
         case .confirm: confirm ? "on" : "off"
         case .resume: resume ? "on" : "off"
         case .format: format.rawValue
+        case .verifyDuration: verifyDuration ? "on" : "off"
         case .method: method.rawValue
         case .batchSize: String(batchSize)
         case .apiKey, .baseURL, .apiKeyCommand: ""

@@ -50,6 +50,7 @@ public enum SettingAssignment: Hashable, Sendable {
     case confirm(Bool)
     case resume(Bool)
     case format(MediaFormat)
+    case verifyDuration(Bool)
     case method(DeleteMethod)
     case batchSize(Int)
     /// `set api-key`: takes no value in the source; the shell asks for the key without echo.
@@ -68,6 +69,7 @@ public enum SettingAssignment: Hashable, Sendable {
         case .confirm: .confirm
         case .resume: .resume
         case .format: .format
+        case .verifyDuration: .verifyDuration
         case .method: .method
         case .batchSize: .batchSize
         case .apiKey: .apiKey

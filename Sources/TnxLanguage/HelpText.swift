@@ -217,6 +217,9 @@ public enum Help {
             out += "\nExample:\n  set resume on\n"
         case .format:
             out += "\nExample:\n  set format wav\n"
+        case .verifyDuration:
+            out += "\n" + wrap("Every downloaded copy is read as it arrives: an MP3 must be MPEG audio frames from its first byte to its last (an ID3 tag allowed), a WAV chunks that add up to the file. With verify-duration on, the frames (or the data chunk) must also play as long as the recording's duration_millis, within 2 seconds or 2 % (the larger); otherwise the copy is not kept and the recording is not deleted. When the API gives no duration_millis the outcome says `duration not checked`. Turn it off only for an account whose media and metadata disagree by design.") + "\n"
+            out += "\nExample:\n  set verify-duration off\n"
         case .method:
             out += "\n" + wrap("With method batch, a purge by query whose body is just `delete $id` sends the snapshot's ids in chunks (POST /v2/recordings/actions/delete), then lists the query again: an id no longer listed is deleted (\"batch; verified absent\"), an id still listed is deleted on its own. About 2 requests per 100 recordings instead of 101. The API promises no per-id result for a batch, which is why tnx verifies. Id files always use single deletes.") + "\n"
             out += "\nExample:\n  set method batch\n"

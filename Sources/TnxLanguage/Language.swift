@@ -104,6 +104,10 @@ public enum Language {
             summary: "Which of a recording's media files 'download' saves."
         ),
         SettingSpec(
+            key: .verifyDuration, values: .choice(["on", "off"]), defaultValue: "on",
+            summary: "Whether a downloaded copy must play as long as the recording's duration_millis, within max(2 s, 2 %); off only for an account whose media and metadata disagree by design."
+        ),
+        SettingSpec(
             key: .method, values: .choice(DeleteMethod.allCases.map(\.rawValue)), defaultValue: "single",
             summary: "How a purge by query deletes: single (one request a recording) or batch (chunks, verified by listing again)."
         ),
@@ -196,6 +200,7 @@ public enum SettingKey: String, Hashable, Sendable, CaseIterable {
     case confirm
     case resume
     case format
+    case verifyDuration = "verify-duration"
     case method
     case batchSize = "batch-size"
     case apiKey = "api-key"

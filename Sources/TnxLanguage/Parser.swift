@@ -630,6 +630,7 @@ final class Parser {
         case .confirm: return flag(text).map { .confirm($0) }
         case .resume: return flag(text).map { .resume($0) }
         case .format: return MediaFormat(rawValue: text).map { .format($0) }
+        case .verifyDuration: return flag(text).map { .verifyDuration($0) }
         case .method: return DeleteMethod(rawValue: text).map { .method($0) }
         case .batchSize: return Int(text).map { .batchSize($0) }
         case .output: return OutputFormat(rawValue: text).map { .output($0) }

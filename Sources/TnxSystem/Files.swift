@@ -77,6 +77,30 @@ public enum FileDescriptor {
         return fd >= 0 ? .success(fd) : .failure(SystemError(errno))
     }
 
+    /// Creates `path` like `createNew`, already locked (`tryLock`): the name never exists
+    /// unlocked, so a run that removes the unlocked `.partial` files other runs left can never
+    /// take a live one in the moment between its creation and its lock. The file is made
+    /// without a name (`O_TMPFILE`), locked, then linked into place (`linkat`, which fails
+    /// with `EEXIST` like `O_EXCL`); where the file system cannot (no `O_TMPFILE`, no `/proc`)
+    /// it is created and then locked at once.
+    public static func createNewLocked(_ path: String, mode: mode_t = 0o600) -> Result<Int32, SystemError> {
+        // O_TMPFILE is `__O_TMPFILE | O_DIRECTORY`, a macro Swift does not import;
+        // __O_TMPFILE is 020000000 in Linux's generic and x86 headers alike.
+        let temporaryFile: Int32 = 0o20000000 | O_DIRECTORY
+        let fd = open(Directories.containing(path), temporaryFile | O_WRONLY | O_CLOEXEC, mode)
+        if fd >= 0 {
+            _ = tryLock(fd)  // unnamed: nobody else can hold it
+            if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return .success(fd) }
+            let error = errno
+            _ = Glibc.close(fd)
+            if error != ENOENT && error != EXDEV && error != EPERM && error != EOPNOTSUPP { return .failure(SystemError(error)) }
+        }
+        return createNew(path, mode: mode).map { fd in
+            _ = tryLock(fd)
+            return fd
+        }
+    }
+
     /// Starts writing `count` bytes at `offset` of the file open as `fd` to the disk, without
     /// waiting (Linux `sync_file_range`): the `fsync` at the end then has little left to do.
     /// Best effort: an error here shows again at the `fsync`.
@@ -116,6 +140,27 @@ public enum FileDescriptor {
             return SystemError(errno)
         }
         return nil
+    }
+
+    /// Takes an exclusive `flock` on `fd` without waiting: true when it is held now (until the
+    /// descriptor is closed). The kernel releases it when the process dies, however it dies,
+    /// and it holds across PID namespaces on one file system (a container on a shared volume),
+    /// where a process id means nothing: a lock, not a pid, says a file belongs to a live run.
+    public static func tryLock(_ fd: Int32) -> Bool {
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            return false
+        }
+        return true
+    }
+
+    /// Seconds since the file open as `fd` was last written or changed (the later of its
+    /// mtime and ctime), nil when unknown.
+    public static func secondsSinceChange(_ fd: Int32) -> Int? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let changed = max(info.st_mtim.tv_sec, info.st_ctim.tv_sec)
+        return Int(time(nil) - changed)
     }
 
     /// The last byte of the regular file open as `fd`, nil when it is empty (or unreadable).

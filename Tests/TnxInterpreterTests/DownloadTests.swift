@@ -52,28 +52,39 @@ struct DownloadTests {
             for id in ids {
                 let media = archive + "/" + id + ".mp3"
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: media))
-                #expect(bytes.count == h.sandbox.faults.mediaBytes)
-                #expect(bytes.starts(with: Data("SANDBOX MEDIA mp3 \(id)\n".utf8)))
+                // A real MP3: an ID3v2 tag naming the recording, then MPEG frames.
+                #expect(bytes.starts(with: Data("ID3".utf8)))
+                #expect(bytes.range(of: Data("SANDBOX \(id)".utf8)) != nil)
                 let hash = try MediaHash.file(media).get()
                 let lines = journal.filter { $0["id"] as? String == id }
                 #expect(lines.map { $0["outcome"] as? String } == ["downloaded", "deleted"], "the copy is journaled before the delete")
-                for line in lines {
-                    let download = line["download"] as? [String: Any]
+                let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: archive + "/" + id + ".json"))) as? [String: Any]
+                let duration = (sidecar?["recording"] as? [String: Any])?["duration_millis"] as? Int
+                // What was checked, in the journal and beside the copy alike.
+                for download in lines.map({ $0["download"] as? [String: Any] }) + [sidecar?["download"] as? [String: Any]] {
                     #expect(download?["sha256"] as? String == hash.sha256)
                     #expect(download?["bytes"] as? Int == bytes.count)
-                    #expect(download?["file"] as? String == media)
+                    #expect((download?["file"] as? String).map { media.hasSuffix($0) } == true)
+                    #expect((download?["audio"] as? String)?.hasPrefix("MPEG-2.5 Layer III, 8000 Hz, mono") == true, "\(String(describing: download))")
+                    #expect(download?["duration_millis"] as? Int == duration)
+                    #expect(download?["duration_check"] as? String == "matched")
+                    let playing = download?["playing_millis"] as? Int ?? 0
+                    #expect(abs(playing - (duration ?? 0)) <= 36, "the sandbox's MP3 plays as long as the recording, to a frame")
                 }
-                let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: archive + "/" + id + ".json"))) as? [String: Any]
                 #expect((sidecar?["recording"] as? [String: Any])?["id"] as? String == id)
-                #expect((sidecar?["download"] as? [String: Any])?["sha256"] as? String == hash.sha256)
             }
-            #expect(h.out.text.contains("saved 12 files, 576.0 KB"))
+            #expect(h.out.text.contains("saved 12 files"))
+            #expect(h.sandbox.statistics.mediaRequestsAllowingEncoding == 0, "every media request asks for the bytes as they are")
         }
     }
 
     static let failures: [(String, SandboxFaults.MediaFault)] = [
         ("truncated", .truncated), ("missing", .missing), ("expired", .expired), ("storage 500", .serverError),
         ("slow", .slow(.seconds(5))), ("no Content-Length", .noLength), ("empty", .empty), ("an HTML page", .html),
+        // 200, an audio type and a Content-Length that all say "audio": the bytes say otherwise.
+        ("an HTML login page as audio/mpeg", .htmlAsAudio), ("one byte", .oneByte), ("gzip", .gzip),
+        ("half a file, its Content-Length cut to match", .shortened), ("half the playing time", .otherDuration),
+        ("an HTML page after the last frame", .trailingJunk),
     ]
 
     @Test("no delete after a failed download", arguments: failures.indices)
@@ -92,6 +103,63 @@ struct DownloadTests {
             #expect(journal.allSatisfy { $0["outcome"] as? String == "failed" && $0["step"] as? String == "download" }, "\(name): \(journal)")
             #expect(h.sandbox.statistics.mediaRequestsWithKey == 0)
             #expect(h.out.text.contains("[download]"))
+            if let reason = Self.reasons[name] {
+                #expect(journal.allSatisfy { ($0["error"] as? String ?? "").contains(reason) }, "\(name): the reason names what the bytes are: \(journal)")
+            }
+        }
+    }
+
+    /// What the failure of each bad body says (the bytes were checked, not the headers).
+    static let reasons: [String: String] = [
+        "an HTML login page as audio/mpeg": "(an HTML page)", "one byte": "1 byte", "gzip": "Content-Encoding: gzip",
+        "half a file, its Content-Length cut to match": "not a whole MP3 recording", "half the playing time": "but the recording lasts",
+        "an HTML page after the last frame": "(an HTML page)",
+    ]
+
+    @Test("one file served for every link is the copy of no recording: the first is kept, the others are not deleted")
+    func oneFileForEveryLink() async throws {
+        var faults = SandboxFaults.none
+        faults.media = .sameForAll
+        try await withSandboxInterpreter(seed: 10, faults: faults, settings: .with(confirm: false)) { h in
+            let (ids, file, archive) = try Self.setUp(h, ids: 3)
+            // Its playing time is 60 s, not the recordings': only the hash can tell.
+            let script = "set verify-duration off\nset concurrency 1\n" + Self.keepThenDelete(file, archive)
+            #expect(await h.run(script) == .failures, "\(h.err.text)")
+            #expect(h.sandbox.deletedIDs == [ids[0]], "only the first copy is taken for one")
+            let failed = Self.journal(h).filter { $0["outcome"] as? String == "failed" }
+            #expect(failed.count == 2)
+            #expect(failed.allSatisfy { ($0["error"] as? String ?? "").contains("byte for byte the copy of \(ids[0])") }, "\(failed)")
+            #expect(Self.files(in: archive).count == 2, "the copy of the first, and its metadata: \(Self.files(in: archive))")
+        }
+    }
+
+    @Test("a recording without duration_millis is kept and deleted, and the outcome says its playing time was not checked")
+    func noDuration() async throws {
+        var faults = SandboxFaults.none
+        faults.hostility = [.noDurations]
+        try await withSandboxInterpreter(seed: 10, faults: faults, settings: .with(confirm: false)) { h in
+            let (ids, file, archive) = try Self.setUp(h, ids: 2)
+            #expect(await h.run(Self.keepThenDelete(file, archive)) == .success, "\(h.err.text)")
+            #expect(Set(h.sandbox.deletedIDs) == Set(ids))
+            #expect(h.out.text.contains("duration not checked"), "\(h.out.text)")
+            let downloads = Self.journal(h).compactMap { $0["download"] as? [String: Any] }
+            #expect(downloads.count == 4)
+            #expect(downloads.allSatisfy { $0["duration_check"] as? String == "not checked: the API gave no duration_millis" && $0["duration_millis"] is NSNull })
+        }
+    }
+
+    @Test("set verify-duration off keeps a copy whose playing time differs, and says it was not checked")
+    func verifyDurationOff() async throws {
+        var faults = SandboxFaults.none
+        faults.media = .otherDuration
+        try await withSandboxInterpreter(seed: 10, faults: faults, settings: .with(confirm: false)) { h in
+            let (ids, file, archive) = try Self.setUp(h, ids: 2)
+            #expect(await h.run("set verify-duration off\n" + Self.keepThenDelete(file, archive)) == .success, "\(h.err.text)")
+            #expect(Set(h.sandbox.deletedIDs) == Set(ids))
+            let downloads = Self.journal(h).compactMap { $0["download"] as? [String: Any] }
+            #expect(downloads.allSatisfy { $0["duration_check"] as? String == "not checked: verify-duration off" }, "\(downloads)")
+            #expect(await h.run("show settings") == .success)
+            #expect(h.out.text.contains("verify-duration"), "show settings names it")
         }
     }
 
@@ -114,13 +182,13 @@ struct DownloadTests {
             defer { Task { try? await client.shutdown() } }
             let path = h.scratch.directory + "/x.partial"
             let withKey = h.sandbox.mediaBase + "/media/x.mp3?token=" + Sandbox.defaultAPIKey
-            guard case .failure(.request(let e)) = await client.downloadMedia(from: withKey, to: path) else {
+            guard case .failure(.request(let e)) = await client.downloadMedia(from: withKey, to: path, format: .mp3) else {
                 Issue.record("a link with the key was downloaded")
                 return
             }
             #expect(e.description.contains("holds the API key"))
             #expect(!e.description.contains(Sandbox.defaultAPIKey))
-            guard case .failure(.request(let clear)) = await client.downloadMedia(from: "http://198.51.100.7/x.mp3", to: path) else {
+            guard case .failure(.request(let clear)) = await client.downloadMedia(from: "http://198.51.100.7/x.mp3", to: path, format: .mp3) else {
                 Issue.record("a plain http link to another host was requested")
                 return
             }
@@ -181,8 +249,10 @@ struct DownloadTests {
             let stats = h.sandbox.statistics
             #expect(stats.mediaRequests == 5)
             #expect(stats.mediaBytesServed == 5, "one byte of each file, for its size (a link is signed for GET: no HEAD)")
-            #expect(ids.allSatisfy { h.out.text.contains("would delete \($0)  48,000 bytes to ") })
-            #expect(h.out.text.contains("240.0 KB would be downloaded"))
+            // Each size as the media host's Content-Range says it (a real MP3: it varies with
+            // the recording's duration), and their sum.
+            #expect(ids.allSatisfy { id in h.out.text.contains(try! Regex("would delete \(id)  [0-9,]+ bytes to ")) }, "\(h.out.text)")
+            #expect(h.out.text.contains(" would be downloaded"))
             #expect(h.out.text.contains("dry-run: nothing was deleted or downloaded"))
         }
     }
@@ -196,7 +266,8 @@ struct DownloadTests {
             for (id, format) in [(ids[0], "mp3"), (ids[1], "wav")] {
                 let media = archive + "/\(id).\(format)"
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: media))
-                #expect(bytes.starts(with: Data("SANDBOX MEDIA \(format) \(id)\n".utf8)))
+                #expect(bytes.starts(with: Data((format == "mp3" ? "ID3" : "RIFF").utf8)), "a real \(format)")
+                #expect(bytes.range(of: Data("SANDBOX \(id)".utf8)) != nil)
                 for file in [media, archive + "/\(id).json"] {
                     let attributes = try FileManager.default.attributesOfItem(atPath: file)
                     #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(file)")
@@ -278,7 +349,7 @@ struct DownloadTests {
             #expect(results.allSatisfy { $0.outcome.kind == .downloaded }, "\(results.map(\.outcome.message))")
             let media = archive + "/" + id.rawValue + ".mp3"
             let hash = try MediaHash.file(media).get()
-            #expect(hash.bytes == h.sandbox.faults.mediaBytes)
+            #expect(results.allSatisfy { $0.outcome.download?.bytes == hash.bytes })
             #expect(results.allSatisfy { $0.outcome.download?.sha256 == hash.sha256 })
             #expect(Self.files(in: archive).count == 2, "\(Self.files(in: archive))")
         }
