@@ -68,6 +68,73 @@ struct DownloadEndToEndTests {
     }
 }
 
+extension DownloadEndToEndTests {
+    @Test(
+        "a stop during downloads is not a disk error: those ids end skipped, their .partial files go, nothing is deleted",
+        arguments: [SIGINT, SIGTERM, SIGHUP])
+    func stopDuringDownloads(_ signal: Int32) async throws {
+        // 130, 143, 129: 128 and the signal, as shells report it.
+        let stop = (signal: signal, status: 128 + signal)
+        let scratch = try Scratch()
+        var faults = SandboxFaults.none
+        faults.media = .slow(.seconds(30))
+        try await SafetyEndToEndTests.withSandbox(seed: 10, faults: faults, scratch: scratch) { sandbox, env in
+            let ids = Sandbox.seededIDs(count: 4)
+            let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
+            let archive = scratch.path + "/archive"
+            let running = TnxProcess.start(
+                ["--yes", "--output", "json", "-c", "foreach id in \(file) { download $id to \(archive); delete $id }"], environment: env)
+            try await SafetyEndToEndTests.waitUntil { sandbox.statistics.mediaRequests >= 4 }
+            try await Task.sleep(for: .milliseconds(200))
+            running.signal(stop.signal)
+            let result = try await running.finish(timeout: .seconds(30))
+            #expect(result.status == stop.status, "\(result.stderr)")
+            #expect(sandbox.deletedIDs.isEmpty)
+            #expect(!result.stderr.contains("Input/output error") && !result.stderr.contains("free some space"), "\(result.stderr)")
+            let outcomes = SafetyEndToEndTests.outcomes(result.stdout)
+            #expect(outcomes.count == 4, "\(result.stdout)")
+            #expect(
+                outcomes.allSatisfy { $0["outcome"] as? String == "skipped" && ($0["note"] as? String ?? "").contains("stopped before its copy was complete") },
+                "\(outcomes)")
+            #expect(Self.files(archive).isEmpty, "no .partial is left behind: \(Self.files(archive))")
+        }
+    }
+
+    @Test("a run in another PID namespace never removes a live run's .partial files: it cannot lock them")
+    func otherPIDNamespace() async throws {
+        // `unshare` needs root or user namespaces; where it cannot run, the promise is not tried.
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        probe.arguments = ["--pid", "--fork", "--mount-proc", "/bin/true"]
+        guard (try? probe.run()) != nil else { return }
+        probe.waitUntilExit()
+        guard probe.terminationStatus == 0 else { return }
+
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 10, scratch: scratch) { sandbox, env in
+            let ids = Sandbox.seededIDs(count: 3)
+            let archive = scratch.path + "/archive"
+            for id in ids.prefix(2) { sandbox.scriptMedia([.slow(.seconds(3))], for: id) }
+            let first = try scratch.write("first.txt", ids.prefix(2).joined(separator: "\n"))
+            let live = TnxProcess.start(["--yes", "-c", "foreach id in \(first) download $id to \(archive)"], environment: env)
+            try await SafetyEndToEndTests.waitUntil {
+                sandbox.statistics.mediaRequests >= 2 && Self.files(archive).filter { $0.hasSuffix(".partial") }.count == 2
+            }
+            // Another run on the same directory, in a PID namespace of its own (as a container
+            // on a shared volume): the live run's pid means nothing there.
+            let second = try scratch.write("second.txt", ids[2])
+            let other = try await TnxProcess.start(
+                ["-c", "foreach id in \(second) download $id to \(archive)"], environment: env, launcher: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"]
+            ).finish(timeout: .seconds(60))
+            #expect(other.status == 0, "\(other.stderr)")
+            #expect(!other.stderr.contains("removed"), "it removed nothing: \(other.stderr)")
+            let finished = try await live.finish(timeout: .seconds(60))
+            #expect(finished.status == 0, "the live run's files were left alone: \(finished.stderr)")
+            #expect(Self.files(archive).count == 6, "\(Self.files(archive))")
+        }
+    }
+}
+
 /// A batch purge killed with `kill -9` while its batches are on the wire.
 @Suite("Batch purges end to end", .serialized)
 struct BatchEndToEndTests {
