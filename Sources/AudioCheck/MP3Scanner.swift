@@ -46,7 +46,6 @@ struct MP3Scanner: Sendable {
 
     static let bitratesV1 = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
     static let bitratesV2 = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160]
-    static let rates = [1: [44100, 48000, 32000], 2: [22050, 24000, 16000], 25: [11025, 12000, 8000]]
 
     /// The frame whose header is `b`, or why it is not one.
     static func frame(_ b: (UInt8, UInt8, UInt8, UInt8)) -> Result<Frame, AudioProblem> {
@@ -69,8 +68,9 @@ struct MP3Scanner: Sendable {
         let rateIndex = Int((b.2 >> 2) & 3)
         guard rateIndex != 3 else { return .failure(AudioProblem("a reserved sample rate")) }
         guard b.3 & 3 != 2 else { return .failure(AudioProblem("a reserved emphasis")) }
-        let bitrate = (version == 1 ? bitratesV1 : bitratesV2)[bitrateIndex] * 1000
-        let sampleRate = rates[version]![rateIndex]
+        let bitrate = (version == 1 ? bitratesV1[bitrateIndex] : bitratesV2[bitrateIndex]) * 1000
+        // 44,100, 48,000 or 32,000 Hz for MPEG-1; half that for MPEG-2, a quarter for 2.5.
+        let sampleRate = (rateIndex == 0 ? 44100 : rateIndex == 1 ? 48000 : 32000) / (version == 1 ? 1 : version == 2 ? 2 : 4)
         let padding = Int((b.2 >> 1) & 1)
         let length = (version == 1 ? 144 : 72) * bitrate / sampleRate + padding
         return .success(
@@ -106,6 +106,20 @@ struct MP3Scanner: Sendable {
                 offset += step
                 phase = remaining - step > 0 ? .skip(remaining - step) : .header
             case .header:
+                // The common case, once per frame: a whole header in this part, like the first
+                // frame's. Counted and passed over without copying a byte.
+                if held.count == 0, input.count - i >= 4, let first,
+                    case .success(let frame) = Self.frame((input[i], input[i + 1], input[i + 2], input[i + 3])),
+                    frame.version == first.version, frame.sampleRate == first.sampleRate, frame.length > 4
+                {
+                    audioFrames += 1
+                    samples += Int64(frame.samples)
+                    let step = min(frame.length, input.count - i)
+                    i += step
+                    offset += step
+                    if frame.length > step { phase = .skip(frame.length - step) }
+                    continue
+                }
                 guard held.fill(4, from: input, at: &i) else { return }
                 if audioFrames > 0 || taggedFirstFrame, held.matches("TAG") {
                     offset += 4
