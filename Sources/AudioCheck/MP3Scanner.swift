@@ -42,6 +42,10 @@ struct MP3Scanner: Sendable {
         var crc: Bool
 
         var versionName: String { version == 25 ? "MPEG-2.5" : "MPEG-\(version)" }
+
+        /// Whether this frame can follow `first` in one recording: the same version and rate.
+        /// (A Layer III frame is at least 24 bytes: longer than its header, always.)
+        func continues(_ first: Frame) -> Bool { version == first.version && sampleRate == first.sampleRate }
     }
 
     static let bitratesV1 = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
@@ -95,7 +99,7 @@ struct MP3Scanner: Sendable {
                     let footer = held[5] & 0x10 != 0 ? 10 : 0
                     offset += 10
                     held.reset()
-                    phase = .skip(size + footer)
+                    phase = size + footer > 0 ? .skip(size + footer) : .header
                 } else {
                     // The first frame's first 10 bytes: go on collecting its header.
                     phase = .header
@@ -109,8 +113,7 @@ struct MP3Scanner: Sendable {
                 // The common case, once per frame: a whole header in this part, like the first
                 // frame's. Counted and passed over without copying a byte.
                 if held.count == 0, input.count - i >= 4, let first,
-                    case .success(let frame) = Self.frame((input[i], input[i + 1], input[i + 2], input[i + 3])),
-                    frame.version == first.version, frame.sampleRate == first.sampleRate, frame.length > 4
+                    case .success(let frame) = Self.frame((input[i], input[i + 1], input[i + 2], input[i + 3])), frame.continues(first)
                 {
                     audioFrames += 1
                     samples += Int64(frame.samples)
@@ -132,11 +135,10 @@ struct MP3Scanner: Sendable {
                     let what = first == nil ? "where its first MPEG audio frame should start" : "where the frame before said the next one starts"
                     return fail("at byte \(offset), \(what), it holds \(LeadingBytes.describe(held.bytes)): \(why.description)")
                 case .success(let frame):
-                    if let first, frame.version != first.version || frame.sampleRate != first.sampleRate {
+                    if let first, !frame.continues(first) {
                         return fail(
                             "the frame at byte \(offset) is \(frame.versionName) at \(frame.sampleRate) Hz, after frames of \(first.versionName) at \(first.sampleRate) Hz: not one recording")
                     }
-                    guard frame.length > 4 else { return fail("the frame at byte \(offset) is shorter than its own header") }
                     if first == nil {
                         first = frame
                         phase = .firstFrame(frame)
@@ -145,8 +147,9 @@ struct MP3Scanner: Sendable {
                     }
                 }
             case .firstFrame(let frame):
-                // Up to where a VBRI tag ends (36 + 4), or the whole frame when it is shorter.
-                guard held.fill(min(frame.length, 40), from: input, at: &i) else { return }
+                // Up to where a Xing tag after a CRC ends (6 + 32 + 4) in MPEG-1 stereo, the
+                // furthest a tag can be, or the whole frame when it is shorter.
+                guard held.fill(min(frame.length, 42), from: input, at: &i) else { return }
                 let side = frame.version == 1 ? (frame.mono ? 17 : 32) : (frame.mono ? 9 : 17)
                 let tagged = [4 + side, 6 + side].contains { at in held.matches("Xing", at: at) || held.matches("Info", at: at) } || held.matches("VBRI", at: 36)
                 if tagged {

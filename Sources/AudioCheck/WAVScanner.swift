@@ -87,13 +87,16 @@ struct WAVScanner: Sendable {
                 let f = Format(
                     code: Int(held.uint16LE(at: 0)), channels: Int(held.uint16LE(at: 2)), sampleRate: Int(held.uint32LE(at: 4)),
                     byteRate: Int(held.uint32LE(at: 8)), blockAlign: Int(held.uint16LE(at: 12)), bits: Int(held.uint16LE(at: 14)))
-                guard f.channels > 0, f.sampleRate > 0, f.byteRate > 0, f.blockAlign > 0 else {
-                    return fail("its \"fmt \" chunk says \(f.channels) channels, \(f.sampleRate) Hz, \(f.byteRate) bytes a second")
+                // Only formats whose byte rate follows from the sample rate: otherwise a header
+                // could say 1 byte a second and make any few bytes "play" for as long as asked.
+                guard Self.formats.contains(f.code) else {
+                    return fail("its audio is format \(f.code), not PCM, float, A-law or µ-law, which tnx does not check")
                 }
-                if [1, 3, 6, 7, 0xFFFE].contains(f.code) {
-                    guard f.bits > 0, f.blockAlign == f.channels * ((f.bits + 7) / 8), f.byteRate == f.sampleRate * f.blockAlign else {
-                        return fail("its \"fmt \" chunk does not add up (\(f.channels) channels of \(f.bits) bits at \(f.sampleRate) Hz, but \(f.byteRate) bytes a second in blocks of \(f.blockAlign))")
-                    }
+                guard (1...16).contains(f.channels), Self.sampleRates.contains(f.sampleRate), [8, 16, 24, 32, 64].contains(f.bits) else {
+                    return fail("its \"fmt \" chunk says \(f.channels) channels of \(f.bits) bits at \(f.sampleRate) Hz, not a recording's")
+                }
+                guard f.blockAlign == f.channels * (f.bits / 8), f.byteRate == f.sampleRate * f.blockAlign else {
+                    return fail("its \"fmt \" chunk does not add up (\(f.channels) channels of \(f.bits) bits at \(f.sampleRate) Hz, but \(f.byteRate) bytes a second in blocks of \(f.blockAlign))")
                 }
                 format = f
                 let rest = size + (size & 1) - 16
@@ -108,6 +111,11 @@ struct WAVScanner: Sendable {
             }
         }
     }
+
+    /// PCM, IEEE float, A-law, µ-law and WAVE_FORMAT_EXTENSIBLE.
+    static let formats: Set<Int> = [1, 3, 6, 7, 0xFFFE]
+    /// From narrowband telephony's 4 kHz (a WAV says at least 4,000 bytes a second of audio).
+    static let sampleRates = 4000...384_000
 
     /// Passing over `count` bytes; none: the next chunk's header.
     private static func skip(_ count: Int) -> Phase { count > 0 ? .skip(count) : .chunkHeader }
@@ -140,7 +148,10 @@ struct WAVScanner: Sendable {
             guard let format, let dataBytes else {
                 return .failure(AudioProblem("not a WAV recording: it has no \(format == nil ? "\"fmt \"" : "\"data\"") chunk"))
             }
-            if [1, 3, 6, 7, 0xFFFE].contains(format.code), dataBytes % format.blockAlign != 0 {
+            guard dataBytes > 0 else {
+                return .failure(AudioProblem("not a WAV recording: its \"data\" chunk is empty"))
+            }
+            if dataBytes % format.blockAlign != 0 {
                 return .failure(AudioProblem("not a whole WAV recording: its data (\(dataBytes) bytes) is not whole blocks of \(format.blockAlign)"))
             }
             let millis = Int64(dataBytes) * 1000 / Int64(format.byteRate)

@@ -69,14 +69,15 @@ struct MediaAnswer: Sendable {
 
 /// The `.partial` file a download streams into: a name of its own (created new, never through
 /// a link), so two runs downloading the same recording into one directory never write into
-/// each other's file, and locked (`flock`) for as long as it is open, so another run can tell
-/// it is alive (`PipelineRunner.sweepPartials`). Chunks are hashed, checked as audio
+/// each other's file, and locked (`flock`) from its creation until the caller has renamed or
+/// removed it (`close`, `discard`), so another run can tell it is alive
+/// (`PipelineRunner.sweepPartials`). Chunks are hashed, checked as audio
 /// (`AudioScanner`, on the same bytes: no second read) and written on NIO's thread pool, one at a time (the
 /// receiver waits for each before it reads the next: that is the backpressure that keeps
 /// memory flat). Every other file operation goes to the same pool: nothing here blocks the
 /// cooperative pool or an event loop, and the descriptor is never closed under a write.
-final class MediaFileWriter: Sendable {
-    let path: String
+public final class MediaFileWriter: Sendable {
+    public let path: String
     private struct State {
         var fd: Int32
         var bytes = 0
@@ -102,7 +103,7 @@ final class MediaFileWriter: Sendable {
     }
 
     deinit {
-        // Only when a writer is dropped without `syncAndClose` or `discard` (a bug): no leak.
+        // Only when a writer is dropped without `close` or `discard` (a bug): no leak.
         state.withLockedValue { if $0.fd >= 0 { FileDescriptor.close($0.fd) } }
     }
 
@@ -198,16 +199,13 @@ final class MediaFileWriter: Sendable {
         var audio: Result<AudioSummary, AudioProblem>
     }
 
-    /// `fsync`, a check that the file holds every byte received, close: the byte count,
-    /// SHA-256 (hex) and audio check of what is on the disk, or what failed.
-    func syncAndClose() async -> Result<Written, SystemError> {
+    /// `fsync` and a check that the file holds every byte received: the byte count, SHA-256
+    /// (hex) and audio check of what is on the disk, or what failed. The file stays open, and
+    /// so locked, until `close` (after the caller renamed it) or `discard`.
+    func sync() async -> Result<Written, SystemError> {
         await Self.onPool(
             { [self] in
                 state.withLockedValue { s in
-                    defer {
-                        if s.fd >= 0 { FileDescriptor.close(s.fd) }
-                        s.fd = -1
-                    }
                     do throws(SystemError) {
                         try Self.writePending(&s)
                     } catch {
@@ -220,15 +218,27 @@ final class MediaFileWriter: Sendable {
             }, otherwise: .failure(SystemError(5)))
     }
 
-    /// Closes and removes the file: nothing is left of a download that failed.
-    func discard() async {
+    /// Removes the file, then closes it (so it is never there unlocked): nothing is left of a
+    /// download that failed.
+    public func discard() async {
+        await Self.onPool(
+            { [self] in
+                state.withLockedValue { s in
+                    FileDescriptor.remove(path)
+                    if s.fd >= 0 { FileDescriptor.close(s.fd) }
+                    s.fd = -1
+                }
+            }, otherwise: ())
+    }
+
+    /// Closes the file, which drops its lock: call it once the file is renamed into place.
+    public func close() async {
         await Self.onPool(
             { [self] in
                 state.withLockedValue { s in
                     if s.fd >= 0 { FileDescriptor.close(s.fd) }
                     s.fd = -1
                 }
-                FileDescriptor.remove(path)
             }, otherwise: ())
     }
 }

@@ -40,7 +40,8 @@ extension RecordingsClient {
     }
 
     /// Downloads a media link into the file `path`, which must not exist (a name of the
-    /// caller's own: created new, mode 0600, never through a link), streaming: memory stays
+    /// caller's own: created new, mode 0600, never through a link, locked until the caller
+    /// closes it: `MediaDownload.file`), streaming: memory stays
     /// flat whatever the size. It succeeds only when the file holds every byte that
     /// `Content-Length` announced (more than none, of a media type, not encoded), flushed to
     /// the disk (`fsync`), and those bytes are a whole file of `format` (`AudioScanner`, fed as
@@ -85,7 +86,7 @@ extension RecordingsClient {
                     let type = Self.printable(media.headers.first(name: "content-type") ?? "")
                     return await failed(.request(attempts.error(.unreadableResponse, status: 200, "the media host answered \(Self.shown(url)) with \(type), not a recording's media (a proxy's page?); nothing was kept")))
                 }
-                switch await file.syncAndClose() {
+                switch await file.sync() {
                 case .failure(let error):
                     return await failed(.disk("cannot write '\(path)' to the disk: \(error)"))
                 case .success(let written):
@@ -96,7 +97,7 @@ extension RecordingsClient {
                     case .failure(let problem):
                         return await failed(.request(attempts.error(.unreadableResponse, status: 200, "the media host's file at \(Self.shown(url)) is \(problem); nothing was kept")))
                     case .success(let audio):
-                        return .success(MediaDownload(bytes: written.bytes, sha256: written.sha256, audio: audio, attempts: attempts.attempts))
+                        return .success(MediaDownload(bytes: written.bytes, sha256: written.sha256, audio: audio, attempts: attempts.attempts, file: file))
                     }
                 }
             case .failed(let error):
@@ -228,7 +229,7 @@ extension RecordingsClient {
 }
 
 /// A verified download: every announced byte, on the disk, a whole file of its format.
-public struct MediaDownload: Sendable, Hashable {
+public struct MediaDownload: Sendable {
     public var bytes: Int
     /// SHA-256 of the file, 64 lowercase hex digits.
     public var sha256: String
@@ -236,12 +237,16 @@ public struct MediaDownload: Sendable, Hashable {
     public var audio: AudioSummary
     /// Requests sent (1 when the first one succeeded).
     public var attempts: Int
+    /// The `.partial` file, still open and locked: the caller renames it into place and then
+    /// closes it, or discards it.
+    public var file: MediaFileWriter
 
-    public init(bytes: Int, sha256: String, audio: AudioSummary, attempts: Int) {
+    public init(bytes: Int, sha256: String, audio: AudioSummary, attempts: Int, file: MediaFileWriter) {
         self.bytes = bytes
         self.sha256 = sha256
         self.audio = audio
         self.attempts = attempts
+        self.file = file
     }
 }
 

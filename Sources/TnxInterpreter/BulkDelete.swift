@@ -93,7 +93,7 @@ extension Interpreter {
         let runner = piped.map { pipeline in
             PipelineRunner(
                 pipeline: pipeline, client: client, dryRun: dryRun, earlier: earlier, journal: { outcome in await self.journalStep(outcome) },
-                verifyDuration: verifyDuration)
+                verifyDuration: verifyDuration, copies: CopyRegistry(earlier))
         }
         // A dry-run of a plain delete sends nothing, so it takes ids as fast as it reads them;
         // a pipeline reads (the recording, the media's size) even in a dry-run.

@@ -370,8 +370,8 @@ public actor Interpreter {
         case .failed: resumeSet?.done.remove(outcome.id)
         default: break
         }
-        if let d = outcome.download, !d.dryRun, let sha = d.sha256 {
-            resumeSet?.downloads[outcome.id] = JournaledDownload(file: d.file, bytes: d.bytes, sha256: sha)
+        if let d = outcome.download, let journaled = JournaledDownload(d) {
+            resumeSet?.downloads[outcome.id] = journaled
         }
     }
 

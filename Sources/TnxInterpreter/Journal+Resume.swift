@@ -61,7 +61,9 @@ extension Journal {
                 if let d = json["download"], let file = d["file"]?.string, let bytes = d["bytes"]?.integer, bytes >= 0,
                     let sha = d["sha256"]?.string, sha.utf8.count == 64
                 {
-                    result.downloads[id] = JournaledDownload(file: file, bytes: bytes, sha256: sha)
+                    result.downloads[id] = JournaledDownload(
+                        file: file, bytes: bytes, sha256: sha, audio: d["audio"]?.string, playingMillis: d["playing_millis"]?.integer.map(Int64.init),
+                        durationMillis: d["duration_millis"]?.integer, durationCheck: d["duration_check"]?.string.flatMap(DurationCheck.init(text:)))
                 }
                 switch outcome {
                 case OutcomeKind.deleted.rawValue, OutcomeKind.notFound.rawValue: result.done.insert(id)

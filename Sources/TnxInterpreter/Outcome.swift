@@ -45,6 +45,20 @@ public enum DurationCheck: Sendable, Hashable {
     /// Not compared, and why: `the API gave no duration_millis`, `verify-duration off`.
     case notChecked(String)
 
+    /// Why a playing time was not checked under `set verify-duration off`.
+    static let switchedOff = "verify-duration off"
+
+    /// As the journal writes it (`text`).
+    init?(text: String) {
+        if text == "matched" {
+            self = .matched
+        } else if text.hasPrefix("not checked: ") {
+            self = .notChecked(String(text.dropFirst("not checked: ".count)))
+        } else {
+            return nil
+        }
+    }
+
     /// How it is written in the journal and JSON: `matched`, `not checked: …`.
     public var text: String {
         switch self {

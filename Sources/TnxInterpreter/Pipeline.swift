@@ -76,6 +76,45 @@ struct JournaledDownload: Sendable, Hashable {
     var file: String
     var bytes: Int
     var sha256: String
+    /// What its bytes were checked to be when it was made (`DownloadRecord`'s fields of the
+    /// same names). A copy journaled without `audio` (before tnx checked copies) or whose
+    /// playing time was not checked because of `verify-duration off` is downloaded again
+    /// rather than trusted, unless the check is off now too.
+    var audio: String?
+    var playingMillis: Int64?
+    var durationMillis: Int?
+    var durationCheck: DurationCheck?
+
+    init(file: String, bytes: Int, sha256: String, audio: String?, playingMillis: Int64?, durationMillis: Int?, durationCheck: DurationCheck?) {
+        self.file = file
+        self.bytes = bytes
+        self.sha256 = sha256
+        self.audio = audio
+        self.playingMillis = playingMillis
+        self.durationMillis = durationMillis
+        self.durationCheck = durationCheck
+    }
+
+    /// What a verified download leaves for a later `--resume`; nil for a dry-run's.
+    init?(_ d: DownloadRecord) {
+        guard !d.dryRun, let sha = d.sha256 else { return nil }
+        self.init(file: d.file, bytes: d.bytes, sha256: sha, audio: d.audio, playingMillis: d.playingMillis, durationMillis: d.durationMillis, durationCheck: d.durationCheck)
+    }
+
+    /// Whether it can stand for a copy made now, with `verifyDuration`.
+    func trusted(verifyDuration: Bool) -> Bool {
+        audio != nil && (durationCheck != .notChecked(DurationCheck.switchedOff) || !verifyDuration)
+    }
+
+    /// The record of this copy, found complete again.
+    var reused: DownloadRecord {
+        var record = DownloadRecord(file: file, bytes: bytes, sha256: sha256, reused: true)
+        record.audio = audio
+        record.playingMillis = playingMillis
+        record.durationMillis = durationMillis
+        record.durationCheck = durationCheck
+        return record
+    }
 }
 
 /// Runs a pipeline for one id. Not on the interpreter actor: many run at once; what must be
@@ -180,7 +219,7 @@ struct PipelineRunner: Sendable {
         let sidecar = directory + "/" + name + ".json"
 
         // Complete from an earlier run: the same size and hash as journaled.
-        if !dryRun, let before = earlier[id.rawValue], before.file == file {
+        if !dryRun, let before = earlier[id.rawValue], before.file == file, before.trusted(verifyDuration: verifyDuration) {
             // Off the pool: hashing a wav of hundreds of MB takes a while.
             let complete = await BlockingWorker().run { () -> Bool in
                 guard case .regular(let size) = FileKind.of(file), size == before.bytes, case .regular = FileKind.of(sidecar),
@@ -191,9 +230,9 @@ struct PipelineRunner: Sendable {
             if complete {
                 if let other = copies.claim(before.sha256, for: id.rawValue) {
                     return .failed(
-                        RecordingsError(kind: .unreadableResponse, status: nil, attempts: 0, description: "its copy \(file) is byte for byte the copy of \(other): it is the copy of neither; run without --resume to download both again"))
+                        RecordingsError(kind: .unreadableResponse, status: nil, attempts: 0, description: "its copy \(file) is byte for byte the copy kept for \(other): not this recording's; remove it and run again"))
                 }
-                return .done(DownloadRecord(file: file, bytes: before.bytes, sha256: before.sha256, reused: true))
+                return .done(before.reused)
             }
         }
 
@@ -252,13 +291,16 @@ struct PipelineRunner: Sendable {
                 case .success(let check):
                     record.durationCheck = check
                 case .failure(let problem):
-                    await BlockingWorker().run { _ = FileDescriptor.remove(partial) }
+                    await media.file.discard()
                     return .failed(RecordingsError(kind: .unreadableResponse, status: 200, attempts: media.attempts, description: problem.description))
                 }
                 let metadata = Self.sidecar(recording, record: record, format: pipeline.format)
                 let placed: String? = await BlockingWorker().run {
                     Self.place(partial: partial, file: file, sidecar: sidecar, metadata: metadata, directory: directory)
                 }
+                // Locked until now: no other run's sweep can take the verified file before it
+                // has its name.
+                await media.file.close()
                 if let problem = placed { return .disk(problem + Self.diskAdvice) }
                 return .done(record)
             }
@@ -271,8 +313,8 @@ struct PipelineRunner: Sendable {
     func checkCopy(_ media: MediaDownload, of id: RecordingID, recording: Recording) -> Result<DurationCheck, AudioProblem> {
         let check: DurationCheck
         if !verifyDuration {
-            check = .notChecked("verify-duration off")
-        } else if let expected = recording.durationMillis, expected > 0 {
+            check = .notChecked(DurationCheck.switchedOff)
+        } else if let expected = recording.durationMillis {
             let playing = Int(clamping: media.audio.playingMillis)
             guard abs(playing - expected) <= DurationCheck.tolerance(of: expected) else {
                 return .failure(AudioProblem(
@@ -284,7 +326,7 @@ struct PipelineRunner: Sendable {
         }
         if let other = copies.claim(media.sha256, for: id.rawValue) {
             return .failure(AudioProblem(
-                "its media is byte for byte the copy of \(other) (sha256 \(media.sha256.prefix(12))…): a media host serving one file for every link, so it is the copy of neither; nothing was kept"))
+                "its media is byte for byte the copy already kept for \(other) (sha256 \(media.sha256.prefix(12))…): a media host serving one file for every link; this one was not kept"))
         }
         return .success(check)
     }
@@ -305,7 +347,7 @@ struct PipelineRunner: Sendable {
     static func sweepPartials(in directory: String) -> Int {
         var removed = 0
         Directories.forEachEntry(of: directory) { name, isDirectory in
-            guard !isDirectory, name.hasPrefix("."), name.hasSuffix(".partial") else { return }
+            guard !isDirectory, isPartialName(name) else { return }
             let path = directory + "/" + name
             guard case .success(let fd) = FileDescriptor.openForReading(path) else { return }
             defer { FileDescriptor.close(fd) }
@@ -314,6 +356,20 @@ struct PipelineRunner: Sendable {
             if FileDescriptor.remove(path) { removed += 1 }
         }
         return removed
+    }
+
+    /// Whether `name` is a `.partial` file as tnx names them, `.ID.mp3.PID-RANDOM.partial` (or
+    /// its metadata's `.ID.mp3.PID-RANDOM.json.partial`): another program's files in DIR are
+    /// never touched.
+    static func isPartialName(_ name: String) -> Bool {
+        guard name.hasPrefix("."), name.hasSuffix(".partial") else { return false }
+        var stem = name.dropFirst().dropLast(".partial".count)
+        if stem.hasSuffix(".json") { stem = stem.dropLast(".json".count) }
+        let parts = stem.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 3, MediaFormat(rawValue: String(parts[parts.count - 2])) != nil else { return false }
+        let tag = parts[parts.count - 1].split(separator: "-", omittingEmptySubsequences: false)
+        return tag.count == 2 && !tag[0].isEmpty && tag[0].allSatisfy(\.isASCII) && tag[0].allSatisfy(\.isNumber)
+            && !tag[1].isEmpty && tag[1].allSatisfy(\.isHexDigit)
     }
 
     /// What a disk failure message goes on with.
@@ -368,18 +424,20 @@ struct PipelineRunner: Sendable {
         case .success(let opened): fd = opened
         case .failure(let error): return "cannot write '\(temporary)': \(error)"
         }
+        // Closed (unlocked) only once renamed or removed, like the media's `.partial`.
+        defer { FileDescriptor.close(fd) }
         if let errno = FileDescriptor.writeAll(fd, metadata) {
-            FileDescriptor.close(fd)
             _ = FileDescriptor.remove(temporary)
             return "cannot write '\(temporary)': \(SystemError(errno))"
         }
         if let error = FileDescriptor.sync(fd) {
-            FileDescriptor.close(fd)
             _ = FileDescriptor.remove(temporary)
             return "cannot flush '\(temporary)' to the disk: \(error)"
         }
-        FileDescriptor.close(fd)
-        if let error = FileDescriptor.rename(temporary, to: sidecar) { return "cannot rename '\(temporary)' to '\(sidecar)': \(error)" }
+        if let error = FileDescriptor.rename(temporary, to: sidecar) {
+            _ = FileDescriptor.remove(temporary)
+            return "cannot rename '\(temporary)' to '\(sidecar)': \(error)"
+        }
         if let error = FileDescriptor.syncDirectory(directory) { return "cannot flush the directory '\(directory)' to the disk: \(error)" }
         return nil
     }
@@ -395,10 +453,15 @@ extension Pipeline.Step {
     }
 }
 
-/// The SHA-256 of every copy a run verified, and whose it is: the second recording whose
-/// media hashes the same as another's is a media host serving one object for every link.
+/// The SHA-256 of every copy a run verified (and of those `--resume` found journaled), and
+/// whose it is: the second recording whose media hashes the same as another's is a media host
+/// serving one object for every link.
 final class CopyRegistry: Sendable {
-    private let owners = Mutex<[String: String]>([:])
+    private let owners: Mutex<[String: String]>
+
+    init(_ earlier: [String: JournaledDownload] = [:]) {
+        owners = Mutex(Dictionary(earlier.map { ($0.value.sha256, $0.key) }, uniquingKeysWith: { first, _ in first }))
+    }
 
     /// Records `sha256` as `id`'s copy; the other id whose copy it already is, if any.
     func claim(_ sha256: String, for id: String) -> String? {

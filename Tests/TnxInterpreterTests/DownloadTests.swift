@@ -128,7 +128,7 @@ struct DownloadTests {
             #expect(h.sandbox.deletedIDs == [ids[0]], "only the first copy is taken for one")
             let failed = Self.journal(h).filter { $0["outcome"] as? String == "failed" }
             #expect(failed.count == 2)
-            #expect(failed.allSatisfy { ($0["error"] as? String ?? "").contains("byte for byte the copy of \(ids[0])") }, "\(failed)")
+            #expect(failed.allSatisfy { ($0["error"] as? String ?? "").contains("byte for byte the copy already kept for \(ids[0])") }, "\(failed)")
             #expect(Self.files(in: archive).count == 2, "the copy of the first, and its metadata: \(Self.files(in: archive))")
         }
     }
@@ -353,6 +353,22 @@ struct DownloadTests {
             #expect(results.allSatisfy { $0.outcome.download?.sha256 == hash.sha256 })
             #expect(Self.files(in: archive).count == 2, "\(Self.files(in: archive))")
         }
+    }
+
+    @Test("the sweep removes only tnx's own .partial files that no live run holds")
+    func sweepTakesOnlyDeadPartialsOfTnx() throws {
+        let scratch = try TemporaryFile(text: "")
+        let directory = scratch.directory + "/archive"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        let dead = ".61815d5a-681e-4e20-9818-f83e01c82dbd.mp3.4242-0123456789abcdef.partial"
+        let deadSidecar = ".61815d5a-681e-4e20-9818-f83e01c82dbd.mp3.4242-0123456789abcdef.json.partial"
+        let live = ".853c0e56-a070-48b0-a2a3-0cb244328599.wav.1-fedcba9876543210.partial"
+        let others = [".notes.partial", ".backup.mp3.partial", "x.mp3.1-ab.partial", ".a.mp3.1-xyz.partial"]
+        for name in [dead, deadSidecar] + others { FileManager.default.createFile(atPath: directory + "/" + name, contents: Data("x".utf8)) }
+        let held = try FileDescriptor.createNewLocked(directory + "/" + live).get()
+        defer { FileDescriptor.close(held) }
+        #expect(PipelineRunner.sweepPartials(in: directory) == 2)
+        #expect(Self.files(in: directory) == ([live] + others).sorted(), "a locked file and other programs' files stay")
     }
 
     @Test("file names: one per id, also where names ignore case; never a path; never too long")
