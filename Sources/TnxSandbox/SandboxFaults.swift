@@ -113,7 +113,7 @@ public struct SandboxFaults: Sendable, Hashable {
     }
 
     /// `\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}`: what `escapesInText` puts in text.
-    public static let hostileText = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}"
+    public static let hostileText = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}\u{2028}\u{2029}\u{85}"
 
     public static let none = SandboxFaults()
 

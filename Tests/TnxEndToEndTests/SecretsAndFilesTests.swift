@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+import TnxSandbox
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 21, "Secrets and files", against the built binary: a base URL that holds the key, the
+/// presigned links' signatures kept out of the journal and `DIR/ID.json`, a killed dry-run
+/// leaving nothing behind, a list page longer than asked for, Unicode line separators from a
+/// server, and a startup file under a directory others may write to.
+@Suite("Secrets and files end to end", .serialized)
+struct SecretsAndFilesTests {
+    /// A key with characters that percent-encoding changes, so that both forms can be looked for.
+    @Test("U+2028, U+2029 and NEL from a server are escaped like other line breaks, in text and in JSON", arguments: ["text", "json"])
+    func lineSeparators(_ output: String) async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 5, faults: SandboxFaults(hostility: [.escapesInText]), scratch: scratch) { sandbox, env in
+            let id = Sandbox.seededIDs(count: 1)[0]
+            let result = try await TnxProcess.run(
+                ["--output", output, "-c", "list recordings where created after 2000-01-01; show recording \(id)"], environment: env)
+            #expect(result.status == 0, "\(result.stderr)")
+            for separator in ["\u{2028}", "\u{2029}", "\u{85}"] {
+                #expect(!result.stdout.unicodeScalars.contains(separator.unicodeScalars.first!), "\(result.stdout.debugDescription)")
+                #expect(!result.stderr.unicodeScalars.contains(separator.unicodeScalars.first!))
+            }
+            if output == "json" {
+                #expect(result.stdout.contains("\\u2028\\u2029\\u0085"), "\(result.stdout)")
+                for line in result.stdout.split(separator: "\n") {
+                    #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)")
+                }
+            } else {
+                #expect(result.stdout.contains("\\u{2028}\\u{2029}\\u{0085}"), "\(result.stdout)")
+            }
+        }
+    }
+}
