@@ -35,4 +35,30 @@ struct SecretsAndFilesTests {
             }
         }
     }
+
+    @Test(
+        "a startup file under a directory others may write to, anywhere up to HOME, is not run",
+        arguments: [".config", ".config/tnx", "", ".config/tnx/profiles"])
+    func writableParent(_ directory: String) async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 5, scratch: scratch) { sandbox, env in
+            let initFile = try StartupAndProfileTests.writeConfig(scratch, "init.tnx", "set output json\n")
+            let profile = try StartupAndProfileTests.writeConfig(scratch, "profiles/p.tnx", "set concurrency 2\n")
+            let id = Sandbox.seededIDs(count: 1)[0]
+            let place = directory.isEmpty ? scratch.path : scratch.path + "/" + directory
+            // Group-writable only: anyone but the owner may change it.
+            chmod(place, 0o775)
+            defer { chmod(place, 0o755) }
+            let arguments = directory.hasSuffix("profiles") ? ["--no-init", "--profile", "p", "-c", "delete \(id)"] : ["-c", "delete \(id)"]
+            let result = try await TnxProcess.run(arguments, environment: env)
+            #expect(result.status == 2, "\(result.stderr)")
+            #expect(result.stderr.contains("refusing to run the"), "\(result.stderr)")
+            #expect(result.stderr.contains("\(place): others may write to it (mode 775)"), "\(result.stderr)")
+            #expect(sandbox.totalRequests == 0)
+            chmod(place, 0o755)
+            let trusted = try await TnxProcess.run(arguments, environment: env)
+            #expect(trusted.status == 0, "\(trusted.stderr) \(initFile) \(profile)")
+            #expect(sandbox.deletedIDs == [id])
+        }
+    }
 }
