@@ -72,6 +72,10 @@ public struct SandboxFaults: Sendable, Hashable {
         /// Each page of `GET /recordings` leaves out its last recording; `meta` still counts it
         /// (a listing that cannot prove what is gone).
         case listOmitsOne = "list-omits-one"
+        /// Each page of `GET /recordings` holds one recording more than its `page[size]` (the
+        /// first of the next page, or a made-up one on the last): a server that does not keep
+        /// to what it was asked cannot be trusted to list what matches.
+        case oversizedPage = "oversized-page"
     }
 
     /// How the batch delete treats what it is sent.

@@ -13,6 +13,25 @@ import Glibc
 @Suite("Secrets and files end to end", .serialized)
 struct SecretsAndFilesTests {
     /// A key with characters that percent-encoding changes, so that both forms can be looked for.
+    @Test("a list page longer than the page size asked for is a server that lies: the purge deletes nothing and says why")
+    func oversizedPage() async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 600, faults: SandboxFaults(hostility: [.oversizedPage]), scratch: scratch) { sandbox, env in
+            for method in ["single", "batch"] {
+                let result = try await TnxProcess.run(
+                    ["--yes", "--method", method, "-c", "foreach id in recordings where created after 2000-01-01 delete $id"], environment: env)
+                #expect(result.status == 1, "\(result.stderr)")
+                #expect(result.stderr.contains("251 recordings for a page of 250"), "\(result.stderr)")
+                #expect(result.stderr.contains("nothing was deleted"), "\(result.stderr)")
+                #expect(sandbox.deletedIDs.isEmpty)
+            }
+            // A count or a list says the same, rather than show a page the server padded.
+            let listed = try await TnxProcess.run(["-c", "list recordings where created after 2000-01-01 limit 300"], environment: env)
+            #expect(listed.status == 1, "\(listed.stderr)")
+            #expect(listed.stderr.contains("for a page of"), "\(listed.stderr)")
+        }
+    }
+
     @Test("U+2028, U+2029 and NEL from a server are escaped like other line breaks, in text and in JSON", arguments: ["text", "json"])
     func lineSeparators(_ output: String) async throws {
         let scratch = try Scratch()
