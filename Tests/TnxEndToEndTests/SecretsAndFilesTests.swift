@@ -13,6 +13,46 @@ import Glibc
 @Suite("Secrets and files end to end", .serialized)
 struct SecretsAndFilesTests {
     /// A key with characters that percent-encoding changes, so that both forms can be looked for.
+    /// Every regular file under `directory`, however deep.
+    static func filesBelow(_ directory: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var found: [String] = []
+        while let name = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue {
+                found.append(name)
+            }
+        }
+        return found
+    }
+
+    @Test("a dry-run killed with kill -9 leaves no snapshot with phone numbers behind, in TMPDIR or tnx's state")
+    func killedDryRunLeavesNothing() async throws {
+        let scratch = try Scratch()
+        var faults = SandboxFaults.none
+        // Slow enough that the dry-run is still reading recordings and sizes when it is killed.
+        faults.media = .slow(.seconds(30))
+        faults.latency = .milliseconds(500)
+        try await SafetyEndToEndTests.withSandbox(seed: 40, faults: faults, scratch: scratch) { sandbox, env in
+            let temporary = scratch.path + "/tmp"
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+            var env = env
+            env["TMPDIR"] = temporary
+            let script = "foreach id in recordings where created after 2000-01-01 { download $id to \(scratch.path)/archive; delete $id }"
+            let running = TnxProcess.start(["--dry-run", "-c", script], environment: env)
+            try await SafetyEndToEndTests.waitUntil { sandbox.statistics.mediaRequests >= 1 }
+            #expect(sandbox.statistics.mediaRequests >= 1, "the dry-run reached its media requests")
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(running.isRunning, "killed in the middle, not after the end")
+            running.signal(SIGKILL)
+            _ = try await running.finish(timeout: .seconds(30))
+            #expect(sandbox.deletedIDs.isEmpty)
+            #expect(Self.filesBelow(temporary).isEmpty, "\(Self.filesBelow(temporary))")
+            #expect(Self.filesBelow(scratch.path + "/state").isEmpty, "\(Self.filesBelow(scratch.path + "/state"))")
+            #expect(!FileManager.default.fileExists(atPath: scratch.path + "/archive"))
+        }
+    }
+
     @Test("a list page longer than the page size asked for is a server that lies: the purge deletes nothing and says why")
     func oversizedPage() async throws {
         let scratch = try Scratch()
