@@ -13,6 +13,52 @@ import Glibc
 @Suite("Secrets and files end to end", .serialized)
 struct SecretsAndFilesTests {
     /// A key with characters that percent-encoding changes, so that both forms can be looked for.
+    static let key = "KEYsecret+Abc/Def=Ghi0123456789"
+    static let encodedKey = "KEYsecret%2BAbc%2FDef%3DGhi0123456789"
+
+    /// Whether `text` holds the key in any form: raw, percent-encoded, or any 8 characters of
+    /// either in a row.
+    static func leaks(_ text: String) -> String? {
+        for form in [key, encodedKey] {
+            for start in 0...(form.count - 8) {
+                let piece = String(form.dropFirst(start).prefix(8))
+                if text.contains(piece) { return piece }
+            }
+        }
+        return nil
+    }
+
+    @Test(
+        "a base URL that holds the key is refused with exit 2, and no message quotes the key or the URL's userinfo",
+        arguments: [
+            "https://\(key)@api.telnyx.com/v2",
+            "https://user:\(key)@api.telnyx.com/v2",
+            "https://\(encodedKey)@api.telnyx.com/v2",
+            "https://user:\(encodedKey)@api.telnyx.com/v2",
+            "https://api.telnyx.com/v2?key=\(key)",
+            "https://api.telnyx.com/v2?key=\(encodedKey)",
+            "https://api.telnyx.com/v2#\(encodedKey)",
+            "https://api.telnyx.com/\(encodedKey)/v2",
+            "https://api.telnyx.com/v2/\(key)",
+        ])
+    func baseURLWithKey(_ url: String) async throws {
+        let scratch = try Scratch()
+        let env = TnxProcess.environment(stateHome: scratch.path, extra: ["TELNYX_API_KEY": Self.key])
+        // Each place a base URL comes from: the environment, --base-url, a profile.
+        var fromEnvironment = env
+        fromEnvironment["TELNYX_BASE_URL"] = url
+        let viaEnvironment = try await TnxProcess.run(["-c", "help"], environment: fromEnvironment)
+        let viaOption = try await TnxProcess.run(["--base-url", url, "-c", "help"], environment: env)
+        try StartupAndProfileTests.writeConfig(scratch, "profiles/p.tnx", "set base-url \"\(url)\"\n")
+        let viaProfile = try await TnxProcess.run(["--profile", "p", "-c", "help"], environment: env)
+        for result in [viaEnvironment, viaOption, viaProfile] {
+            #expect(result.status == 2, "\(result.stderr)")
+            #expect(result.stderr.contains("base URL"), "\(result.stderr)")
+            #expect(Self.leaks(result.stderr + result.stdout) == nil, "\(result.stderr)")
+            #expect(!result.stderr.contains("user:"), "\(result.stderr)")
+        }
+    }
+
     /// Every regular file under `directory`, however deep.
     static func filesBelow(_ directory: String) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
