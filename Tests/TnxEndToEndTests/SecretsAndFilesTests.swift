@@ -59,6 +59,36 @@ struct SecretsAndFilesTests {
         }
     }
 
+    @Test("presigned links keep their signature out of the journal, DIR/ID.json and the outcome lines; show recording prints the link as sent")
+    func signaturesStayOut() async throws {
+        let scratch = try Scratch()
+        try await SafetyEndToEndTests.withSandbox(seed: 10, scratch: scratch) { sandbox, env in
+            let ids = Sandbox.seededIDs(count: 3)
+            let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
+            let archive = scratch.path + "/archive"
+            let result = try await TnxProcess.run(
+                ["--yes", "--output", "json", "-c", "foreach id in \(file) { download $id to \(archive); delete $id }"], environment: env)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(Set(sandbox.deletedIDs) == Set(ids))
+            let journal = try #require(scratch.read("state/tnx/journal.jsonl"))
+            #expect(journal.contains("\"download_urls\""), "the links are kept, without their query")
+            #expect(journal.contains("/media/\(ids[0]).mp3\""), "\(journal)")
+            #expect(!journal.contains("X-Amz-Signature"), "\(journal)")
+            #expect(!journal.contains("X-Amz-Expires"))
+            #expect(!result.stdout.contains("X-Amz-Signature"), "\(result.stdout)")
+            for id in ids {
+                let sidecar = try #require(scratch.read("archive/\(id).json"))
+                #expect(sidecar.contains("/media/\(id).mp3\""), "\(sidecar)")
+                #expect(!sidecar.contains("X-Amz-Signature"), "\(sidecar)")
+            }
+            // Asked for, a recording is shown with the link as the API sent it (valid for minutes).
+            let shown = try await TnxProcess.run(
+                ["--output", "json", "-c", "show recording \(Sandbox.seededIDs(count: 4)[3])"], environment: env)
+            #expect(shown.status == 0, "\(shown.stderr)")
+            #expect(shown.stdout.contains("X-Amz-Signature"), "\(shown.stdout)")
+        }
+    }
+
     /// Every regular file under `directory`, however deep.
     static func filesBelow(_ directory: String) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
