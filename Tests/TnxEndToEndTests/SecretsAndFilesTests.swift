@@ -59,6 +59,20 @@ struct SecretsAndFilesTests {
         }
     }
 
+    @Test("a key from api-key-command that the base URL holds is refused once the command gives it: nothing is sent, the key never quoted")
+    func baseURLWithCommandKey() async throws {
+        let scratch = try Scratch()
+        let env = TnxProcess.environment(stateHome: scratch.path)
+        // Loopback, port 1: were the URL not refused, the delete would fail to connect instead.
+        try StartupAndProfileTests.writeConfig(
+            scratch, "profiles/p.tnx", "set base-url \"http://127.0.0.1:1/v2/\(Self.encodedKey)\"\nset api-key-command \"echo \(Self.key)\"\n")
+        let result = try await TnxProcess.run(["--profile", "p", "-c", "delete \(Sandbox.seededIDs(count: 1)[0])"], environment: env)
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("holds an API key"), "\(result.stderr)")
+        #expect(Self.leaks(result.stderr + result.stdout) == nil, "\(result.stderr)")
+        #expect(!result.stderr.contains("connect"), "\(result.stderr)")
+    }
+
     @Test("presigned links keep their signature out of the journal, DIR/ID.json and the outcome lines; show recording prints the link as sent")
     func signaturesStayOut() async throws {
         let scratch = try Scratch()
