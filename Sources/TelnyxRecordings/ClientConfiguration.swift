@@ -189,9 +189,10 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     /// Refuses a base URL that holds any of `keys` (every key this run knows), as is or
     /// percent-encoded, wherever in it: it would travel in every request line and show in
     /// messages and the journal. `origin` says where the URL came from. The message quotes
-    /// neither the URL nor the key.
+    /// neither the URL nor the key. A "key" shorter than 8 characters is no API key (Telnyx's
+    /// are dozens long) and could match any URL by chance (`v2`): it is not looked for.
     public static func refuseKeys(_ keys: [String], inBaseURL url: String, origin: String) throws(ConfigurationError) {
-        guard keys.contains(where: { LinkText.holds(url, secret: $0) }) else { return }
+        guard keys.contains(where: { $0.utf8.count >= 8 && LinkText.holds(url, secret: $0) }) else { return }
         throw ConfigurationError(
             message:
                 "the base URL (\(origin)) holds an API key: it would travel in every request line and show in messages and the journal. Give the base URL without it, and the key in TELNYX_API_KEY (or an api-key-command). Nothing was sent"

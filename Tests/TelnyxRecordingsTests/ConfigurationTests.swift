@@ -97,7 +97,7 @@ struct ConfigurationTests {
                 #expect(!error.message.contains("KEYsecret") && !error.message.contains("Ghi"))
             }
         }
-        try ClientConfiguration.refuseKeys([key], inBaseURL: "https://api.telnyx.com/v2", origin: "the default")
+        try ClientConfiguration.refuseKeys([key, "v2", "telnyx"], inBaseURL: "https://api.telnyx.com/v2", origin: "the default")
         // An answer that echoes the key percent-encoded is redacted too.
         let history = AttemptHistory(key: key, policy: .default)
         #expect(history.redact("GET /v2?key=\(upper) and \(lower) and \(key)") == "GET /v2?key=*** and *** and ***")
