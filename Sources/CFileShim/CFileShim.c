@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <spawn.h>
+#include <errno.h>
+#include <sys/mman.h>
 #include "CFileShim.h"
 
 int tnx_start_writeback(int fd, long long offset, long long count) {
@@ -17,6 +19,16 @@ int tnx_spawn_close_from(void *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
 #else
     (void)actions; (void)from;
+    return -1;
+#endif
+}
+
+int tnx_memory_file(const char *name) {
+#if defined(MFD_CLOEXEC)
+    return memfd_create(name, MFD_CLOEXEC);
+#else
+    (void)name;
+    errno = ENOSYS;
     return -1;
 #endif
 }

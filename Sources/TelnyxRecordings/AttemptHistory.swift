@@ -22,19 +22,19 @@ struct AttemptHistory {
     /// ticket needs it).
     var requestID: String?
 
-    /// The key as it may be written in an answer: as is, and as JSON escapes it (`\/`, `\"`).
-    /// Worked out once: `redact` runs for every string of every recording a list returns.
+    /// The key as it may be written in an answer: as is, percent-encoded (an answer that echoes
+    /// a URL), and as JSON escapes it (`\/`, `\"`). Worked out once: `redact` runs for every
+    /// string of every recording a list returns (a key of letters, digits and `_` has one form).
     private let keyForms: [String]
 
     init(key: String, policy: RetryPolicy) {
         self.key = key
         self.policy = policy
+        var forms = LinkText.forms(of: key)
         if key.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "/") }) {
-            let escaped = key.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("/", with: "\\/")
-            keyForms = [key, escaped]
-        } else {
-            keyForms = [key]
+            forms.append(key.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("/", with: "\\/"))
         }
+        keyForms = forms
     }
 
     /// What to wait before the next attempt after a retryable failure counted in `failures`

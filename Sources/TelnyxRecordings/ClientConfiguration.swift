@@ -117,10 +117,13 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// Checks scheme, host and path; returns the URL without trailing slashes.
+    ///
+    /// A refusal quotes the URL without its user, password, query and fragment (`***`): where a
+    /// key would be if someone put one in the URL, and where a message must never show it.
     static func validatedBaseURL(_ raw: String) throws(ConfigurationError) -> String {
         let text = String(raw.trimmingASCIISpaces())
         func refuse(_ reason: String) -> ConfigurationError {
-            ConfigurationError(message: "invalid base URL \(TerminalText.quoted(text)): \(reason)")
+            ConfigurationError(message: "invalid base URL \(TerminalText.quoted(shown(text))): \(reason)")
         }
         for scalar in text.unicodeScalars where scalar.value <= 0x20 || scalar.value >= 0x7F {
             throw refuse("it contains spaces, control or non-ASCII characters")
@@ -137,11 +140,13 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var path = rest[authorityEnd...]
-        guard !path.contains("?"), !path.contains("#") else {
-            throw refuse("a base URL has no query or fragment")
+        // Anywhere before the query, not only in the host part: a password that holds a `/`
+        // would otherwise pass for a host and a path.
+        guard !rest.prefix(while: { $0 != "?" && $0 != "#" }).contains("@") else {
+            throw refuse("it holds a user or password; a key belongs in TELNYX_API_KEY (or an api-key-command), never in the URL. Nothing was sent")
         }
-        guard !authority.contains("@") else {
-            throw refuse("credentials belong in TELNYX_API_KEY, not in the URL")
+        guard !path.contains("?"), !path.contains("#") else {
+            throw refuse("a base URL has no query or fragment; a key belongs in TELNYX_API_KEY (or an api-key-command), never in the URL. Nothing was sent")
         }
         let (host, port) = try splitHostPort(authority, refuse: refuse)
         guard !host.isEmpty else { throw refuse("it has no host") }
@@ -159,6 +164,39 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         while path.hasSuffix("/") { path = path.dropLast() }
         let normalisedAuthority = authority.lowercased()
         return "\(scheme)://\(normalisedAuthority)\(path)"
+    }
+
+    /// `text` as a message may quote it: `https://***@host/path?***#***`, its user, password,
+    /// query and fragment each replaced by `***`.
+    static func shown(_ text: String) -> String {
+        var rest = Substring(text)
+        var tail = ""
+        if let hash = rest.firstIndex(of: "#") {
+            tail = "#***"
+            rest = rest[..<hash]
+        }
+        if let question = rest.firstIndex(of: "?") {
+            tail = "?***" + tail
+            rest = rest[..<question]
+        }
+        // Up to the last `@`: a password may hold a `/`, which a URL parser takes for the end
+        // of the host, and a message must not show any of it.
+        let authorityStart = rest.firstRange(of: "://")?.upperBound ?? rest.startIndex
+        guard let at = rest[authorityStart...].lastIndex(of: "@") else { return String(rest) + tail }
+        return String(rest[..<authorityStart]) + "***@" + String(rest[rest.index(after: at)...]) + tail
+    }
+
+    /// Refuses a base URL that holds any of `keys` (every key this run knows), as is or
+    /// percent-encoded, wherever in it: it would travel in every request line and show in
+    /// messages and the journal. `origin` says where the URL came from. The message quotes
+    /// neither the URL nor the key. A "key" shorter than 8 characters is no API key (Telnyx's
+    /// are dozens long) and could match any URL by chance (`v2`): it is not looked for.
+    public static func refuseKeys(_ keys: [String], inBaseURL url: String, origin: String) throws(ConfigurationError) {
+        guard keys.contains(where: { $0.utf8.count >= 8 && LinkText.holds(url, secret: $0) }) else { return }
+        throw ConfigurationError(
+            message:
+                "the base URL (\(origin)) holds an API key: it would travel in every request line and show in messages and the journal. Give the base URL without it, and the key in TELNYX_API_KEY (or an api-key-command). Nothing was sent"
+        )
     }
 
     static func splitHostPort(

@@ -15,7 +15,8 @@ extension RecordingsClient {
         let (key, headers): (String, HTTPHeaders)
         do { (key, headers) = try await authorizedHeaders() } catch { return .failure(error) }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
-        let items = ["page%5Bnumber%5D=\(max(page, 1))", "page%5Bsize%5D=\(min(max(size, 1), Self.maximumPageSize))"] + filter.queryItems
+        let asked = min(max(size, 1), Self.maximumPageSize)
+        let items = ["page%5Bnumber%5D=\(max(page, 1))", "page%5Bsize%5D=\(asked)"] + filter.queryItems
         let url = recordingsURL + "?" + items.joined(separator: "&")
         let request: HTTPClient.Request
         do {
@@ -37,6 +38,14 @@ extension RecordingsClient {
                     attempts.error(
                         .unreadableResponse, status: answer.status,
                         "GET /recordings answered HTTP \(answer.status) but not with a list of recordings (\(ErrorText.excerpt(answer))): TELNYX_BASE_URL may not point at the Telnyx recordings API"))
+            }
+            // More than was asked for is not a page: whatever it adds, a listing that does not
+            // keep to its own paging cannot be trusted to say what matches (nor what is gone).
+            guard page.recordings.count <= asked else {
+                return .failure(
+                    attempts.error(
+                        .unreadableResponse, status: answer.status,
+                        "GET /recordings answered \(page.recordings.count) recordings for a page of \(asked) (page[size]=\(asked)): a server that does not keep to the page size it was asked for cannot be trusted to list what matches"))
             }
             page.recordings = page.recordings.map { $0.redacting(attempts.redact) }
             return .success(page)

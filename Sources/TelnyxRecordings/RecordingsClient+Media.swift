@@ -134,9 +134,9 @@ extension RecordingsClient {
         return nil
     }
 
-    /// `https://host/path` of a link, without its query (the signature): for messages.
+    /// `https://host/path` of a link, without its query (the signature) or user: for messages.
     static func shown(_ url: String) -> String {
-        String(url.prefix(while: { $0 != "?" }).prefix(200))
+        String(LinkText.withoutCredentials(url).prefix(200))
     }
 
     /// How one media request ended.

@@ -4,16 +4,18 @@
 /// JSON writer escapes the same characters.
 public enum TerminalText {
     /// Whether `scalar` could change how a terminal shows the text around it: C0 controls
-    /// (ESC among them), DEL, C1 controls, and the bidirectional marks, embeddings, overrides
-    /// and isolates that can reorder a line (U+061C, U+200E/F, U+202A…E, U+2066…9), and a
-    /// stray byte order mark.
+    /// (ESC among them), DEL, C1 controls (NEL, U+0085, among them), the line and paragraph
+    /// separators U+2028 and U+2029 (a line break to many terminals, editors and JSON readers:
+    /// a server's `from` could otherwise start a line of its own that looks like tnx's), and
+    /// the bidirectional marks, embeddings, overrides and isolates that can reorder a line
+    /// (U+061C, U+200E/F, U+202A…E, U+2066…9), and a stray byte order mark.
     @inline(__always)
     public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value
         if v < 0x20 || v == 0x7F { return true }
         if v < 0x80 { return false }
         if v <= 0x9F { return true }
-        return v == 0x061C || v == 0x200E || v == 0x200F || (0x202A...0x202E).contains(v)
+        return v == 0x061C || v == 0x200E || v == 0x200F || (0x2028...0x202E).contains(v)
             || (0x2066...0x2069).contains(v) || v == 0xFEFF
     }
 
@@ -35,8 +37,8 @@ public enum TerminalText {
     }
 
     /// `text` for a terminal: every unsafe scalar written as `\u{001B}`; at most `limit`
-    /// scalars, then `…`. With `oneLine`, line ends and tabs become spaces instead (an excerpt
-    /// of a server's answer inside a one-line message).
+    /// scalars, then `…`. With `oneLine`, line ends (NEL, U+2028 and U+2029 too) and tabs
+    /// become spaces instead (an excerpt of a server's answer inside a one-line message).
     public static func sanitized(_ text: String, limit: Int = .max, oneLine: Bool = false) -> String {
         if limit == .max, !needsEscaping(text) { return text }
         var out = ""
@@ -47,7 +49,7 @@ public enum TerminalText {
                 break
             }
             count += 1
-            if oneLine, scalar == "\n" || scalar == "\r" || scalar == "\t" {
+            if oneLine, scalar == "\n" || scalar == "\r" || scalar == "\t" || scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}" {
                 out += " "
             } else if isUnsafe(scalar) {
                 out += "\\u{" + hex(scalar.value) + "}"

@@ -302,10 +302,10 @@ extension Interpreter {
         switch settings.output {
         case .json:
             var w = JSONObjectWriter()
-            w.object("recording") { RecordingJSON.write(recording, to: &$0) }
+            w.object("recording") { RecordingJSON.write(recording, to: &$0, links: .asSent) }
             reporter.info(w.finish())
         case .text:
-            reporter.info(Self.table(RecordingJSON.rows(recording)) + "\n")
+            reporter.info(Self.table(RecordingJSON.rows(recording, links: .asSent)) + "\n")
         }
         bulk?.progress.afterOutput()
     }

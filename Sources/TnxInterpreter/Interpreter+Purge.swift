@@ -81,32 +81,32 @@ extension Interpreter {
         if !dryRun, pipeline.deletes, let refused = await prepareToDelete() { return refused }
         let requestsBefore = environment.client.activity?.requestsSent
 
-        // 1. The snapshot. A dry-run's goes in a private temporary directory, removed with it:
-        // a dry-run leaves nothing behind, not even in tnx's own state.
-        var temporary: String?
+        // 1. The snapshot. A dry-run's is a file in memory, never on a disk: a dry-run leaves
+        // nothing behind, not even when it is killed (the lines hold phone numbers).
+        let snapshot: SnapshotFile
         if dryRun {
-            switch Directories.makeTemporary(environment: Executable.environment) {
-            case .success(let made): temporary = made
-            case .failure(let error):
-                reporter.error("a dry-run of this loop reads its matches into a temporary file, but none can be made: \(error)")
+            switch SnapshotFile.createInMemory() {
+            case .success(let file): snapshot = file
+            case .failure(let problem):
+                reporter.error("a dry-run of this loop reads its matches into a file in memory, but \(problem.reason)")
                 return .failures
             }
+        } else {
+            let directory = environment.snapshotDirectory ?? environment.journal.map { Directories.containing($0.path) + "/snapshots" }
+            guard let directory else {
+                reporter.error("a purge by query needs a directory for its snapshot; nothing was deleted")
+                return .usage
+            }
+            switch SnapshotFile.create(in: directory, runID: environment.journal?.runID ?? Journal.makeRunID()) {
+            case .success(let file): snapshot = file
+            case .failure(let problem):
+                reporter.error("cannot write the snapshot of \(plan.description): \(problem.reason); nothing was deleted")
+                return .usage
+            }
         }
-        defer { if let temporary { Directories.removeEmpty(temporary) } }
-        let directory = temporary ?? environment.snapshotDirectory ?? environment.journal.map { Directories.containing($0.path) + "/snapshots" }
-        guard let directory else {
-            reporter.error("a purge by query needs a directory for its snapshot; nothing was deleted")
-            return .usage
-        }
-        let snapshot: SnapshotFile
-        switch SnapshotFile.create(in: directory, runID: environment.journal?.runID ?? Journal.makeRunID()) {
-        case .success(let file): snapshot = file
-        case .failure(let problem):
-            reporter.error("cannot write the snapshot of \(plan.description): \(problem.reason); nothing was deleted")
-            return .usage
-        }
-        // A dry-run keeps nothing: its snapshot goes once the run has read it.
-        defer { if dryRun { FileDescriptor.remove(snapshot.path) } }
+        // A dry-run keeps nothing: its snapshot goes once the run has read it (the deferred call
+        // also keeps an in-memory one open until then).
+        defer { if dryRun { snapshot.discard() } }
         let showProgress = showsProgress
         let read = await readMatches(plan, progress: showProgress) { id, recording in snapshot.append(id, recording) }
         let totals: MatchTotals
@@ -115,7 +115,7 @@ extension Interpreter {
         case .stopped(let status):
             // Nothing is deleted from a match set that was not read whole: no file claims one.
             if case .success(let file) = written { _ = await file.syncAndClose() }
-            FileDescriptor.remove(snapshot.path)
+            snapshot.discard()
             return status
         case .read(let t): totals = t
         }
@@ -130,7 +130,7 @@ extension Interpreter {
         }
         let requestsAfterSnapshot = environment.client.activity?.requestsSent
         guard totals.count > 0 else {
-            FileDescriptor.remove(snapshot.path)
+            snapshot.discard()
             reportSnapshot(plan, totals, path: nil, dryRun: dryRun)
             return .success
         }

@@ -89,10 +89,10 @@ extension Interpreter {
             switch settings.output {
             case .json:
                 var w = JSONObjectWriter()
-                RecordingJSON.write(recording, to: &w)
+                RecordingJSON.write(recording, to: &w, links: .asSent)
                 reporter.info(w.finish())
             case .text:
-                reporter.info(Self.table(RecordingJSON.rows(recording)))
+                reporter.info(Self.table(RecordingJSON.rows(recording, links: .asSent)))
             }
             return .success
         }
@@ -103,7 +103,7 @@ extension Interpreter {
         switch settings.output {
         case .json:
             var w = JSONObjectWriter()
-            RecordingJSON.write(recording, to: &w)
+            RecordingJSON.write(recording, to: &w, links: .asSent)
             var line = w.finishBytes()
             line.append(UInt8(ascii: "\n"))
             environment.stdout.write(bytes: line)

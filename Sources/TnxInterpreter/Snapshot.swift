@@ -9,10 +9,12 @@ import TnxSystem
 /// It lives in `snapshots/` beside the journal, mode 0600, in a directory only the user may
 /// change (checked: it holds phone numbers, and its ids are read back to be deleted). It is
 /// named for the moment it was taken and kept: with the journal it says what a purge meant to
-/// delete and what became of each recording.
+/// delete and what became of each recording. A dry-run's is in memory (`createInMemory`).
 final class SnapshotFile {
     let path: String
     private var fd: Int32
+    /// A file in memory: its descriptor is the file, kept open until `discard`.
+    private var inMemory = false
     private var buffer: [UInt8] = []
     /// The first write that failed.
     private(set) var failure: String?
@@ -53,6 +55,31 @@ final class SnapshotFile {
         return .failure(Problem(reason: "too many snapshots named \(stamp)Z-\(runID) in '\(directory)'"))
     }
 
+    /// A snapshot that never reaches a disk, for a dry-run: an anonymous file in memory, read
+    /// back by the bulk engine through `/proc/self/fd/N`, gone with its descriptor — at
+    /// `discard`, or with the process however it ends (`kill -9` included). Its lines hold phone
+    /// numbers, and a dry-run leaves nothing behind.
+    static func createInMemory() -> Result<SnapshotFile, Problem> {
+        switch FileDescriptor.createInMemory(name: "tnx-dry-run-snapshot") {
+        case .failure(let error):
+            return .failure(Problem(reason: "cannot create a file in memory: \(error)"))
+        case .success(let created):
+            let file = SnapshotFile(path: created.path, fd: created.fd)
+            file.inMemory = true
+            return .success(file)
+        }
+    }
+
+    /// Ends a snapshot that is not kept: frees an in-memory one, removes a file.
+    func discard() {
+        if inMemory {
+            if fd >= 0 { FileDescriptor.close(fd) }
+            fd = -1
+        } else {
+            FileDescriptor.remove(path)
+        }
+    }
+
     /// Adds one recording (buffered; written 64 KiB at a time).
     func append(_ id: RecordingID, _ r: Recording) {
         var w = JSONObjectWriter()
@@ -82,6 +109,11 @@ final class SnapshotFile {
     /// (`Written.syncAndClose`, on a thread of its own); or what failed.
     func finishWriting() -> Result<Written, Problem> {
         write()
+        if inMemory {
+            // Its descriptor stays open (closing it would end the file); nothing to flush.
+            if let failure { return .failure(Problem(reason: failure)) }
+            return .success(Written(fd: -1, path: path))
+        }
         let fd = self.fd
         self.fd = -1
         if let failure {
@@ -98,7 +130,8 @@ final class SnapshotFile {
 
         /// nil, or what failed.
         func syncAndClose() async -> String? {
-            await BlockingWorker().run { [fd, path] in
+            guard fd >= 0 else { return nil }  // in memory
+            return await BlockingWorker().run { [fd, path] in
                 defer { FileDescriptor.close(fd) }
                 return FileDescriptor.sync(fd).map { "cannot flush '\(path)' to the disk: \($0)" }
             }

@@ -41,7 +41,10 @@ struct RecordingQuery {
     }
 
     /// The answer's body: the requested page of the matches, and `meta`.
-    func page(of index: RecordingIndex, hostile: Bool, overlap: Bool = false, omitLast: Bool = false, media: MediaLinks? = nil) -> String {
+    func page(
+        of index: RecordingIndex, hostile: Bool, overlap: Bool = false, omitLast: Bool = false, oneTooMany: Bool = false,
+        media: MediaLinks? = nil
+    ) -> String {
         let range = index.range(createdFrom: createdFrom, createdTo: createdTo)
         let skip = (pageNumber - 1).multipliedReportingOverflow(by: overlap ? max(pageSize - 1, 1) : pageSize)
         let total: Int
@@ -58,7 +61,17 @@ struct RecordingQuery {
             entries = skip.overflow ? [] : Array(matching.dropFirst(skip.partialValue).prefix(pageSize))
         }
         let shown = omitLast ? Array(entries.dropLast()) : entries
-        let data = shown.map { Handler.json(id: $0.id, index: $0.index, hostile: hostile, media: media) }.joined(separator: ",")
+        var data = shown.map { Handler.json(id: $0.id, index: $0.index, hostile: hostile, media: media) }.joined(separator: ",")
+        if oneTooMany {
+            // One recording past the page size: the next page's first, or one made up.
+            let next = exact.isEmpty && !skip.overflow ? index.entries(in: range, skip: skip.partialValue + pageSize, limit: 1) : []
+            if let extra = next.first {
+                data += (data.isEmpty ? "" : ",") + Handler.json(id: extra.id, index: extra.index, hostile: hostile, media: media)
+            } else if let last = shown.last {
+                let made = String(last.id.dropLast(4)) + "ffff"
+                data += "," + Handler.json(id: made, index: last.index, hostile: hostile, media: media)
+            }
+        }
         let pages = (total + pageSize - 1) / pageSize
         return "{\"data\":[\(data)],\"meta\":{\"page_number\":\(pageNumber),\"page_size\":\(pageSize),\"total_pages\":\(pages),\"total_results\":\(total)}}"
     }

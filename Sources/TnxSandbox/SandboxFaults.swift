@@ -77,6 +77,10 @@ public struct SandboxFaults: Sendable, Hashable {
         /// `GET /recordings/{id}` leaves out `duration_millis` (the media still plays as long
         /// as the recording lasts).
         case noDurations = "no-durations"
+        /// Each page of `GET /recordings` holds one recording more than its `page[size]` (the
+        /// first of the next page, or a made-up one on the last): a server that does not keep
+        /// to what it was asked cannot be trusted to list what matches.
+        case oversizedPage = "oversized-page"
     }
 
     /// How the batch delete treats what it is sent.
@@ -134,7 +138,7 @@ public struct SandboxFaults: Sendable, Hashable {
     }
 
     /// `\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}`: what `escapesInText` puts in text.
-    public static let hostileText = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}"
+    public static let hostileText = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}\u{2028}\u{2029}\u{85}"
 
     public static let none = SandboxFaults()
 

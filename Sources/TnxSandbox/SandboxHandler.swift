@@ -191,7 +191,10 @@ final class Handler: Sendable {
                     }
                     let overlap = faults.hostility.contains(.overlappingPages)
                     let omit = faults.hostility.contains(.listOmitsOne)
-                    return .list(body: q.page(of: s.index!, hostile: hostile, overlap: overlap, omitLast: omit, media: s.media), rate, delay: delay)
+                    let extra = faults.hostility.contains(.oversizedPage)
+                    return .list(
+                        body: q.page(of: s.index!, hostile: hostile, overlap: overlap, omitLast: omit, oneTooMany: extra, media: s.media), rate,
+                        delay: delay)
                 }
             case .batchDelete:
                 guard let ids = batchIDs else { return .badRequest("the body must be a JSON object {\"ids\": [\"…\", …]}") }

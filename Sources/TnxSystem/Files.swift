@@ -129,6 +129,15 @@ public enum FileDescriptor {
 
     public static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
+    /// An anonymous file in memory (`memfd_create`), and the path that opens it again from this
+    /// process (`/proc/self/fd/N`, valid while `fd` is open): it never has a name on a disk,
+    /// and goes with its last descriptor, also when the process is killed.
+    public static func createInMemory(name: String) -> Result<(fd: Int32, path: String), SystemError> {
+        let fd = tnx_memory_file(name)
+        guard fd >= 0 else { return .failure(SystemError(errno)) }
+        return .success((fd, "/proc/self/fd/\(fd)"))
+    }
+
     /// Removes the file `path` (not a directory); whether it is gone.
     @discardableResult
     public static func remove(_ path: String) -> Bool { unlink(path) == 0 || errno == ENOENT }

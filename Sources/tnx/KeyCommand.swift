@@ -13,11 +13,13 @@ import TnxSystem
 /// its stdin is empty: it must not eat a script or ids read from stdin. What it prints is read
 /// through a pipe and never shown, logged or kept; no message quotes it.
 ///
-/// It cannot hold tnx forever: it is stopped (SIGTERM, then SIGKILL) when every request
-/// waiting for it is cancelled (Ctrl-C, SIGTERM to tnx), and when it has not printed its
-/// first line and exited within `timeout` (10 minutes when someone may be typing a
-/// passphrase at a terminal, 60 s otherwise: a cron job must not hang). Reading stops at the
-/// first line, so a background process that keeps the pipe open does not hold it either.
+/// It is done when it has exited and its output has ended: what it prints after the key (`pass
+/// show` prints more lines) is read and dropped, never cut off with SIGPIPE. A background
+/// process it started may keep the pipe open for good, so reading stops `exitGrace` after it
+/// exits whatever the pipe does. It cannot hold tnx forever: it is stopped (SIGTERM, then
+/// SIGKILL) when every request waiting for it is cancelled (Ctrl-C, SIGTERM to tnx), and when it
+/// has not printed its first line and exited within `timeout` (10 minutes when someone may be
+/// typing a passphrase at a terminal, 60 s otherwise: a cron job must not hang).
 final class KeyCommand: Sendable {
     let command: String
     /// `api-key-command of profile prod (…/profiles/prod.tnx:2)`.
@@ -28,8 +30,12 @@ final class KeyCommand: Sendable {
     /// The running child, for `cancel`; and whether it was cancelled.
     private let state = Mutex<(child: ChildProcess?, cancelled: Bool)>((nil, false))
 
-    /// More than any key, less than anything worth holding in memory.
+    /// More than any key, less than anything worth holding in memory: what is kept of the
+    /// output (the rest is read and dropped).
     static let outputLimit = 64 << 10
+    /// How long the output is still read after the command exits: what it printed last is in
+    /// the pipe by then, and a background process that holds the pipe does not hold tnx.
+    static let exitGrace: Duration = .milliseconds(250)
 
     /// `timeout` nil: 10 minutes with a terminal on stderr (a passphrase may be typed), else 60 s.
     init(command: String, origin: String, interactive: Bool, timeout: Duration?) {
@@ -86,23 +92,36 @@ final class KeyCommand: Sendable {
         }
         var cancelled: Bool { state.withLock { $0.cancelled } }
 
-        // The first line, or the end of the output, before the deadline.
+        // Its output to the end, or until a short grace after it exits: a background process it
+        // started may hold the pipe open for good. Only the first 64 KiB are kept (the key is
+        // its first line); the rest is read and dropped, so that a command printing more after
+        // its key is not killed by SIGPIPE. All of it before the deadline.
         let deadline = ContinuousClock.now + timeout
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
+        var status: Int32?
+        var graceEnds: ContinuousClock.Instant?
         while !cancelled {
-            guard ContinuousClock.now < deadline else {
+            let now = ContinuousClock.now
+            if let graceEnds, now >= graceEnds { break }
+            guard now < deadline || status != nil else {
                 stop()
                 FileDescriptor.close(child.stdout)
-                return failure("printed no key within \(timeout.shortText) and was stopped")
+                return failure(
+                    bytes.contains(UInt8(ascii: "\n"))
+                        ? "did not exit within \(timeout.shortText) and was stopped" : "printed no key within \(timeout.shortText) and was stopped")
             }
-            guard FileDescriptor.waitForInput(child.stdout, milliseconds: 100) else { continue }
+            if status == nil, let ended = child.exitStatus(within: .zero) {
+                status = ended
+                graceEnds = now + Self.exitGrace
+            }
+            guard FileDescriptor.waitForInput(child.stdout, milliseconds: status == nil ? 100 : 20) else { continue }
             let n = chunk.withUnsafeMutableBytes { FileDescriptor.read(child.stdout, into: $0.baseAddress!, count: $0.count) }
             if n <= 0 { break }
-            bytes += chunk[..<n]
-            if bytes.contains(UInt8(ascii: "\n")) { break }
-            if bytes.count > Self.outputLimit {
-                stop()
+            guard bytes.count < Self.outputLimit else { continue }
+            bytes += chunk[..<min(n, Self.outputLimit - bytes.count)]
+            if bytes.count == Self.outputLimit, !bytes.contains(UInt8(ascii: "\n")) {
+                if status == nil { stop() }  // once reaped, its pid may be another process's
                 FileDescriptor.close(child.stdout)
                 return failure("printed more than 64 KiB without a line end and was stopped")
             }
@@ -112,9 +131,12 @@ final class KeyCommand: Sendable {
             stop()
             return failure("was stopped (interrupted)")
         }
-        // Its exit status, before the same deadline.
-        let remaining = max(deadline - ContinuousClock.now, .milliseconds(100))
-        guard let status = child.exitStatus(within: remaining) else {
+        if status == nil {
+            // The output ended (EOF); its exit status, before the same deadline.
+            let remaining = max(deadline - ContinuousClock.now, .milliseconds(100))
+            status = child.exitStatus(within: remaining)
+        }
+        guard let status else {
             stop()
             return failure("did not exit within \(timeout.shortText) and was stopped")
         }

@@ -150,9 +150,21 @@ final class KnownSecrets: Sendable {
         keys.withLock { $0.append(key) }
     }
 
-    /// Whether any of them appears in `text`.
+    var all: [String] { keys.withLock { $0 } }
+
+    /// Whether any of them appears in `text`, as is or percent-encoded.
     func appear(in text: String) -> Bool {
-        keys.withLock { $0.contains { text.contains($0) } }
+        keys.withLock { $0.contains { key in LinkText.forms(of: key).contains { text.contains($0) } } }
+    }
+
+    /// `text` with each of them, in each form, written `***`: for a message built before the
+    /// client (whose errors are redacted already) exists, such as a refused base URL's.
+    func redacted(_ text: String) -> String {
+        var text = text
+        for key in all {
+            for form in LinkText.forms(of: key) where text.contains(form) { text = text.replacing(form, with: "***") }
+        }
+        return text
     }
 }
 

@@ -29,8 +29,10 @@ enum Session {
         switch Startup.load(command, environment: environment, colour: colour) {
         case .success(let loaded): startup = loaded
         case .failure(let error):
-            FileOutput.standardError.write(error.diagnostics)
-            Messages.error(error.message)
+            // A startup file's `set base-url` may hold a key this run was given.
+            let known = KnownSecrets([environment[ClientConfiguration.apiKeyVariable], command.apiKey].compactMap { $0 })
+            FileOutput.standardError.write(known.redacted(error.diagnostics))
+            Messages.error(known.redacted(error.message))
             return RunStatus.usage.exitCode
         }
         let settings = command.startingSettings(from: startup.settings)
@@ -152,7 +154,21 @@ final class Connection: Sendable {
                     let runner = KeyCommand(
                         command: keyCommand.text, origin: "api-key-command of \(keyCommand.origin)",
                         interactive: FileDescriptor.isTerminal(2), timeout: command.keyCommandTimeoutMs.map { .milliseconds($0) })
-                    configuration.deferredKey = runner.deferredKey(onKey: { secrets.add($0) })
+                    // The key it gives is looked for in the base URL too, before any request.
+                    let deferred = runner.deferredKey(onKey: { secrets.add($0) })
+                    let (url, origin) = (base?.url ?? ClientConfiguration.defaultBaseURL, base?.source ?? "the default")
+                    configuration.deferredKey = DeferredKey(
+                        origin: deferred.origin,
+                        resolve: {
+                            let result = await deferred.resolve()
+                            guard case .success(let key) = result else { return result }
+                            do throws(ConfigurationError) {
+                                try ClientConfiguration.refuseKeys([key], inBaseURL: url, origin: origin)
+                            } catch {
+                                return .failure(error)
+                            }
+                            return result
+                        }, cancel: deferred.cancel)
                     keySource = runner.origin
                 } else if let key = environmentKey {
                     configuration.apiKey = try ClientConfiguration.validatedKey(key)
@@ -161,6 +177,10 @@ final class Connection: Sendable {
                     keySource = nil
                 }
                 configuration.proxies = try ProxyEnvironment.from(environment)
+                // Every key this run knows, not only the one it uses: a profile's base URL must
+                // not carry the key left in the environment either.
+                try ClientConfiguration.refuseKeys(
+                    secrets.all, inBaseURL: base?.url ?? ClientConfiguration.defaultBaseURL, origin: base?.source ?? "the default")
             }
             // The pool must never cap a bulk run, and `set concurrency` can raise the number of
             // requests in flight to 256 mid-script. Connections are opened on demand only.
@@ -174,7 +194,7 @@ final class Connection: Sendable {
             let client = RecordingsClient(configuration: configuration)
             return .success(Connection(client: client, sandbox: sandbox, keySource: keySource, secrets: secrets))
         } catch {
-            return .failure(Failure(message: "\(error)"))
+            return .failure(Failure(message: secrets.redacted("\(error)")))
         }
     }
 

@@ -53,13 +53,23 @@ struct Startup {
         return Directories.userHome.map { $0 + "/.config/tnx" }
     }
 
-    /// Why `path` (a startup file) or a directory holding it, up to the tnx directory, must
-    /// not run; nil when it may.
-    static func untrusted(_ path: String, under directory: String) -> String? {
+    /// Where the directories that must be trusted end: the home directory when the tnx
+    /// directory is under it (whoever may write to `~` or `~/.config` may replace `tnx/`), else
+    /// the directory that holds it (`$XDG_CONFIG_HOME` elsewhere).
+    static func trustRoot(of directory: String, environment: [String: String]) -> String {
+        var home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? Directories.userHome ?? "/"
+        while home.count > 1, home.hasSuffix("/") { home.removeLast() }
+        if home == "/" || directory.hasPrefix(home + "/") { return home }
+        return Directories.containing(directory)
+    }
+
+    /// Why `path` (a startup file) or a directory above it, up to `root`, must not run; nil
+    /// when it may.
+    static func untrusted(_ path: String, upTo root: String) -> String? {
         var place = path
         while true {
             if let problem = Directories.notTrusted(place) { return "\(place): \(problem)" }
-            if place == directory || !place.hasPrefix(directory) { return nil }
+            if place == root || place == "/" || !place.hasPrefix(root == "/" ? "/" : root + "/") { return nil }
             place = Directories.containing(place)
         }
     }
@@ -77,7 +87,7 @@ struct Startup {
             let path = directory + "/init.tnx"
             switch FileDescriptor.readFile(path, limit: 1 << 20) {
             case .success(let bytes):
-                if let problem = untrusted(path, under: directory) {
+                if let problem = untrusted(path, upTo: trustRoot(of: directory, environment: environment)) {
                     return .failure(LoadError(message: "refusing to run the startup file \(problem); it can set the command that gives your API key. Fix it (chmod go-w), or run with --no-init"))
                 }
                 if let error = startup.apply(SourceFile(name: path, bytes: bytes), profile: false, colour: colour) { return .failure(error) }
@@ -95,7 +105,7 @@ struct Startup {
             let path = directory + "/profiles/\(name).tnx"
             switch FileDescriptor.readFile(path, limit: 1 << 20) {
             case .success(let bytes):
-                if let problem = untrusted(path, under: directory) {
+                if let problem = untrusted(path, upTo: trustRoot(of: directory, environment: environment)) {
                     return .failure(LoadError(message: "refusing to run the profile '\(name)': \(problem); it can set the command that gives your API key. Fix it (chmod go-w)"))
                 }
                 startup.profile = name

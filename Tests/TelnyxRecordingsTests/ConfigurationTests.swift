@@ -68,6 +68,42 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("a base URL with a key in it is refused; no message quotes the key, its percent-encoding or the URL's user")
+    func baseURLHoldingKey() throws {
+        let key = "KEYsecret+Abc/Def=Ghi"
+        let upper = LinkText.percentEncoded(key)
+        let lower = LinkText.percentEncoded(key, uppercase: false)
+        #expect(upper == "KEYsecret%2BAbc%2FDef%3DGhi" && lower == "KEYsecret%2bAbc%2fDef%3dGhi")
+        for url in [
+            "https://\(key)@api.telnyx.com/v2", "https://user:\(upper)@api.telnyx.com/v2", "https://api.telnyx.com/v2?key=\(lower)",
+            "https://api.telnyx.com/v2#\(key)", "KEYsecret@api.telnyx.com/v2", "ftp://user:KEYsecret@api.telnyx.com/v2",
+        ] {
+            do {
+                _ = try ClientConfiguration(baseURL: url)
+                Issue.record("\(url) was accepted")
+            } catch {
+                #expect(error.message.hasPrefix("invalid base URL"), "\(error.message)")
+                #expect(!error.message.contains("KEYsecret") && !error.message.contains("Ghi") && !error.message.contains("user:"), "\(error.message)")
+            }
+        }
+        // In the path, the key is found once the run knows it, in any encoding.
+        for url in ["https://api.telnyx.com/\(lower)/v2", "https://api.telnyx.com/v2/\(key)", "https://api.telnyx.com/v2/%4BEYsecret%2BAbc%2FDef%3DGhi"] {
+            _ = try ClientConfiguration(baseURL: url)
+            do {
+                try ClientConfiguration.refuseKeys(["other", key], inBaseURL: url, origin: "--base-url")
+                Issue.record("\(url) was accepted")
+            } catch {
+                #expect(error.message.contains("the base URL (--base-url) holds an API key"))
+                #expect(!error.message.contains("KEYsecret") && !error.message.contains("Ghi"))
+            }
+        }
+        try ClientConfiguration.refuseKeys([key, "v2", "telnyx"], inBaseURL: "https://api.telnyx.com/v2", origin: "the default")
+        // An answer that echoes the key percent-encoded is redacted too.
+        let history = AttemptHistory(key: key, policy: .default)
+        #expect(history.redact("GET /v2?key=\(upper) and \(lower) and \(key)") == "GET /v2?key=*** and *** and ***")
+        #expect(LinkText.withoutCredentials("https://u:p@storage.example/media/a.mp3?X-Amz-Signature=s#f") == "https://storage.example/media/a.mp3")
+    }
+
     @Test("which statuses are retried")
     func retryable() {
         for status in [408, 409, 429, 500, 502, 503, 504] { #expect(RetryPolicy.isRetryable(status: status)) }

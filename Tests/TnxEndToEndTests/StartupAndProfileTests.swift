@@ -279,6 +279,30 @@ struct StartupAndProfileTests {
         }
     }
 
+    @Test(
+        "an api-key-command may print more after its key, much more, or leave a child holding its output: the first line is the key",
+        arguments: [
+            "echo KEY; sleep 0.3; echo more",
+            "echo KEY; sleep 0.3; head -c 300000 /dev/zero",
+            // (Their stderr is tnx's: the test would wait for them to close it.)
+            "echo KEY; sleep 100 2>/dev/null &",
+            "echo KEY; (sleep 0.3; echo later; sleep 100) 2>/dev/null &",
+        ])
+    func keyCommandPrintsMore(_ body: String) async throws {
+        let scratch = try Scratch()
+        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
+            let id = Sandbox.seededIDs(count: 1)[0]
+            let command = body.replacing("KEY", with: Sandbox.defaultAPIKey)
+            try Self.writeConfig(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
+            // A minute for the command: the test gives up after 30 s, so tnx must not wait for
+            // the child that keeps the pipe open.
+            let result = try await TnxProcess.run(
+                ["--profile", "p", "--key-command-timeout-ms", "60000", "-c", "delete \(id)"], environment: env, timeout: .seconds(30))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(sandbox.deletedIDs == [id])
+        }
+    }
+
     @Test("SIGTERM while api-key-command runs: the command is stopped, tnx exits 143, nothing sent")
     func keyCommandStoppedBySignal() async throws {
         let scratch = try Scratch()

@@ -12,4 +12,10 @@ int tnx_start_writeback(int fd, long long offset, long long count);
 /// which would keep them open after tnx ends. 0, or an error number (-1: not available).
 int tnx_spawn_close_from(void *actions, int from);
 
+/// Creates an anonymous file that lives in memory only (Linux memfd_create, close-on-exec),
+/// which Swift's Glibc module does not declare (a GNU extension): it has no name on any disk
+/// and is gone when its last descriptor closes, however the process ends. The descriptor, or
+/// -1 with errno set (ENOSYS where the system has no such call).
+int tnx_memory_file(const char *name);
+
 #endif
