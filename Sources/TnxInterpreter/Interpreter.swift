@@ -196,7 +196,7 @@ public actor Interpreter {
             if Task.isCancelled { flow.status = max(flow.status, .interrupted) }
             if flow.status == .interrupted {
                 // Ctrl-C: say what was not run, so nobody assumes the rest of the script ran.
-                reporter.warning("interrupted: '\(Self.keyword(of: statement))' at \(statement.location) and what follows were not run")
+                reporter.warning("interrupted: '\(Self.keyword(of: statement).rawValue)' at \(statement.location) and what follows were not run")
                 flow.stop = true
                 break
             }
@@ -227,18 +227,18 @@ public actor Interpreter {
         return flow
     }
 
-    static func keyword(of statement: Statement) -> String {
+    static func keyword(of statement: Statement) -> StatementKeyword {
         switch statement.kind {
-        case .delete: "delete"
-        case .download: "download"
-        case .foreach: "foreach"
-        case .show, .showRecording: "show"
-        case .count: "count"
-        case .list: "list"
-        case .set: "set"
-        case .help: "help"
-        case .run: "run"
-        case .exit: "exit"
+        case .delete: .delete
+        case .download: .download
+        case .foreach: .foreach
+        case .show, .showRecording: .show
+        case .count: .count
+        case .list: .list
+        case .set: .set
+        case .help: .help
+        case .run: .run
+        case .exit: .exit
         }
     }
 

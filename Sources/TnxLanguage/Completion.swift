@@ -188,17 +188,17 @@ public enum Completion {
             case .start, .body:
                 guard t.kind == .word else { state = .rest; return }
                 var atStart: Bool { if case .start = state { true } else { false } }
-                switch t.text {
-                case "delete": state = .delete
-                case "download": state = .download
-                case "foreach": state = .foreachName
-                case "count": state = atStart ? .query(.count, .recordings) : .rest
-                case "list": state = atStart ? .query(.list, .recordings) : .rest
-                case "show": state = .showTopic
-                case "set": state = .setKey
-                case "help": state = .helpTopic
-                case "run": state = atStart ? .runFile : .rest
-                default: state = .rest
+                switch StatementKeyword(rawValue: t.text) {
+                case .delete: state = .delete
+                case .download: state = .download
+                case .foreach: state = .foreachName
+                case .count: state = atStart ? .query(.count, .recordings) : .rest
+                case .list: state = atStart ? .query(.list, .recordings) : .rest
+                case .show: state = .showTopic
+                case .set: state = .setKey
+                case .help: state = .helpTopic
+                case .run: state = atStart ? .runFile : .rest
+                case .exit, nil: state = .rest
                 }
             case .foreachName:
                 state = t.kind == .word ? .foreachIn(t.text) : .rest

@@ -103,7 +103,7 @@ public enum Help {
     static func statementHelp(_ spec: StatementSpec) -> String {
         var out = "usage: \(spec.usage)\n\n" + wrap(spec.summary) + "\n"
         switch spec.keyword {
-        case "delete":
+        case .delete:
             out += """
 
             ID is a recording id (a word, a "quoted string", or a loop variable such as
@@ -112,7 +112,7 @@ public enum Help {
             that is already gone is reported as not_found, which is not a failure.
 
             """
-        case "foreach":
+        case .foreach:
             out += """
 
             NAME is the loop variable (written without '$' here, used as $NAME in the body).
@@ -135,7 +135,7 @@ public enum Help {
             recording is never deleted unless its download finished and was verified.
 
             """
-        case "download":
+        case .download:
             out += """
 
             The media (`set format mp3|wav` picks which link) is streamed to a hidden
@@ -149,20 +149,20 @@ public enum Help {
             media, and writes nothing.
 
             """
-        case "count", "list":
+        case .count, .list:
             out += "\n" + wrap("QUERY is `recordings [where CONDITION {and CONDITION}]`; see `help queries`. With `set output json` each result is one JSON object a line.") + "\n"
-            if spec.keyword == "list" {
+            if spec.keyword == .list {
                 out += "\n" + wrap("Recordings come in the order the API gives them (it promises none). In the shell, a list without a limit stops at \(Language.shellListLimit) and says how many more match; a script lists every match unless it gives a limit.") + "\n"
             }
-        case "show":
+        case .show:
             out += "\nTopics:\n"
             for t in Language.showTopics { out += row(t.topic.rawValue, t.summary, column: 14) + "\n" }
-        case "set":
+        case .set:
             out += "\nSettings:\n" + settingLines()
             out += "\n" + wrap("A setting value is checked before the script runs: a bad one is a syntax error. `set` alone lists the settings, as `show settings` does.") + "\n"
-        case "help":
+        case .help:
             out += "\n" + wrap("Topics: " + topics.joined(separator: ", ") + ".") + "\n"
-        case "run":
+        case .run:
             out += """
 
             FILE is checked whole before anything in it runs, and the safety gate counts
@@ -172,7 +172,7 @@ public enum Help {
             command line instead.
 
             """
-        case "exit":
+        case .exit:
             out += "\n" + wrap("In a script, `exit` stops it; without N the exit status reflects what happened so far. In the shell it ends the session with status N (default 0).") + "\n\n" + wrap(exitCodesLine) + "\n"
         default:
             break

@@ -3,19 +3,19 @@
 public enum Language {
     public static let statements: [StatementSpec] = [
         StatementSpec(
-            keyword: "delete",
+            keyword: .delete,
             usage: "delete ID",
             summary: "Delete one recording (permanently).",
             examples: ["delete 3fa85f64-5717-4562-b3fc-2c963f66afa6", "delete $id"]
         ),
         StatementSpec(
-            keyword: "download",
+            keyword: .download,
             usage: "download ID to DIR",
             summary: "Save one recording's media (DIR/ID.mp3, or .wav with 'set format wav') and metadata (DIR/ID.json), verified.",
             examples: ["download 3fa85f64-5717-4562-b3fc-2c963f66afa6 to archive/", "download $id to \"archive/2024\""]
         ),
         StatementSpec(
-            keyword: "foreach",
+            keyword: .foreach,
             usage: "foreach NAME in FILE|QUERY BODY",
             summary:
                 "Run BODY for every id in FILE (one id per line; `-` is stdin) or matching QUERY, concurrently. BODY is steps on the id, in order: download $id to DIR, show recording $id, delete $id (last); an id whose step fails goes no further.",
@@ -28,13 +28,13 @@ public enum Language {
             ]
         ),
         StatementSpec(
-            keyword: "count",
+            keyword: .count,
             usage: "count QUERY",
             summary: "Print how many recordings match QUERY (one request, whatever the number).",
             examples: ["count recordings where created before 2025-01-01", "count recordings"]
         ),
         StatementSpec(
-            keyword: "list",
+            keyword: .list,
             usage: "list QUERY [limit N]",
             summary: "Print the recordings that match QUERY, one a line: id, created, duration, from → to.",
             examples: [
@@ -43,31 +43,31 @@ public enum Language {
             ]
         ),
         StatementSpec(
-            keyword: "show",
+            keyword: .show,
             usage: "show last|settings|recording ID",
             summary: "Show the previous statement's result in full, the current settings, or one recording.",
             examples: ["show last", "show settings", "show recording 3fa85f64-5717-4562-b3fc-2c963f66afa6"]
         ),
         StatementSpec(
-            keyword: "set",
+            keyword: .set,
             usage: "set [SETTING VALUE]",
             summary: "Change a setting for the statements that follow; alone, list them.",
             examples: ["set dry-run on", "set concurrency 32", "set output json", "set on-error continue", "set"]
         ),
         StatementSpec(
-            keyword: "run",
+            keyword: .run,
             usage: "run FILE",
             summary: "Shell only: run a script file, checked and gated like any script.",
             examples: ["run cleanup.tnx", "run \"scripts/q1 purge.tnx\""]
         ),
         StatementSpec(
-            keyword: "help",
+            keyword: .help,
             usage: "help [TOPIC]",
             summary: "Show help: statements, settings, or one topic in detail.",
             examples: ["help", "help foreach", "help settings"]
         ),
         StatementSpec(
-            keyword: "exit",
+            keyword: .exit,
             usage: "exit [N]",
             summary: "End the script or the session, with exit status N if given.",
             examples: ["exit", "exit 3"]
@@ -176,7 +176,7 @@ public enum Language {
     }
 
     public static func statement(_ keyword: String) -> StatementSpec? {
-        statements.first { $0.keyword == keyword }
+        statements.first { $0.keyword.rawValue == keyword }
     }
 
     public static func setting(_ name: String) -> SettingSpec? {
@@ -184,7 +184,7 @@ public enum Language {
     }
 
     /// Every word that starts a statement.
-    public static var keywords: [String] { statements.map(\.keyword) }
+    public static var keywords: [String] { statements.map(\.keyword.rawValue) }
 
     /// The statements a foreach body may hold.
     public static let bodyKeywords = ["delete", "download", "show", "foreach"]
@@ -217,8 +217,15 @@ public struct QueryFieldSpec: Sendable, Hashable {
     public let summary: String
 }
 
+/// Every statement of the language, by its first word: the parser's dispatch, `help`, the
+/// shell's completion and the interpreter switch over it, so adding one is a compile error
+/// at each place until it is handled there.
+public enum StatementKeyword: String, Sendable, Hashable, CaseIterable {
+    case delete, download, foreach, count, list, show, set, run, help, exit
+}
+
 public struct StatementSpec: Sendable {
-    public let keyword: String
+    public let keyword: StatementKeyword
     public let usage: String
     public let summary: String
     public let examples: [String]

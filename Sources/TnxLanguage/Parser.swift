@@ -5,6 +5,7 @@ import CivilTime
 //   script    := { [statement] (NEWLINE | ';') } [statement] EOF
 //                                    -- blank lines and empty statements are allowed
 //   statement := 'delete' value
+//              | 'download' value 'to' value       -- the directory
 //              | 'foreach' NAME 'in' (query | value) body
 //              | 'count' query
 //              | 'list' query ['limit' WORD]       -- a whole number 1…1,000,000
@@ -212,19 +213,16 @@ final class Parser {
                 return nil
             }
             switch spec.keyword {
-            case "delete": return parseDelete()
-            case "download": return parseDownload()
-            case "foreach": return parseForeach()
-            case "count": return parseCount()
-            case "list": return parseList()
-            case "show": return parseShow()
-            case "set": return parseSet()
-            case "help": return parseHelp()
-            case "run": return parseRun()
-            case "exit": return parseExit()
-            default:
-                error(.unknownStatement, "statement '\(spec.keyword)' is not implemented", at: t)
-                return nil
+            case .delete: return parseDelete()
+            case .download: return parseDownload()
+            case .foreach: return parseForeach()
+            case .count: return parseCount()
+            case .list: return parseList()
+            case .show: return parseShow()
+            case .set: return parseSet()
+            case .help: return parseHelp()
+            case .run: return parseRun()
+            case .exit: return parseExit()
             }
         case .leftBrace:
             error(.unexpectedBrace, "unexpected '{'; a block '{ … }' can only follow a foreach header", at: t)
@@ -574,7 +572,7 @@ final class Parser {
         let all = Language.statements
         var i = 0
         while i < all.count {
-            if all[i].keyword == keyword { return all[i] }
+            if all[i].keyword.rawValue == keyword { return all[i] }
             i += 1
         }
         return nil

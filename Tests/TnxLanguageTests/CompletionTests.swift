@@ -133,7 +133,7 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
 
     @Test func statementTopicsShowUsageAndExamples() throws {
         for s in Language.statements {
-            let text = try #require(Help.text(topic: s.keyword))
+            let text = try #require(Help.text(topic: s.keyword.rawValue))
             #expect(text.hasPrefix("usage: \(s.usage)\n"))
             for e in s.examples {
                 for line in e.split(separator: "\n") { #expect(text.contains(line), "\(s.keyword): \(line)") }
