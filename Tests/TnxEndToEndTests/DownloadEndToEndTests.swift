@@ -95,4 +95,38 @@ struct BatchEndToEndTests {
             #expect(deleted.union(gone) == Set(Sandbox.seededIDs(count: 900)))
         }
     }
+
+    @Test("--verify all against a batch that keeps ids its listing hides: each id read back, the kept ones deleted on their own")
+    func verifyAll() async throws {
+        let scratch = try Scratch()
+        var faults = SandboxFaults.none
+        faults.batch = .keepsSomeUnlisted(every: 10)
+        try await SafetyEndToEndTests.withSandbox(seed: 500, faults: faults, scratch: scratch) { sandbox, env in
+            let result = try await TnxProcess.run(
+                ["--yes", "--method", "batch", "--verify", "all", "-c", "foreach id in recordings where created after 2000-01-01 delete $id"],
+                environment: env)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(sandbox.recordingCount == 0, "the 50 kept are gone too")
+            let journal = SafetyEndToEndTests.journal(scratch)
+            #expect(journal.filter { $0["note"] as? String == "batch; absent from the listing; read back: 404" }.count == 450)
+            #expect(journal.filter { $0["outcome"] as? String == "deleted" && $0["note"] == nil }.count == 50)
+            #expect(result.stdout.contains("verified: 500 recordings absent from the listing, each read back (404)"), "\(result.stdout.suffix(400))")
+        }
+    }
+
+    @Test("the default (a sample) against the same: the kept ones are found, and every id is settled on its own")
+    func sampleFindsKept() async throws {
+        let scratch = try Scratch()
+        var faults = SandboxFaults.none
+        faults.batch = .keepsSomeUnlisted(every: 10)
+        try await SafetyEndToEndTests.withSandbox(seed: 1_000, faults: faults, scratch: scratch) { sandbox, env in
+            let result = try await TnxProcess.run(
+                ["--yes", "--method", "batch", "-c", "foreach id in recordings where created after 2000-01-01 delete $id"], environment: env)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(sandbox.recordingCount == 0, "the 100 kept are gone too")
+            #expect(result.stderr.contains("the listing that verifies the batches cannot be believed"), "\(result.stderr)")
+            let believed = SafetyEndToEndTests.journal(scratch).filter { ($0["note"] as? String)?.hasPrefix("batch; absent from the listing") == true }
+            #expect(believed.count == 0)
+        }
+    }
 }
