@@ -79,6 +79,9 @@ extension Interpreter {
             return .usage
         }
         if !dryRun, pipeline.deletes, let refused = await prepareToDelete() { return refused }
+        // Ids an earlier batch purge sent and never verified: read back, so that one gone is
+        // journaled deleted (no listing shows it again), even when nothing matches any more.
+        if !dryRun, pipeline.deletes, settings.method == .batch || settings.resume, let stop = await settleEarlierBatches() { return stop }
         let requestsBefore = environment.client.activity?.requestsSent
 
         // 1. The snapshot. A dry-run's goes in a private temporary directory, removed with it:

@@ -292,6 +292,89 @@ struct BatchTests {
         }
     }
 
+    /// A journal as a batch purge stopped by Ctrl-C or killed leaves it: the first 20 ids sent
+    /// (`batch_sent`), 10 of them then `failed` ("not verified", with metadata), 10 with no
+    /// outcome at all; 15 of the 20 are gone from the sandbox (their batch was carried out).
+    static func stoppedBatchJournal(_ h: SandboxHarness) throws -> (sent: [String], gone: [String]) {
+        let sent = Array(Sandbox.seededIDs(count: 50).prefix(20))
+        let gone = Array(sent.prefix(15))
+        h.sandbox.remove(ids: gone)
+        let start = "{\"time\":\"2026-11-30T00:00:00.000Z\",\"run\":\"0\",\"base_url\":\"\(h.sandbox.baseURL)\""
+        var lines = sent.map { "\(start),\"id\":\"\($0)\",\"outcome\":\"batch_sent\",\"note\":\"in batch request 1 of 20 ids\"}" }
+        lines += sent.prefix(10).map {
+            "\(start),\"id\":\"\($0)\",\"outcome\":\"failed\",\"error\":\"sent in a batch, not verified (interrupted): it may be gone\",\"recording\":{\"id\":\"\($0)\",\"created_at\":\"2025-01-01T00:00:00Z\"}}"
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: h.journalPath))
+        return (sent, gone)
+    }
+
+    /// The last outcome journaled for each id (`batch_sent` lines aside).
+    static func lastWord(_ h: SandboxHarness) -> [String: [String: Any]] {
+        var last: [String: [String: Any]] = [:]
+        for line in journal(h) where line["outcome"] as? String != "batch_sent" {
+            if let id = line["id"] as? String { last[id] = line }
+        }
+        return last
+    }
+
+    static func expectSettled(_ h: SandboxHarness, sent: [String], gone: [String]) {
+        let last = lastWord(h)
+        for id in gone {
+            #expect(last[id]?["outcome"] as? String == "deleted", "\(id): \(last[id] ?? [:])")
+            #expect(last[id]?["note"] as? String == "batch in an earlier run; read back: 404")
+        }
+        for id in gone.prefix(10) {
+            #expect((last[id]?["recording"] as? [String: Any])?["created_at"] as? String == "2025-01-01T00:00:00Z", "the metadata of its failed line is kept")
+        }
+        #expect(h.sandbox.recordingCount == 0)
+        #expect(
+            h.err.text.contains("20 recordings sent in batches by an earlier run and never verified, read back: 15 gone (journaled deleted), 5 still there (left to this purge)"),
+            "\(h.err.text)")
+        // Each of the 20 read back once; the 5 still there deleted by the purge.
+        for id in sent { #expect((h.sandbox.statistics.requestsByID[id] ?? 0) >= 1) }
+    }
+
+    @Test("a batch purge stopped before it verified: the next batch purge reads each id sent back, and a 404 is journaled deleted")
+    func settlesEarlierBatches() async throws {
+        var faults = SandboxFaults.none
+        faults.batch = .ignoresUnknown
+        try await withSandboxInterpreter(seed: 50, faults: faults, settings: .with(confirm: false)) { h in
+            let (sent, gone) = try Self.stoppedBatchJournal(h)
+            h.sandbox.resetCounters()
+            #expect(await h.run("set method batch\nforeach id in \(Self.query) delete $id") == .success, "\(h.err.text)")
+            Self.expectSettled(h, sent: sent, gone: gone)
+            // Settled once: a purge after that reads nothing back.
+            h.sandbox.resetCounters()
+            let before = Self.journal(h).count
+            #expect(await h.run("set method batch\nforeach id in \(Self.query) delete $id") == .success, "\(h.err.text)")
+            #expect(h.sandbox.statistics.requestsByID.isEmpty)
+            #expect(Self.journal(h).count == before)
+        }
+    }
+
+    @Test("a batch purge stopped before it verified, then nothing matches any more: the next purge still settles what it sent")
+    func settlesWhenNothingMatches() async throws {
+        var faults = SandboxFaults.none
+        faults.batch = .ignoresUnknown
+        try await withSandboxInterpreter(seed: 50, faults: faults, settings: .with(confirm: false)) { h in
+            let (_, gone) = try Self.stoppedBatchJournal(h)
+            h.sandbox.remove(ids: Sandbox.seededIDs(count: 50).filter { !gone.contains($0) })
+            #expect(await h.run("set method batch\nforeach id in \(Self.query) delete $id") == .success, "\(h.err.text)")
+            let last = Self.lastWord(h)
+            #expect(gone.allSatisfy { last[$0]?["outcome"] as? String == "deleted" })
+        }
+    }
+
+    @Test("--resume settles them too, whatever the method")
+    func resumeSettlesEarlierBatches() async throws {
+        try await withSandboxInterpreter(seed: 50, settings: .with(confirm: false)) { h in
+            let (sent, gone) = try Self.stoppedBatchJournal(h)
+            h.sandbox.resetCounters()
+            #expect(await h.run("set resume on\nforeach id in \(Self.query) delete $id") == .success, "\(h.err.text)")
+            Self.expectSettled(h, sent: sent, gone: gone)
+        }
+    }
+
     @Test("a dry-run shows the chunks and sends no batch; an id file keeps single deletes")
     func dryRunAndIDFiles() async throws {
         try await withSandboxInterpreter(seed: 250, settings: .with(confirm: false)) { h in
