@@ -223,7 +223,7 @@ public enum Help {
         case .batchSize:
             out += "\nExample:\n  set batch-size 250\n"
         case .verify:
-            out += "\n" + wrap("After a batch purge's listing says which ids are gone, sample reads back a uniform random sample of them (verify-sample, 300 by default; all of them when fewer): a clean sample of k supports \"at most 3/k of them kept, at 95 % confidence\" (1 % for 300), for 300 requests whatever the size of the purge. Any still there and the listing is not believed: every id is deleted on its own. all reads back every one (one GET a recording, about 1.02 requests a recording in all), for when each deletion must be proven. `tnx --verify all` starts with it.") + "\n"
+            out += "\n" + wrap("After a batch purge's listing says which ids are gone, sample reads back a uniform random sample of them (verify-sample, 300 by default; all of them when fewer): a clean sample of k supports \"at most 3/k of them kept, at 95 % confidence\" (1 % for 300), for 300 requests whatever the size of the purge. Any still there and the listing is not believed: every id is deleted on its own. all reads back every one (one GET a recording, about 1.014 requests a recording in all), for when each deletion must be proven. `tnx --verify all` starts with it.") + "\n"
             out += "\nExample:\n  set verify all\n"
         case .verifySample:
             out += "\nExample:\n  set verify-sample 1000\n"
