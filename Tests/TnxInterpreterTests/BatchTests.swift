@@ -116,6 +116,9 @@ struct BatchTests {
             Self.expectExactly(h, deleted: snapshot)
             #expect(h.sandbox.statistics.requestsByID.count == 40)
             #expect(Self.journal(h).filter { $0["note"] as? String == "batch; absent from the listing; 40 of 300 read back, none present" }.count == 300)
+            #expect(await h.run("set verify all\nset verify-sample 40\nshow settings") == .success)
+            let rows = h.out.text.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+            #expect(rows.contains("verify all") && rows.contains("verify-sample 40"), "show settings shows both: \(rows.suffix(20))")
         }
     }
 
