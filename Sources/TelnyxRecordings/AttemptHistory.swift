@@ -21,6 +21,10 @@ struct AttemptHistory {
     /// The request id of the last answer as sent, for the errors built from it (a support
     /// ticket needs it).
     var requestID: String?
+    /// Whether a request whose fate an answer leaves unknown (a 5xx, a connection lost after
+    /// sending) is sent again. A batch delete is not: a repeat of a batch that was carried out
+    /// proves nothing, and its fate is settled by verifying instead.
+    var resendsUnknown = true
 
     /// The key as it may be written in an answer: as is, percent-encoded (an answer that echoes
     /// a URL), and as JSON escapes it (`\/`, `\"`). Worked out once: `redact` runs for every

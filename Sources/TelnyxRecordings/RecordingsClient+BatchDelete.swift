@@ -7,6 +7,9 @@ import NIOHTTP1
 /// The API documents no size cap, no per-id result and no rule for ids it does not know: a
 /// 2xx says only that the request was taken. So a batch is never trusted per recording; the
 /// caller verifies (lists the query again) and deletes what is still there one by one.
+///
+/// It is retried only when nothing was done (could not connect, 408, 409, 429): an answer that
+/// leaves its fate unknown (a 5xx, a connection lost after sending) ends it, as `.failed`.
 extension RecordingsClient {
     public func deleteRecordings(_ ids: [RecordingID]) async -> BatchDeleteResult {
         guard configuration.deletesAllowed else {
@@ -15,6 +18,9 @@ extension RecordingsClient {
         let (key, headers): (String, HTTPHeaders)
         do { (key, headers) = try await authorizedHeaders() } catch { return .failed(error) }
         var attempts = AttemptHistory(key: key, policy: configuration.retryPolicy)
+        // Never sent again once it may have been carried out (a 5xx, a connection lost after
+        // sending): its fate is settled by the caller's verification, not by a repeat.
+        attempts.resendsUnknown = false
         var withType = headers
         withType.add(name: "Content-Type", value: "application/json")
         var body = ByteBuffer()

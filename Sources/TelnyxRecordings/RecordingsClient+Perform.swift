@@ -23,6 +23,9 @@ extension RecordingsClient {
     ///   kind `.interrupted` only when the outcome is unknown or nothing was sent.
     /// - `effect` names what the request does ("deleted"), for the messages about attempts
     ///   whose outcome is unknown; nil for requests that change nothing.
+    /// - With `attempts.resendsUnknown` off, an attempt whose fate is unknown (a 5xx, a
+    ///   connection lost after sending) ends the request: only failures that prove nothing was
+    ///   done (could not connect, 408, 409, 429) are tried again.
     ///
     /// `bodyLimit` is the largest body read (a page of the list is larger than one recording).
     func perform(
@@ -76,7 +79,9 @@ extension RecordingsClient {
                     failure.kind, status: nil, failure.description(host: hostDescription, effect: effect.map { "it may or may not have been \($0)" }))
                 attempts.last = error
                 attempts.lastWasUncertain = failure.maybeSent && effect != nil
-                guard failure.retryable, let after = attempts.retryAfterFailure(hint: nil) else { return .failed(error) }
+                guard failure.retryable, !(failure.maybeSent && !attempts.resendsUnknown),
+                    let after = attempts.retryAfterFailure(hint: nil)
+                else { return .failed(error) }
                 delay = after
                 why = failure.detail
             }

@@ -75,6 +75,9 @@ enum ResponseVerdict {
                 // The rate limiter holds every request, this one included, until the pause ends.
                 return attempts.retryAfterRateLimit() ? .retry(after: nil) : .failed(error)
             }
+            // A 5xx may come after the work was done: a request that must not be repeated
+            // blindly (a batch delete) ends here, its fate unknown.
+            if status >= 500, !attempts.resendsUnknown { return .failed(error) }
             guard let delay = attempts.retryAfterFailure(hint: hints.retryAfter) else { return .failed(error) }
             return .retry(after: delay)
         }

@@ -36,6 +36,9 @@ import TnxSystem
 ///   backoff when told to wait 2 minutes, which hammers a server that asked for quiet; tnx waits
 ///   the 60 s it trusts and asks again.
 ///
+/// A batch delete (`deleteRecordings`) is the exception: it is never sent again after an
+/// answer that leaves its fate unknown (a 5xx, a connection lost after sending).
+///
 /// Only 500, 502, 503 and 504 of the 5xx are retried (the SDKs retry every 5xx): 501 or 505
 /// mean the request itself is wrong.
 public struct RetryPolicy: Sendable, Hashable {

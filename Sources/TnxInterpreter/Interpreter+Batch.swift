@@ -15,17 +15,20 @@ import TnxSystem
 ///   chunk whose fate is unknown (5xx, timeout, a cut connection) is not sent again: the
 ///   listing decides;
 /// - then the query is listed again (`listAgain`): only a listing that is whole and consistent
-///   (every page, the same total on each, no repeats, rows adding up, every row a match), and
-///   whose absences a few reads confirm, may say an id is gone: `deleted`, "batch; verified
-///   absent", with the snapshot's metadata. An id still listed, or every id when no listing
-///   can be trusted, is deleted on its own, so each ends with its own answer. Recordings that
+///   (every page, the same total on each, no repeats, rows adding up, every row a match) may
+///   say an id is gone, and only once reads back confirm it (`set verify`): a uniform random
+///   sample of the ids it says are gone (`verify-sample`, 300 by default, all of them when
+///   fewer), every one answering 404, or (`verify all`) each id's own 404. Then `deleted`, with
+///   the evidence in its note ("batch; absent from the listing; 300 of 20,000 read back, none
+///   present") and the snapshot's metadata. An id still listed, or every id when no listing
+///   can be believed, is deleted on its own, so each ends with its own answer. Recordings that
 ///   appeared after the snapshot are left alone, and counted.
+///
+/// The sample costs a fixed number of reads, whatever the size of the purge: 300 for 20,000
+/// recordings (0.015 of a request each) as for 100,000 (0.003).
 extension Interpreter {
     /// Chunks in flight at once, at most (within the one rate limiter of every request).
     static let maximumChunksInFlight = 4
-    /// Absent ids read back (`GET`) to confirm a listing before it is believed: one per 2,500
-    /// recordings, at most 8 (0.0004 of a request per recording).
-    static let spotChecks = 8
     /// Listings tried before giving up on verifying by listing.
     static let listingAttempts = 3
 
@@ -51,15 +54,15 @@ extension Interpreter {
         var unsent = IDFingerprints(expected: 0)
         /// Ids with an outcome already (single deletes, `--resume` skips, refused by a 429).
         var resolved = IDFingerprints(expected: 0)
-        /// Up to `spotChecks` ids of chunks the API took, to confirm a listing's absences.
-        var sample: [RecordingID] = []
         /// The whole snapshot was read.
         var readAll = false
     }
 
     /// Returns the run's status; `last` holds its report. `newcomers` is set to the recordings
     /// listed again that were not in the snapshot (nil when it is not known).
-    func batchDelete(snapshot path: String, plan: QueryPlan, count: Int, newcomers: inout Int?) async -> RunStatus {
+    ///
+    /// `evidence` is set to what verified the ids taken for gone, for the summary.
+    func batchDelete(snapshot path: String, plan: QueryPlan, count: Int, newcomers: inout Int?, evidence: inout String?) async -> RunStatus {
         guard let source = await openSource(path) else { return .failures }
         // `--resume`: what the journal says is done is skipped, as by the bulk engine.
         var done: IDSet?
@@ -71,7 +74,7 @@ extension Interpreter {
         let started = ContinuousClock.now
 
         // 1. The chunks.
-        let sent = await sendChunks(source: source, path: path, skipping: done, checks: min(Self.spotChecks, max(1, count / 2_500)))
+        let sent = await sendChunks(source: source, path: path, skipping: done)
         var stopped: String? {
             if bulk?.report.interrupted == true || Task.isCancelled { return "interrupted" }
             if bulk?.status == .unauthorized { return "the API refused the key" }
@@ -83,19 +86,20 @@ extension Interpreter {
         if let why = stopped {
             verdict = .unverified(why)
         } else {
-            verdict = await verify(plan, sample: sent.sample)
+            verdict = await verify(plan, path: path, sent: sent)
         }
+        if case .listed(_, let proof) = verdict, proof.absent > 0 { evidence = proof.summary }
 
         // 3. One outcome per id read, in the snapshot's order.
         let inSnapshotListed = await settle(path: path, sent: sent, verdict: verdict)
-        if case .listed(let listing) = verdict, sent.readAll { newcomers = max(0, listing.rows - inSnapshotListed) }
+        if case .listed(let listing, _) = verdict, sent.readAll { newcomers = max(0, listing.rows - inSnapshotListed) }
 
         var unverified: Bool { if case .unverified = verdict { true } else { false } }
         return finishBulk(started: started, resumeAdvice: "run the purge again: what is left is listed and deleted", failed: unverified)
     }
 
     /// Step 1: reads the snapshot and sends its ids in chunks.
-    private func sendChunks(source: IDSource, path: String, skipping done: IDSet?, checks: Int) async -> ChunksSent {
+    private func sendChunks(source: IDSource, path: String, skipping done: IDSet?) async -> ChunksSent {
         let client = environment.client
         let firstSize = settings.batchSize
         return await withTaskGroup(of: BatchEvent.self) { group in
@@ -110,7 +114,6 @@ extension Interpreter {
             var buffered: [(RecordingID, Int)] = []
             var next = 0
             var retries: [Chunk] = []
-            var seenTaken = 0
             func stop() {
                 stopped = true
                 source.stop()
@@ -200,15 +203,6 @@ extension Interpreter {
                 case .chunk(let chunk, .accepted):
                     inFlight -= 1
                     largestTaken = max(largestTaken, chunk.ids.count)
-                    // A reservoir of ids the API took, to read back after the listing.
-                    for id in chunk.ids {
-                        seenTaken += 1
-                        if sent.sample.count < checks {
-                            sent.sample.append(id)
-                        } else if Int.random(in: 0..<seenTaken) < checks {
-                            sent.sample[Int.random(in: 0..<checks)] = id
-                        }
-                    }
                 case .chunk(let chunk, .failed(let error)):
                     inFlight -= 1
                     switch error.kind {
@@ -228,8 +222,8 @@ extension Interpreter {
                             }
                         }
                     case .serverError, .timeout, .transport, .unreadableResponse:
-                        // It may have been carried out: sending it again would turn deleted
-                        // recordings into 404s. The listing decides.
+                        // It may have been carried out: the client did not send it again
+                        // either (`deleteRecordings`). The listing and the reads back decide.
                         break
                     default:
                         // Refused (a 4xx): split in half and send again, down to single deletes.
@@ -259,8 +253,9 @@ extension Interpreter {
 
     /// What the listing after the chunks says.
     enum Verdict {
-        /// A whole, consistent listing, its absences confirmed.
-        case listed(Listing)
+        /// A whole, consistent listing, its absences confirmed (a sample read back), or to be
+        /// confirmed one by one (`verify all`).
+        case listed(Listing, Evidence)
         /// No listing could be believed: every id sent is deleted on its own.
         case untrusted(String)
         /// Nothing more is sent (a 401, Ctrl-C, a failed listing): the ids sent stay unverified.
@@ -275,9 +270,36 @@ extension Interpreter {
         var flaw: String?
     }
 
-    /// Step 2: lists the query again until a listing is whole and consistent, and reads back
-    /// the sample's absent ids.
-    private func verify(_ plan: QueryPlan, sample: [RecordingID]) async -> Verdict {
+    /// What made the ids absent from a listing believed gone.
+    struct Evidence {
+        /// Ids sent whose listing no longer has them.
+        var absent = 0
+        /// How many of them were read back (each answered 404); nil with `verify all`, which
+        /// reads each back as it settles it.
+        var readBack: Int?
+
+        /// The note of each id taken for gone: `batch; absent from the listing; 300 of 20,000
+        /// read back, none present`.
+        var note: String {
+            guard let readBack else { return "batch; absent from the listing; read back: 404" }
+            return "batch; absent from the listing; \(Reporter.grouped(readBack)) of \(Reporter.grouped(absent)) read back, none present"
+        }
+
+        /// The same, for the summary, with what it supports.
+        var summary: String {
+            let ids = "\(Reporter.grouped(absent)) recording\(absent == 1 ? "" : "s") absent from the listing"
+            guard let readBack else { return "verified: \(ids), each read back (404)" }
+            if readBack >= absent { return "verified: \(ids), every one read back, none present" }
+            // A clean uniform sample of k supports "at most 3/k kept" at 95 % confidence.
+            let percent = 300.0 / Double(max(readBack, 1))
+            let shown = percent >= 10 ? String(Int(percent.rounded())) : String(Double(Int(percent * 10)) / 10).replacing(".0", with: "")
+            return "verified: \(ids); \(Reporter.grouped(readBack)) of them read back at random, none present: at most \(shown) % of them kept, at 95 % confidence"
+        }
+    }
+
+    /// Step 2: lists the query again until a listing is whole and consistent, then (`verify
+    /// sample`) reads back a uniform random sample of the ids it says are gone.
+    private func verify(_ plan: QueryPlan, path: String, sent: ChunksSent) async -> Verdict {
         var flaw = ""
         for _ in 0..<Self.listingAttempts {
             switch await listAgain(plan) {
@@ -291,22 +313,95 @@ extension Interpreter {
                     flaw = why
                     continue
                 }
-                // The listing says these are gone: a few are read back before it is believed.
-                // Only a 404 confirms an absence: anything else leaves it unproven.
-                for id in sample where !listing.ids.contains(id.rawValue) {
-                    switch await environment.client.retrieveRecording(id) {
-                    case .failure(let error) where error.kind == .notFound:
-                        continue
-                    case .success:
-                        return untrusted("\(id.rawValue) is missing from the listing but still exists")
-                    case .failure(let error):
-                        return untrusted("reading \(id.rawValue) back to confirm it is gone failed: \(error.kind.rawValue)")
-                    }
+                guard let (sample, absent) = await sampleAbsent(path: path, sent: sent, listing: listing) else {
+                    return .unverified("the snapshot could not be read again")
                 }
-                return .listed(listing)
+                if settings.verify == .all { return .listed(listing, Evidence(absent: absent, readBack: nil)) }
+                // Only a 404 confirms an absence: anything else leaves it unproven, and the
+                // listing is not believed.
+                if let why = await readBack(sample) { return untrusted(why) }
+                if Task.isCancelled {
+                    markBulk(interrupted: true)
+                    return .unverified("interrupted")
+                }
+                return .listed(listing, Evidence(absent: absent, readBack: sample.count))
             }
         }
         return untrusted(flaw)
+    }
+
+    /// A uniform random sample (`verify-sample` of them, reservoir sampling over the snapshot
+    /// read again) of the ids sent in batches that `listing` no longer has, and how many
+    /// those are. With `verify all` no sample is kept. Nil when the snapshot cannot be read.
+    private func sampleAbsent(path: String, sent: ChunksSent, listing: Listing) async -> (sample: [RecordingID], absent: Int)? {
+        let size = settings.verify == .all ? 0 : settings.verifySample
+        guard let again = await openSource(path, consequence: ": the ids sent in batches cannot be verified; run the purge again") else { return nil }
+        defer { again.stop() }
+        var sample: [RecordingID] = []
+        var absent = 0
+        var generator = SystemRandomNumberGenerator()
+        reading: while true {
+            switch await again.next(limit: 4096) {
+            case .end: break reading
+            case .failed(let error):
+                if !error.stopped, !Task.isCancelled { reporter.error(error.description) }
+                if Task.isCancelled { markBulk(interrupted: true) }
+                return nil
+            case .lines(let lines):
+                for line in lines {
+                    if line.number > sent.readUpTo { break reading }
+                    guard let text = SnapshotFile.id(inLine: line.text), let id = try? RecordingID(text),
+                        !sent.resolved.contains(id.rawValue), !sent.unsent.contains(id.rawValue), !listing.ids.contains(id.rawValue)
+                    else { continue }
+                    absent += 1
+                    if sample.count < size {
+                        sample.append(id)
+                    } else if size > 0 {
+                        // Algorithm R: the n-th stays with probability size/n.
+                        let j = Int.random(in: 0..<absent, using: &generator)
+                        if j < size { sample[j] = id }
+                    }
+                }
+            }
+        }
+        return (sample, absent)
+    }
+
+    /// Reads back each of `sample` (up to `concurrency` at once); the reason not to believe
+    /// the listing, or nil when each answered 404.
+    private func readBack(_ sample: [RecordingID]) async -> String? {
+        let client = environment.client
+        let inFlightMax = settings.concurrency
+        return await withTaskGroup(of: (RecordingID, Swift.Result<Recording, RecordingsError>).self) { group in
+            var next = 0
+            var inFlight = 0
+            var present = 0
+            var why: String?
+            while true {
+                while why == nil, !Task.isCancelled, inFlight < inFlightMax, next < sample.count {
+                    let id = sample[next]
+                    group.addTask { (id, await client.retrieveRecording(id)) }
+                    next += 1
+                    inFlight += 1
+                }
+                guard inFlight > 0, let (id, result) = await group.next() else { break }
+                inFlight -= 1
+                switch result {
+                case .failure(let error) where error.kind == .notFound:
+                    continue
+                case .success:
+                    present += 1
+                    why = why ?? "\(id.rawValue) is missing from the listing but still exists"
+                case .failure(let error):
+                    if error.kind == .interrupted { continue }
+                    why = why ?? "reading \(id.rawValue) back to confirm it is gone failed: \(error.kind.rawValue)"
+                }
+            }
+            if present > 1, let reason = why, reason.hasSuffix("still exists") {
+                return "\(present) of the \(Reporter.grouped(sample.count)) read back of those it no longer lists still exist, \(reason)"
+            }
+            return why
+        }
     }
 
     private func untrusted(_ why: String) -> Verdict {
@@ -401,7 +496,7 @@ extension Interpreter {
                 for line in lines {
                     if line.number > sent.readUpTo { break reading }
                     guard let text = SnapshotFile.id(inLine: line.text), let id = try? RecordingID(text) else { continue }
-                    let listed: Bool? = if case .listed(let listing) = verdict { listing.ids.contains(id.rawValue) } else { nil }
+                    let listed: Bool? = if case .listed(let listing, _) = verdict { listing.ids.contains(id.rawValue) } else { nil }
                     if listed == true { stillListed += 1 }
                     if sent.resolved.contains(id.rawValue) { continue }
                     let origin = "\(path):\(line.number)"
@@ -419,13 +514,16 @@ extension Interpreter {
                             description: "sent in a batch, not verified (\(why)): it may be gone; run the purge again, and what is left is listed and deleted")
                         _ = record(Outcome(kind: .failed, id: id.rawValue, origin: origin, message: error.description, error: error, recording: recording))
                         continue
-                    case .listed where listed == false:
-                        _ = record(Outcome(kind: .deleted, id: id.rawValue, origin: origin, message: "batch; verified absent", recording: recording))
+                    case .listed(_, let evidence) where listed == false && evidence.readBack != nil:
+                        // Believed on the sample's word, which the note states.
+                        _ = record(Outcome(kind: .deleted, id: id.rawValue, origin: origin, message: evidence.note, recording: recording))
                         continue
                     case .listed, .untrusted:
                         break
                     }
-                    // Still listed (or no listing to believe): on its own.
+                    // Still listed (or no listing to believe): on its own. Absent from the
+                    // listing with `verify all`: read back, and deleted on its own unless 404.
+                    let readFirst = listed == false
                     guard keepGoing, !Task.isCancelled else {
                         _ = record(Outcome(kind: .skipped, id: id.rawValue, origin: origin, message: "sent in a batch, not verified, not sent again: the run stopped"))
                         continue
@@ -435,7 +533,11 @@ extension Interpreter {
                         take(done)
                     }
                     inFlight += 1
+                    let readNote = readFirst ? Evidence(readBack: nil).note : ""
                     group.addTask {
+                        if readFirst, case .failure(let error) = await client.retrieveRecording(id), error.kind == .notFound {
+                            return Outcome(kind: .deleted, id: id.rawValue, origin: origin, message: readNote, recording: recording)
+                        }
                         var outcome = Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: origin)
                         if outcome.recording?.createdAt == nil, let recording { outcome.recording = recording }
                         return outcome

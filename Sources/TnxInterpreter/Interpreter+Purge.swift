@@ -79,6 +79,9 @@ extension Interpreter {
             return .usage
         }
         if !dryRun, pipeline.deletes, let refused = await prepareToDelete() { return refused }
+        // Ids an earlier batch purge sent and never verified: read back, so that one gone is
+        // journaled deleted (no listing shows it again), even when nothing matches any more.
+        if !dryRun, pipeline.deletes, settings.method == .batch || settings.resume, let stop = await settleEarlierBatches() { return stop }
         let requestsBefore = environment.client.activity?.requestsSent
 
         // 1. The snapshot. A dry-run's is a file in memory, never on a disk: a dry-run leaves
@@ -159,8 +162,9 @@ extension Interpreter {
         last = .nothing
         var status: RunStatus
         var newcomers: Int?
+        var evidence: String?
         if settings.method == .batch, pipeline.isDeleteOnly, !dryRun {
-            status = await batchDelete(snapshot: snapshot.path, plan: plan, count: totals.count, newcomers: &newcomers)
+            status = await batchDelete(snapshot: snapshot.path, plan: plan, count: totals.count, newcomers: &newcomers, evidence: &evidence)
         } else {
             if settings.method == .batch, !pipeline.isDeleteOnly {
                 reporter.note("method batch applies when the loop's body is just 'delete $id'; these recordings go one by one")
@@ -190,7 +194,7 @@ extension Interpreter {
                 reporter.note("\(Reporter.grouped(newcomers)) recording\(newcomers == 1 ? "" : "s") that appeared after the snapshot \(newcomers == 1 ? "was" : "were") left alone (not asked for); run the purge again to delete \(newcomers == 1 ? "it" : "them")")
             }
             let phase = !pipeline.isDeleteOnly ? "read and delete" : newcomers != nil ? "batch, verify and delete" : "delete"
-            reportAfterPurge(plan, left: left, deleted: deleted, requests: requests, phase: phase)
+            reportAfterPurge(plan, left: left, deleted: deleted, requests: requests, phase: phase, evidence: evidence)
         }
         return status
     }
@@ -407,7 +411,10 @@ extension Interpreter {
     /// `phase` names the requests between the snapshot and the count: `delete`; `read and
     /// delete` when the body's steps also read each recording; `batch, verify and delete` for a
     /// batch purge (its chunks, the listing that verifies them, the single deletes after it).
-    private func reportAfterPurge(_ plan: QueryPlan, left: Int, deleted: Int, requests: (list: Int, delete: Int, count: Int)?, phase: String) {
+    /// `evidence`: what verified the ids a batch purge took for gone (`Evidence.summary`).
+    private func reportAfterPurge(
+        _ plan: QueryPlan, left: Int, deleted: Int, requests: (list: Int, delete: Int, count: Int)?, phase: String, evidence: String? = nil
+    ) {
         let perDeleted = requests.flatMap { r in deleted > 0 ? Double(r.list + r.delete + r.count) / Double(deleted) : nil }
         switch settings.output {
         case .json:
@@ -423,6 +430,7 @@ extension Interpreter {
                 }
                 if let perDeleted { a.field("requests_per_recording_deleted", json: String(Double(Int(perDeleted * 1000)) / 1000)) }
             }
+            if let evidence { a.field("verification", evidence) }
             var w = JSONObjectWriter()
             w.field("after_purge", json: a.finish())
             reporter.info(w.finish())
@@ -436,6 +444,7 @@ extension Interpreter {
                 text += "\nrequests: \(requests.list) list + \(Reporter.grouped(requests.delete)) \(phase) + \(requests.count) count = \(Reporter.grouped(total))"
                 if let perDeleted { text += " (\(String(format3: perDeleted)) per recording deleted)" }
             }
+            if let evidence { text += "\n" + evidence }
             reporter.info(text)
         }
     }

@@ -24,6 +24,10 @@ public struct Settings: Sendable, Hashable {
     /// How a purge by query deletes, and how many ids a batch request carries.
     public var method: DeleteMethod = .single
     public var batchSize = 100
+    /// What a batch purge reads back of the ids its listing says are gone, and how many for a
+    /// sample.
+    public var verify: VerifyLevel = .sample
+    public var verifySample = 300
 
     public init() {}
 
@@ -39,6 +43,8 @@ public struct Settings: Sendable, Hashable {
         case .verifyDuration(let on): verifyDuration = on
         case .method(let m): method = m
         case .batchSize(let n): batchSize = n
+        case .verify(let level): verify = level
+        case .verifySample(let n): verifySample = n
         case .apiKey: break  // handled by the interpreter: it needs the terminal
         // Startup files only, read before the client opens (the planner refuses them elsewhere).
         case .baseURL, .apiKeyCommand: break
@@ -58,6 +64,8 @@ public struct Settings: Sendable, Hashable {
         case .verifyDuration: verifyDuration ? "on" : "off"
         case .method: method.rawValue
         case .batchSize: String(batchSize)
+        case .verify: verify.rawValue
+        case .verifySample: String(verifySample)
         case .apiKey, .baseURL, .apiKeyCommand: ""
         }
     }

@@ -25,7 +25,7 @@ extension Interpreter {
             // Numbers as numbers and on/off as booleans, so `jq` needs no conversions.
             var w = JSONObjectWriter()
             for (name, value) in rows {
-                if let number = Int(value), name == SettingKey.concurrency.rawValue || name == SettingKey.batchSize.rawValue {
+                if let number = Int(value), name == SettingKey.concurrency.rawValue || name == SettingKey.batchSize.rawValue || name == SettingKey.verifySample.rawValue {
                     w.field(dynamic: name, number)
                 } else if let flag = ["on": true, "off": false][value], SettingKey(rawValue: name) != nil {
                     w.field(dynamic: name, flag)

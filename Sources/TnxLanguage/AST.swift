@@ -36,6 +36,12 @@ public enum DeleteMethod: String, Hashable, Sendable, CaseIterable {
     case single, batch
 }
 
+/// What a batch purge reads back (`GET`) of the ids its listing says are gone: a uniform
+/// random sample (`verify-sample` of them), or every one.
+public enum VerifyLevel: String, Hashable, Sendable, CaseIterable {
+    case sample, all
+}
+
 /// Which of a recording's `download_urls` a `download` fetches.
 public enum MediaFormat: String, Hashable, Sendable, CaseIterable {
     case mp3, wav
@@ -53,6 +59,8 @@ public enum SettingAssignment: Hashable, Sendable {
     case verifyDuration(Bool)
     case method(DeleteMethod)
     case batchSize(Int)
+    case verify(VerifyLevel)
+    case verifySample(Int)
     /// `set api-key`: takes no value in the source; the shell asks for the key without echo.
     case apiKey
     /// `set base-url "URL"` (startup files only; the URL is checked when the client opens).
@@ -72,6 +80,8 @@ public enum SettingAssignment: Hashable, Sendable {
         case .verifyDuration: .verifyDuration
         case .method: .method
         case .batchSize: .batchSize
+        case .verify: .verify
+        case .verifySample: .verifySample
         case .apiKey: .apiKey
         case .baseURL: .baseURL
         case .apiKeyCommand: .apiKeyCommand

@@ -221,10 +221,15 @@ public enum Help {
             out += "\n" + wrap("Every downloaded copy is read as it arrives: an MP3 must be MPEG audio frames from its first byte to its last (an ID3 tag allowed), a WAV chunks that add up to the file. With verify-duration on, the frames (or the data chunk) must also play as long as the recording's duration_millis, within 2 seconds or 2 % (the larger); otherwise the copy is not kept and the recording is not deleted. When the API gives no duration_millis the outcome says `duration not checked`. Turn it off only for an account whose media and metadata disagree by design.") + "\n"
             out += "\nExample:\n  set verify-duration off\n"
         case .method:
-            out += "\n" + wrap("With method batch, a purge by query whose body is just `delete $id` sends the snapshot's ids in chunks (POST /v2/recordings/actions/delete), then lists the query again: an id no longer listed is deleted (\"batch; verified absent\"), an id still listed is deleted on its own. About 2 requests per 100 recordings instead of 101. The API promises no per-id result for a batch, which is why tnx verifies. Id files always use single deletes.") + "\n"
+            out += "\n" + wrap("With method batch, a purge by query whose body is just `delete $id` sends the snapshot's ids in chunks (POST /v2/recordings/actions/delete), then lists the query again and reads back a sample of the ids it no longer lists (see `help verify`): if none is still there, those ids are deleted (\"batch; absent from the listing; 300 of 20,000 read back, none present\"); an id still listed, or every id when the sample finds one still there, is deleted on its own. About 3 requests per 100 recordings for 20,000, under 2 for 100,000 or more, instead of 101. The API promises no per-id result for a batch, which is why tnx verifies. Id files always use single deletes.") + "\n"
             out += "\nExample:\n  set method batch\n"
         case .batchSize:
             out += "\nExample:\n  set batch-size 250\n"
+        case .verify:
+            out += "\n" + wrap("After a batch purge's listing says which ids are gone, sample reads back a uniform random sample of them (verify-sample, 300 by default; all of them when fewer): a clean sample of k supports \"at most 3/k of them kept, at 95 % confidence\" (1 % for 300), for 300 requests whatever the size of the purge. Any still there and the listing is not believed: every id is deleted on its own. all reads back every one (one GET a recording, about 1.014 requests a recording in all), for when each deletion must be proven. `tnx --verify all` starts with it.") + "\n"
+            out += "\nExample:\n  set verify all\n"
+        case .verifySample:
+            out += "\nExample:\n  set verify-sample 1000\n"
         case .apiKey:
             out += "\nThe key never appears in output, errors, the journal or the history file.\n"
             out += "\nExample:\n  set api-key\n"

@@ -116,6 +116,14 @@ public enum Language {
             summary: "Ids per request of a batch purge (lowered for the rest of the run when the API refuses the size)."
         ),
         SettingSpec(
+            key: .verify, values: .choice(VerifyLevel.allCases.map(\.rawValue)), defaultValue: "sample",
+            summary: "What a batch purge reads back of the ids its listing says are gone: sample (verify-sample of them, at random) or all (one GET each)."
+        ),
+        SettingSpec(
+            key: .verifySample, values: .integer(1...1_000_000), defaultValue: "300",
+            summary: "How many of those ids `verify sample` reads back (all of them when fewer); any still there and every id is deleted on its own."
+        ),
+        SettingSpec(
             key: .apiKey, values: .none, defaultValue: "from TELNYX_API_KEY",
             summary: "Shell only: ask for the API key without echo (never stored in history)."
         ),
@@ -203,6 +211,8 @@ public enum SettingKey: String, Hashable, Sendable, CaseIterable {
     case verifyDuration = "verify-duration"
     case method
     case batchSize = "batch-size"
+    case verify
+    case verifySample = "verify-sample"
     case apiKey = "api-key"
     case baseURL = "base-url"
     case apiKeyCommand = "api-key-command"

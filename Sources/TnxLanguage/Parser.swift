@@ -619,6 +619,7 @@ final class Parser {
             switch spec.key {
             case .concurrency: return .concurrency(n)
             case .batchSize: return .batchSize(n)
+            case .verifySample: return .verifySample(n)
             default: return nil
             }
         }
@@ -631,6 +632,8 @@ final class Parser {
         case .verifyDuration: return flag(text).map { .verifyDuration($0) }
         case .method: return DeleteMethod(rawValue: text).map { .method($0) }
         case .batchSize: return Int(text).map { .batchSize($0) }
+        case .verify: return VerifyLevel(rawValue: text).map { .verify($0) }
+        case .verifySample: return Int(text).map { .verifySample($0) }
         case .output: return OutputFormat(rawValue: text).map { .output($0) }
         case .onError: return ErrorPolicy(rawValue: text).map { .onError($0) }
         case .concurrency: return Int(text).map { .concurrency($0) }

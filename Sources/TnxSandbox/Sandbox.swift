@@ -335,6 +335,9 @@ struct State: Sendable {
     /// Batch deletes received, and the ids they carried.
     var batchRequests = 0
     var batchIDsReceived = 0
+    /// Recordings kept by a batch whose listing no longer shows them
+    /// (`BatchBehaviour.keepsSomeUnlisted`): they still read back.
+    var unlisted: Set<String> = []
 
     init(seedCount: Int, faults: SandboxFaults) {
         let count = max(0, seedCount)

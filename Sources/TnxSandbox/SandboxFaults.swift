@@ -93,6 +93,12 @@ public struct SandboxFaults: Sendable, Hashable {
         case sizeCap(Int)
         /// Answers 200 but keeps every `n`-th id it was sent (by its place in the request).
         case keepsSome(every: Int)
+        /// As `keepsSome`, and the listing no longer shows what it kept (as a search index
+        /// updated before the store): only reading each back (`GET`, 200) finds them.
+        case keepsSomeUnlisted(every: Int)
+        /// Deletes every id it knows, then answers 500: a batch carried out whose answer says
+        /// it failed.
+        case failsAfterDeleting
         /// Answers 500 and deletes nothing.
         case fails
         /// Answers 401 (code 10009), as for a key that may not delete in batches.

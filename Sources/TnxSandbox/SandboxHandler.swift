@@ -183,7 +183,9 @@ final class Handler: Sendable {
                 switch RecordingQuery.parse(query) {
                 case .failure(let bad): return .badRequest(bad.message)
                 case .success(var q):
-                    if s.index == nil { s.index = RecordingIndex(recordings: s.recordings) }
+                    if s.index == nil {
+                        s.index = RecordingIndex(recordings: s.unlisted.isEmpty ? s.recordings : s.recordings.filter { !s.unlisted.contains($0.key) })
+                    }
                     if faults.hostility.contains(.listIgnoresFilters) {
                         q.createdFrom = nil
                         q.createdTo = nil
@@ -221,11 +223,28 @@ final class Handler: Sendable {
                         body: SandboxJSON.errors(code: "10011", title: "Too many requests", detail: "Slow down."))
                 default:
                     for (place, id) in ids.enumerated() {
-                        if case .keepsSome(let every) = faults.batch, every > 0, place % every == every - 1 { continue }
+                        switch faults.batch {
+                        case .keepsSome(let every) where every > 0 && place % every == every - 1:
+                            continue
+                        case .keepsSomeUnlisted(let every) where every > 0 && place % every == every - 1:
+                            // Kept, and no longer listed.
+                            if s.recordings[id] != nil {
+                                s.unlisted.insert(id)
+                                s.index?.remove(id)
+                            }
+                            continue
+                        default:
+                            break
+                        }
                         if s.recordings.removeValue(forKey: id) != nil {
                             s.deletedIDs.append(id)
                             s.index?.remove(id)
                         }
+                    }
+                    if case .failsAfterDeleting = faults.batch {
+                        return .fixed(
+                            status: 500, headers: ["content-type": "application/json"],
+                            body: SandboxJSON.errors(code: "10007", title: "Unexpected error", detail: "An unexpected error occurred."))
                     }
                     return .list(body: "{\"status\":\"ok\"}", rate, delay: delay)
                 }

@@ -61,6 +61,12 @@ struct TnxCommand: ParsableCommand {
     var method: DeleteMethod?
 
     @Option(
+        help: ArgumentHelp(
+            "What a batch purge reads back of the ids its listing says are gone: sample (a random 300) or all (one GET each). Same as 'set verify'.",
+            valueName: "sample|all"))
+    var verify: VerifyLevel?
+
+    @Option(
         help: ArgumentHelp("Where to append the journal (default $XDG_STATE_HOME/tnx/journal.jsonl).", valueName: "PATH"),
         completion: .file())
     var journal: String?
@@ -138,9 +144,11 @@ struct TnxCommand: ParsableCommand {
         if let output { settings.output = output }
         if let concurrency { settings.concurrency = concurrency }
         if let method { settings.method = method }
+        if let verify { settings.verify = verify }
         return settings
     }
 }
 
 extension OutputFormat: ExpressibleByArgument {}
 extension DeleteMethod: ExpressibleByArgument {}
+extension VerifyLevel: ExpressibleByArgument {}

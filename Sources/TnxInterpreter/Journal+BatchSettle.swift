@@ -1,0 +1,82 @@
+import TelnyxRecordings
+import TnxSystem
+
+/// Ids a batch purge sent whose fate no later line of the journal settled: a `batch_sent` line
+/// followed by no `deleted` or `not_found` (nothing, as after `kill -9`, or `failed` or
+/// `skipped`, as after Ctrl-C or SIGTERM stopped the verification). The batch may have
+/// deleted them; a later purge no longer lists them, so only reading each back settles them.
+///
+/// Kept apart from `completedIDs` (what `--resume` skips) on purpose: it answers another
+/// question, and is read only by a purge that settles them (`settleEarlierBatches`).
+struct UnsettledBatchIDs {
+    /// In the order they were first sent.
+    var ids: [String] = []
+    /// The snapshot's metadata of each, when a line after `batch_sent` carried it (the
+    /// `failed` line of a stopped verification does): the `deleted` line written on a 404
+    /// keeps it.
+    var recordings: [String: Recording] = [:]
+}
+
+extension Journal {
+    /// Reads the journal at `path` for the ids of `UnsettledBatchIDs`, counting only lines of
+    /// `baseURL` that parse whole (as `completedIDs` does). A missing journal has none.
+    /// Blocking: call it off the cooperative pool.
+    static func unsettledBatchIDs(at path: String, baseURL: String) throws(JournalError) -> UnsettledBatchIDs {
+        var result = UnsettledBatchIDs()
+        let reader: IDLineReader
+        do {
+            reader = try IDLineReader(path: path, maximumLineLength: maximumLineLength)
+        } catch {
+            if case .missing(let e) = FileKind.of(path), e.isNoSuchFile { return result }
+            throw JournalError(path: path, reason: error.description)
+        }
+        // id → its metadata, if known; present while unsettled.
+        var pending: [String: Recording?] = [:]
+        var order: [String] = []
+        do {
+            while let line = try reader.next() {
+                guard line.text.utf8.count < maximumLineLength,
+                    let json = JSONValue.parse(line.text.utf8), case .object = json,
+                    json["base_url"]?.string == baseURL,
+                    let id = json["id"]?.string, let outcome = json["outcome"]?.string
+                else { continue }
+                switch outcome {
+                case "batch_sent":
+                    if pending[id] == nil {
+                        pending[id] = .some(nil)
+                        order.append(id)
+                    }
+                case OutcomeKind.deleted.rawValue, OutcomeKind.notFound.rawValue:
+                    pending[id] = nil
+                default:
+                    // `failed` or `skipped` after its batch: still unsettled; keep what it says
+                    // the recording was.
+                    if pending[id] != nil, let r = json["recording"], case .object = r {
+                        pending[id] = .some(Self.recording(r, id: id))
+                    }
+                }
+            }
+        } catch {
+            throw JournalError(path: path, reason: error.description)
+        }
+        for id in order {
+            guard let known = pending.removeValue(forKey: id) else { continue }
+            result.ids.append(id)
+            if let known { result.recordings[id] = known }
+        }
+        return result
+    }
+
+    /// The fields of a journaled `recording` object that a `deleted` line shows.
+    private static func recording(_ json: JSONValue, id: String) -> Recording {
+        var r = Recording(id: id)
+        r.createdAt = json["created_at"]?.string
+        r.durationMillis = json["duration_millis"]?.integer
+        r.from = json["from"]?.string
+        r.to = json["to"]?.string
+        r.connectionId = json["connection_id"]?.string
+        r.conferenceId = json["conference_id"]?.string
+        r.callSessionId = json["call_session_id"]?.string
+        return r
+    }
+}
