@@ -39,7 +39,14 @@ struct ScriptSource {
             }
             switch readFile(path) {
             case .success(let bytes): sources.append(ScriptSource(file: SourceFile(name: path, bytes: bytes), origin: .file, isFile: true))
-            case .failure(let error): return .failure(error)
+            case .failure(var error):
+                // `tnx list recordings`, as gh and aws are used: the words were meant as a
+                // statement, not as the names of script files.
+                if path == command.scripts.first, StatementKeyword(rawValue: path) != nil, case .missing = FileKind.of(path) {
+                    let text = command.scripts.joined(separator: " ").replacing("'", with: "'\\''")
+                    error.message += "; did you mean: tnx -c '\(text)'"
+                }
+                return .failure(error)
             }
         }
         return .success(sources)

@@ -45,13 +45,13 @@ struct TnxCommand: ParsableCommand {
     @Flag(help: "Parse and validate the scripts without running anything or touching the network.")
     var check = false
 
-    @Flag(help: "Show every request that would be sent; delete nothing. Nothing in a script can turn it off.")
+    @Flag(name: [.customShort("n"), .long], help: "Show every request that would be sent; delete nothing. Nothing in a script can turn it off.")
     var dryRun = false
 
-    @Flag(help: "Delete more than one recording without asking. Same as 'set confirm off'.")
+    @Flag(name: [.short, .long], help: "Delete more than one recording without asking. Same as 'set confirm off'.")
     var yes = false
 
-    @Option(help: ArgumentHelp("text for people, json for one JSON object per line.", valueName: "text|json"))
+    @Option(name: [.short, .long], help: ArgumentHelp("text for people, json for one JSON object per line.", valueName: "text|json"))
     var output: OutputFormat?
 
     @Option(help: ArgumentHelp("Delete requests in flight during a foreach (1 to 256, default 16).", valueName: "N"))
@@ -86,7 +86,7 @@ struct TnxCommand: ParsableCommand {
     @Flag(help: "Run against a local sandbox of the API with seeded recordings: safe to try anything.")
     var sandbox = false
 
-    @Flag(help: "No progress line on stderr.")
+    @Flag(name: [.short, .long], help: "No progress line on stderr.")
     var quiet = false
 
     @Option(

@@ -29,6 +29,29 @@ struct ScriptRunnerTests {
         }
     }
 
+    @Test("habits from other CLIs: a statement typed as arguments gets its -c form; -o, -n, -y, -q are the short options")
+    func habits() async throws {
+        let scratch = try Scratch()
+        try await Self.withSandbox(scratch: scratch) { sandbox, env in
+            let typed = try await TnxProcess.run(["list", "recordings", "where", "from", "+12125551200"], environment: env)
+            #expect(typed.status == 2)
+            #expect(typed.stderr.contains("cannot read script 'list'"), "\(typed.stderr)")
+            #expect(typed.stderr.contains("did you mean: tnx -c 'list recordings where from +12125551200'"), "\(typed.stderr)")
+            #expect(sandbox.totalRequests == 0, "nothing is sent")
+
+            let ids = Sandbox.seededIDs(count: 2)
+            let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
+            let dry = try await TnxProcess.run(["-o", "json", "-n", "-q", "-c", "foreach id in \(file) delete $id"], environment: env)
+            #expect(dry.status == 0, "\(dry.stderr)")
+            #expect(dry.stdout.contains("\"would_delete\""), "-o json and -n: \(dry.stdout)")
+            #expect(!dry.stderr.contains("give either"))
+            #expect(sandbox.deletedIDs.isEmpty)
+            let real = try await TnxProcess.run(["-y", "-c", "foreach id in \(file) delete $id"], environment: env)
+            #expect(real.status == 0, "-y allows the bulk delete: \(real.stderr)")
+            #expect(Set(sandbox.deletedIDs) == Set(ids))
+        }
+    }
+
     @Test("a recording that does not exist is not_found, exit 0")
     func notFound() async throws {
         let scratch = try Scratch()
