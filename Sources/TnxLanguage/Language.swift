@@ -165,13 +165,16 @@ public enum Language {
     /// `created before TIME` / `created after TIME`: the one field compared in time.
     public static let timeField = "created"
     public static let timeComparisons = ["before", "after"]
-    /// The units of an age (`90d`), with their length in seconds.
-    public static let ageUnits: [(unit: Character, name: String, seconds: Int64)] = [
+    /// The units of an age (`90d`), with their length in seconds. A month is 30 days and a
+    /// year 365 (retention policies count so; the time an age meant is printed); there is no
+    /// `m`, which could be minutes or months.
+    public static let ageUnits: [(unit: String, name: String, seconds: Int64)] = [
         ("h", "hours", 3_600), ("d", "days", 86_400), ("w", "weeks", 604_800),
+        ("mo", "months of 30 days", 2_592_000), ("y", "years of 365 days", 31_536_000),
     ]
     /// What a TIME may be, for messages and help.
     public static let timeSyntax =
-        "a date (2025-01-31, midnight UTC), a date-time with Z or an offset (2025-01-31T12:00:00Z), or an age (90d, 12h, 2w: that long before the statement starts)"
+        "a date (2025-01-31, midnight UTC), a date-time with Z or an offset (2025-01-31T12:00:00Z), or an age (90d, 12h, 2w, 6mo of 30 days, 1y of 365 days: that long before the statement starts)"
     /// Every word that starts a condition, for completion and messages.
     public static var conditionWords: [String] { [timeField] + queryFields.map(\.word) }
     /// The largest `limit N` of `list`.

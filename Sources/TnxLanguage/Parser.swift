@@ -28,7 +28,8 @@ import CivilTime
 //              | FIELD (WORD | STRING)           -- FIELD: Language.queryFields; each
 //                                                   condition at most once per query
 //   TIME      := WORD                            -- 2025-01-31, 2025-01-31T12:00:00Z,
-//                                                   …+02:00, or an age: 90d, 12h, 2w
+//                                                   …+02:00, or an age: 90d, 12h, 2w,
+//                                                   6mo (30 days each), 1y (365 days)
 //   setting-value := WORD | STRING                 -- checked against Language.settings
 //
 // Keywords, setting names/values and show topics come from the `Language` table.
@@ -504,8 +505,8 @@ final class Parser {
 
     /// The TIME `text` means, or nil. Ages go up to 100 years.
     static func time(_ text: String) -> TimeValue? {
-        if let last = text.last, let unit = Language.ageUnits.first(where: { $0.unit == last }) {
-            let digits = text.dropLast()
+        if let unit = Language.ageUnits.first(where: { text.hasSuffix($0.unit) }) {
+            let digits = text.dropLast(unit.unit.count)
             guard !digits.isEmpty, digits.utf8.count <= 6, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int64(digits),
                 n * unit.seconds <= 100 * 366 * 86_400
             else { return nil }

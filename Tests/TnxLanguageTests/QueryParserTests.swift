@@ -60,7 +60,7 @@ struct QueryParserTests {
         }
     }
 
-    @Test("times: dates, date-times with Z or offsets, ages in h, d, w")
+    @Test("times: dates, date-times with Z or offsets, ages in h, d, w, mo (30 days), y (365 days)")
     func times() {
         #expect(Parser.time("2025-01-31") == .instant(millis: 1_738_281_600_000))
         #expect(Parser.time("2025-01-31T12:00:00Z") == .instant(millis: 1_738_324_800_000))
@@ -69,7 +69,10 @@ struct QueryParserTests {
         #expect(Parser.time("12h") == .age(seconds: 43_200, text: "12h"))
         #expect(Parser.time("2w") == .age(seconds: 1_209_600, text: "2w"))
         #expect(Parser.time("0d") == .age(seconds: 0, text: "0d"))
-        for bad in ["90", "d", "-5d", "1.5d", "90m", "999999w", "2025-1-31", "2025-01-31T12:00:00", "2025-02-29", "2025-01-31 12:00", "yesterday"] {
+        #expect(Parser.time("6mo") == .age(seconds: 180 * 86_400, text: "6mo"))
+        #expect(Parser.time("1y") == .age(seconds: 365 * 86_400, text: "1y"))
+        #expect(Parser.time("100y") == .age(seconds: 36_500 * 86_400, text: "100y"))
+        for bad in ["90", "d", "-5d", "1.5d", "90m", "999999w", "mo", "y", "1yo", "3mos", "101y", "1300mo", "2025-1-31", "2025-01-31T12:00:00", "2025-02-29", "2025-01-31 12:00", "yesterday"] {
             #expect(Parser.time(bad) == nil, "\(bad)")
         }
     }
