@@ -20,8 +20,10 @@ extension Interpreter {
     /// comes first, the next lines or a finished request: an outcome is journaled and printed
     /// as soon as its answer arrives, even while the input is silent, and Ctrl-C is honoured
     /// within 100 ms of a wait for input. Outcomes are recorded here on the actor in the order
-    /// requests finish: journal first (one write each, so a crash loses only in-flight ids),
-    /// then summary and output, flushed after each event. Ctrl-C (task cancellation) stops
+    /// requests finish: journal first (one write each; the ids a pass starts were journaled
+    /// `sending` in one write before their requests went, so a crash loses no id), then
+    /// summary and output, flushed after each event. With `--resume`, an id an earlier run left
+    /// `sending` is read back first (`SentSettlement`). Ctrl-C (task cancellation) stops
     /// reading; requests on the wire finish and are recorded. A 401 stops reading at once.
     ///
     /// With `snapshot`, `path` is a purge's snapshot file: each line's `id` is deleted (its ids
@@ -64,6 +66,7 @@ extension Interpreter {
             }
         }
         var done: IDSet?
+        var unsettled: IDSet?
         var earlier: [String: JournaledDownload] = [:]
         if settings.resume {
             // A dry-run reads the journal too: it shows what the real --resume would skip.
@@ -73,6 +76,7 @@ extension Interpreter {
             }
             guard let set = await loadResumeSet() else { return .usage }
             done = set.done
+            if !dryRun, set.unsettled.count > 0 { unsettled = set.unsettled }
             if piped?.downloads == true { earlier = set.downloads }
         }
 
@@ -90,9 +94,9 @@ extension Interpreter {
             : showProgress ? nil : .text(label: reporter.wouldDeleteLabel)
         let started = ContinuousClock.now
         let runner = piped.map { pipeline in
-            PipelineRunner(pipeline: pipeline, client: client, dryRun: dryRun, earlier: earlier) { outcome in
-                await self.journalStep(outcome)
-            }
+            PipelineRunner(
+                pipeline: pipeline, client: client, dryRun: dryRun, earlier: earlier, journal: { await self.journalStep($0) },
+                sending: { await self.journalSending([$0.rawValue]) })
         }
         // A dry-run of a plain delete sends nothing, so it takes ids as fast as it reads them;
         // a pipeline reads (the recording, the media's size) even in a dry-run.
@@ -105,6 +109,8 @@ extension Interpreter {
             var stopping = false
             var pending: [IDLine] = []
             var next = 0
+            // The ids one pass of `taking` starts: journaled `sending` together, then sent.
+            var starting: [(id: RecordingID, origin: String, settle: Bool)] = []
             var ticking = false
             // A real run reads little ahead of what it sends: what is read when it stops still
             // gets an outcome (skipped), and should be few.
@@ -153,15 +159,38 @@ extension Interpreter {
                         stop()
                         break taking
                     }
-                    let sentFrom = origin
-                    if let runner {
-                        group.addTask { .piped(await runner.run(id, origin: sentFrom)) }
+                    starting.append((id, origin, unsettled?.contains(id.rawValue) == true))
+                    inFlight += 1
+                }
+                // Write-ahead: the ids of this pass are journaled `sending` in one write before
+                // any of their deletes goes (a pipeline journals each id before its delete step).
+                if !starting.isEmpty {
+                    if !dryRun, runner == nil, !journalSending(starting.map(\.id.rawValue)) {
+                        for start in starting {
+                            _ = record(Outcome(kind: .skipped, id: start.id.rawValue, origin: start.origin, message: "not sent: the journal could not be written"))
+                        }
+                        inFlight -= starting.count
+                        stop()
                     } else {
-                        group.addTask {
-                            .finished(Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: sentFrom))
+                        for (id, sentFrom, settle) in starting {
+                            if let runner {
+                                group.addTask {
+                                    // Left `sending` by an earlier run: read back first (404: it is gone).
+                                    if settle, let settled = await SentSettlement.readBack(id, origin: sentFrom, client: client) {
+                                        return .piped(PipelineResult(outcome: settled))
+                                    }
+                                    return .piped(await runner.run(id, origin: sentFrom))
+                                }
+                            } else if settle {
+                                group.addTask { .finished(await SentSettlement.settle(id, origin: sentFrom, client: client)) }
+                            } else {
+                                group.addTask {
+                                    .finished(Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: sentFrom))
+                                }
+                            }
                         }
                     }
-                    inFlight += 1
+                    starting.removeAll(keepingCapacity: true)
                 }
                 if !stopping, next == pending.count, !ended, !reading {
                     reading = true
