@@ -243,6 +243,8 @@ extension Interpreter {
                     }
                 }
             }
+            // From here on the run only records and sums up: a stop signal cannot cut that short.
+            environment.finishing(true)
             group.cancelAll()  // a pending tick ends at once
             // Every id read gets its one outcome, those the stop left unsent too.
             let why = bulk?.report.interrupted == true ? "not sent: interrupted" : "not sent: the run stopped"
@@ -271,6 +273,7 @@ extension Interpreter {
     /// Starts the bulk run whose outcomes `record` counts, with a progress line when one is
     /// shown (`total` ids, when known).
     func startBulk(_ report: BulkReport, total: Int?) {
+        environment.finishing(false)
         bulk = BulkState(
             report: report, dryRun: report.dryRun, format: settings.output,
             progress: Progress(
@@ -282,6 +285,7 @@ extension Interpreter {
     func finishBulk(started: ContinuousClock.Instant, resumeAdvice: String, failed: Bool = false) -> RunStatus {
         guard var run = bulk else { return .failures }
         bulk = nil
+        environment.finishing(true)
         if run.report.interrupted || Task.isCancelled {
             run.report.interrupted = true
             run.status = max(run.status, .interrupted)

@@ -70,4 +70,51 @@ struct WriteAheadEndToEndTests {
             #expect(after.values.allSatisfy { $0 == "deleted" }, "\(Set(after.values))")
         }
     }
+
+    @Test("SIGTERM to tnx and then to its process group, as GNU timeout sends them: exit 143, the summary, every delete journaled")
+    func timeoutSignalsTheGroup() async throws {
+        let scratch = try Scratch()
+        var faults = SandboxFaults.none
+        faults.latency = .milliseconds(300)
+        try await Safety.withSandbox(seed: 400, faults: faults, scratch: scratch) { sandbox, env in
+            let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 400).joined(separator: "\n"))
+            let running = TnxProcess.start(["--yes", "--concurrency", "16", "-c", "foreach id in \(file) delete $id"], environment: env)
+            let pid = running.process.processIdentifier
+            // Foundation's Process starts tnx as the leader of a process group of its own.
+            try #require(getpgid(pid) == pid)
+            try await Safety.waitUntil { sandbox.deletedIDs.count >= 32 }
+            kill(pid, SIGTERM)
+            usleep(5_000)
+            kill(-pid, SIGTERM)
+            let result = try await running.finish(timeout: .seconds(60))
+            #expect(result.status == 143, "\(result.stderr)")
+            #expect(result.stdout.contains("summary"), "\(result.stdout.suffix(300))")
+            #expect(result.stderr.contains("interrupted"))
+            #expect(Safety.journaledDeleted(scratch) == Set(sandbox.deletedIDs), "every delete the server made has its outcome line")
+            #expect(!Self.latest(Safety.journal(scratch)).values.contains("sending"), "nothing left sending after a clean stop")
+        }
+    }
+
+    @Test("a deliberate second Ctrl-C stops waiting: exit 130 at once, every recording gone is named in the journal (sending)")
+    func secondInterruptStopsWaiting() async throws {
+        let scratch = try Scratch()
+        var faults = SandboxFaults.none
+        // Longer than the duplicate window: the second Ctrl-C comes while deletes are in flight.
+        faults.latency = .seconds(6)
+        try await Safety.withSandbox(seed: 100, faults: faults, scratch: scratch) { sandbox, env in
+            let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 100).joined(separator: "\n"))
+            let running = TnxProcess.start(["--yes", "--concurrency", "8", "-c", "foreach id in \(file) delete $id"], environment: env)
+            try await Safety.waitUntil { sandbox.deletedIDs.count >= 8 }
+            running.signal(SIGINT)
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(running.isRunning, "still waiting for the deletes in flight")
+            running.signal(SIGINT)
+            let result = try await running.finish(timeout: .seconds(60))
+            #expect(result.status == 130, "\(result.stderr)")
+            let gone = Set(sandbox.deletedIDs)
+            let lines = Safety.journal(scratch)
+            #expect(!gone.isEmpty)
+            #expect(gone.isSubset(of: Self.named(lines)), "\(gone.subtracting(Self.named(lines)).count) recordings gone without a journal line")
+        }
+    }
 }
