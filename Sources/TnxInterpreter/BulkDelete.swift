@@ -165,7 +165,15 @@ extension Interpreter {
                 // Write-ahead: the ids of this pass are journaled `sending` in one write before
                 // any of their deletes goes (a pipeline journals each id before its delete step).
                 if !starting.isEmpty {
-                    if !dryRun, runner == nil, !journalSending(starting.map(\.id.rawValue)) {
+                    if Task.isCancelled {
+                        // Stopped before they went: untouched, like the ids the run did not reach
+                        // (no `sending` line that a later --resume would read back for nothing).
+                        for start in starting {
+                            _ = record(Outcome(kind: .skipped, id: start.id.rawValue, origin: start.origin, message: "not sent: interrupted"))
+                        }
+                        inFlight -= starting.count
+                        if !stopping { stop(interrupted: true) }
+                    } else if !dryRun, runner == nil, !journalSending(starting.map(\.id.rawValue)) {
                         for start in starting {
                             _ = record(Outcome(kind: .skipped, id: start.id.rawValue, origin: start.origin, message: "not sent: the journal could not be written"))
                         }
