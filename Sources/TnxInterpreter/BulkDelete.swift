@@ -20,8 +20,10 @@ extension Interpreter {
     /// comes first, the next lines or a finished request: an outcome is journaled and printed
     /// as soon as its answer arrives, even while the input is silent, and Ctrl-C is honoured
     /// within 100 ms of a wait for input. Outcomes are recorded here on the actor in the order
-    /// requests finish: journal first (one write each, so a crash loses only in-flight ids),
-    /// then summary and output, flushed after each event. Ctrl-C (task cancellation) stops
+    /// requests finish: journal first (one write each; the ids a pass starts were journaled
+    /// `sending` in one write before their requests went, so a crash loses no id), then
+    /// summary and output, flushed after each event. With `--resume`, an id an earlier run left
+    /// `sending` is read back first (`SentSettlement`). Ctrl-C (task cancellation) stops
     /// reading; requests on the wire finish and are recorded. A 401 stops reading at once.
     ///
     /// With `snapshot`, `path` is a purge's snapshot file: each line's `id` is deleted (its ids
@@ -64,6 +66,7 @@ extension Interpreter {
             }
         }
         var done: IDSet?
+        var unsettled: IDSet?
         var earlier: [String: JournaledDownload] = [:]
         if settings.resume {
             // A dry-run reads the journal too: it shows what the real --resume would skip.
@@ -73,6 +76,7 @@ extension Interpreter {
             }
             guard let set = await loadResumeSet() else { return .usage }
             done = set.done
+            if !dryRun, set.unsettled.count > 0 { unsettled = set.unsettled }
             if piped?.downloads == true { earlier = set.downloads }
         }
 
@@ -92,8 +96,8 @@ extension Interpreter {
         let verifyDuration = settings.verifyDuration
         let runner = piped.map { pipeline in
             PipelineRunner(
-                pipeline: pipeline, client: client, dryRun: dryRun, earlier: earlier, journal: { outcome in await self.journalStep(outcome) },
-                verifyDuration: verifyDuration, copies: CopyRegistry(earlier))
+                pipeline: pipeline, client: client, dryRun: dryRun, earlier: earlier, journal: { await self.journalStep($0) },
+                verifyDuration: verifyDuration, copies: CopyRegistry(earlier), sending: { await self.journalSending([$0.rawValue]) })
         }
         // A dry-run of a plain delete sends nothing, so it takes ids as fast as it reads them;
         // a pipeline reads (the recording, the media's size) even in a dry-run.
@@ -106,6 +110,8 @@ extension Interpreter {
             var stopping = false
             var pending: [IDLine] = []
             var next = 0
+            // The ids one pass of `taking` starts: journaled `sending` together, then sent.
+            var starting: [(id: RecordingID, origin: String, settle: Bool)] = []
             var ticking = false
             // A real run reads little ahead of what it sends: what is read when it stops still
             // gets an outcome (skipped), and should be few.
@@ -154,15 +160,46 @@ extension Interpreter {
                         stop()
                         break taking
                     }
-                    let sentFrom = origin
-                    if let runner {
-                        group.addTask { .piped(await runner.run(id, origin: sentFrom)) }
+                    starting.append((id, origin, unsettled?.contains(id.rawValue) == true))
+                    inFlight += 1
+                }
+                // Write-ahead: the ids of this pass are journaled `sending` in one write before
+                // any of their deletes goes (a pipeline journals each id before its delete step).
+                if !starting.isEmpty {
+                    if Task.isCancelled {
+                        // Stopped before they went: untouched, like the ids the run did not reach
+                        // (no `sending` line that a later --resume would read back for nothing).
+                        for start in starting {
+                            _ = record(Outcome(kind: .skipped, id: start.id.rawValue, origin: start.origin, message: "not sent: interrupted"))
+                        }
+                        inFlight -= starting.count
+                        if !stopping { stop(interrupted: true) }
+                    } else if !dryRun, runner == nil, !journalSending(starting.map(\.id.rawValue)) {
+                        for start in starting {
+                            _ = record(Outcome(kind: .skipped, id: start.id.rawValue, origin: start.origin, message: "not sent: the journal could not be written"))
+                        }
+                        inFlight -= starting.count
+                        stop()
                     } else {
-                        group.addTask {
-                            .finished(Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: sentFrom))
+                        for (id, sentFrom, settle) in starting {
+                            if let runner {
+                                group.addTask {
+                                    // Left `sending` by an earlier run: read back first (404: it is gone).
+                                    if settle, let settled = await SentSettlement.readBack(id, origin: sentFrom, client: client) {
+                                        return .piped(PipelineResult(outcome: settled))
+                                    }
+                                    return .piped(await runner.run(id, origin: sentFrom))
+                                }
+                            } else if settle {
+                                group.addTask { .finished(await SentSettlement.settle(id, origin: sentFrom, client: client)) }
+                            } else {
+                                group.addTask {
+                                    .finished(Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: sentFrom))
+                                }
+                            }
                         }
                     }
-                    inFlight += 1
+                    starting.removeAll(keepingCapacity: true)
                 }
                 if !stopping, next == pending.count, !ended, !reading {
                     reading = true
@@ -215,6 +252,8 @@ extension Interpreter {
                     }
                 }
             }
+            // From here on the run only records and sums up: a stop signal cannot cut that short.
+            environment.finishing(true)
             group.cancelAll()  // a pending tick ends at once
             // Every id read gets its one outcome, those the stop left unsent too.
             let why = bulk?.report.interrupted == true ? "not sent: interrupted" : "not sent: the run stopped"
@@ -243,6 +282,7 @@ extension Interpreter {
     /// Starts the bulk run whose outcomes `record` counts, with a progress line when one is
     /// shown (`total` ids, when known).
     func startBulk(_ report: BulkReport, total: Int?) {
+        environment.finishing(false)
         bulk = BulkState(
             report: report, dryRun: report.dryRun, format: settings.output,
             progress: Progress(
@@ -254,6 +294,7 @@ extension Interpreter {
     func finishBulk(started: ContinuousClock.Instant, resumeAdvice: String, failed: Bool = false) -> RunStatus {
         guard var run = bulk else { return .failures }
         bulk = nil
+        environment.finishing(true)
         if run.report.interrupted || Task.isCancelled {
             run.report.interrupted = true
             run.status = max(run.status, .interrupted)

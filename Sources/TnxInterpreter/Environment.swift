@@ -21,6 +21,9 @@ public struct InterpreterEnvironment: Sendable {
     public var askConfirmation: (@Sendable (String) async -> Bool)?
     /// The shell's `set api-key`: asks for the key without echo and hands it to the client.
     public var enterAPIKey: (@Sendable () async -> APIKeyEntry)?
+    /// Told when a bulk run's loop has ended (true: its summary and the journal's flush follow)
+    /// and when the next starts (false): the executable then lets no stop signal exit at once.
+    public var finishing: @Sendable (Bool) -> Void = { _ in }
     /// Opens stdin for `foreach id in -`.
     public var standardInputDescriptor: Int32 = 0
     /// What to do when a real delete is due and no key is set: the shell says `set api-key`,

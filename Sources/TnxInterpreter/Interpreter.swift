@@ -326,6 +326,11 @@ public actor Interpreter {
                 reporter.error(Self.unconfirmedMessage)
                 return .usage
             }
+            // Write-ahead: on record before the request goes.
+            guard journalSending([id.rawValue]) else {
+                reporter.outcome(Outcome(kind: .skipped, id: id.rawValue, message: "not sent: the journal could not be written"), format: settings.output)
+                return .failures
+            }
         }
         let outcome = Outcome(await environment.client.deleteRecording(id, dryRun: dryRun), id: id, origin: nil)
         if !dryRun, let failure = journal(outcome) {
@@ -366,8 +371,12 @@ public actor Interpreter {
     /// journal is read once a session).
     func rememberForResume(_ outcome: Outcome) {
         switch outcome.kind {
-        case .deleted, .notFound: resumeSet?.done.insert(outcome.id)
-        case .failed: resumeSet?.done.remove(outcome.id)
+        case .deleted, .notFound:
+            resumeSet?.done.insert(outcome.id)
+            resumeSet?.unsettled.remove(outcome.id)  // the answer to a `sending` line
+        case .failed:
+            resumeSet?.done.remove(outcome.id)
+            resumeSet?.unsettled.remove(outcome.id)
         default: break
         }
         if let d = outcome.download, let journaled = JournaledDownload(d) {

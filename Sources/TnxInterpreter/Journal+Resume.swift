@@ -5,6 +5,9 @@ import TnxSystem
 struct ResumeSet {
     /// Ids whose latest outcome at the base URL is `deleted` or `not_found`.
     var done = IDSet()
+    /// Ids whose latest line is `sending`: their delete went and no answer was journaled (a
+    /// `kill -9`, a forced exit). Read back before anything else (`SentSettlement`).
+    var unsettled = IDSet()
     /// The latest verified download journaled for each id (a `download` object with file, size
     /// and SHA-256): a file still like that is not downloaded again.
     var downloads: [String: JournaledDownload] = [:]
@@ -65,6 +68,7 @@ extension Journal {
                         file: file, bytes: bytes, sha256: sha, audio: d["audio"]?.string, playingMillis: d["playing_millis"]?.integer.map(Int64.init),
                         durationMillis: d["duration_millis"]?.integer, durationCheck: d["duration_check"]?.string.flatMap(DurationCheck.init(text:)))
                 }
+                result.noteWriteAhead(id: id, outcome: outcome)
                 switch outcome {
                 case OutcomeKind.deleted.rawValue, OutcomeKind.notFound.rawValue: result.done.insert(id)
                 case OutcomeKind.failed.rawValue: result.done.remove(id)

@@ -3,9 +3,11 @@ import Synchronization
 import TelnyxRecordings
 import TnxSystem
 
-/// The audit trail of what tnx destroyed: one JSON line per outcome, appended with a single
-/// `write(2)` each as soon as the answer arrives, so a crash (even `kill -9`) loses only the
-/// requests still in flight. `--resume` reads it back to skip what is already done.
+/// The audit trail of what tnx destroyed: each id journaled `sending` before its delete goes
+/// (`Journal+WriteAhead.swift`), then one JSON line per outcome, appended with a single
+/// `write(2)` each as soon as the answer arrives, so a crash (even `kill -9`) loses nothing: an
+/// id in flight is left `sending`. `--resume` reads it back to skip what is already done and to
+/// settle what was left `sending`.
 ///
 /// - `open()` runs before the first request of a real run: the file (mode 0600, in a 0700
 ///   directory: it holds phone numbers and call metadata) must open for appending, or nothing
@@ -124,7 +126,7 @@ public final class Journal: Sendable {
     }
 
     /// What every line starts with: `time`, `run`, `base_url`.
-    private func lineStart(time: String) -> JSONObjectWriter {
+    func lineStart(time: String) -> JSONObjectWriter {
         var line = JSONObjectWriter()
         line.field("time", time)
         line.field("run", runID)
@@ -132,7 +134,7 @@ public final class Journal: Sendable {
         return line
     }
 
-    private func append(_ bytes: [UInt8]) throws(JournalError) {
+    func append(_ bytes: [UInt8]) throws(JournalError) {
         try open()
         let (failure, scheduleSync) = state.withLock { s -> (String?, Bool) in
             if let failure = s.syncFailure { return (failure, false) }

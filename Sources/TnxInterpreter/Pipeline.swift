@@ -131,6 +131,9 @@ struct PipelineRunner: Sendable {
     var verifyDuration = true
     /// The copies of this run, by hash: one file for two recordings is not a copy of either.
     var copies = CopyRegistry()
+    /// Journals the id `sending` (on the actor) just before its delete goes; false when it could
+    /// not be written. nil: this runner never deletes (it refuses to).
+    var sending: (@Sendable (RecordingID) async -> Bool)? = nil
 
     /// A link fetched longer ago than this is fetched fresh before it is used: links expire
     /// after a few minutes.
@@ -190,6 +193,9 @@ struct PipelineRunner: Sendable {
                     }
                 }
             case .delete:
+                if !dryRun, await sending?(id) != true {
+                    return ended(.failed, step: "delete", message: "not deleted: the journal could not be written")
+                }
                 var outcome = Outcome(await client.deleteRecording(id, dryRun: dryRun), id: id, origin: origin)
                 outcome.download = download
                 if outcome.kind == .failed { outcome.step = "delete" }

@@ -24,6 +24,10 @@ import Glibc
 public enum StopSignals {
     public static let all: [Int32] = [SIGINT, SIGTERM, SIGHUP]
     public static let interrupt = SIGINT
+    /// A stop signal this soon after the first is a duplicate of it (GNU `timeout` sends
+    /// SIGTERM to tnx and then to its process group), never the "second signal" that exits at
+    /// once.
+    public static let duplicateWindow: Duration = .seconds(1)
     /// Ignored by `ignoreSignalsThatInterruptWrites`.
     public static let ignoredWhileWriting: [Int32] = [SIGPIPE, SIGXFSZ]
 
@@ -85,6 +89,10 @@ public final class StopSignalWatcher: Sendable {
             var sinceActionSet = 0
             /// The first signal received while an action was set (what stopped the operation).
             var stoppedBy: Int32?
+            /// When it arrived.
+            var stoppedAt: ContinuousClock.Instant?
+            /// The operation is finishing (its summary, the journal's flush): no forced exit.
+            var finishing = false
         }
         let state = Mutex(State())
         let idleAction: @Sendable (Int32) -> Void
@@ -98,11 +106,19 @@ public final class StopSignalWatcher: Sendable {
         }
 
         func arrived(_ signal: Int32) {
+            let now = ContinuousClock.now
             let (action, exitNow) = state.withLock { state -> ((@Sendable (Int32) -> Void)?, Bool) in
                 guard let action = state.action else { return (nil, false) }
                 state.sinceActionSet += 1
-                if state.stoppedBy == nil { state.stoppedBy = signal }
-                if let exitAfter, state.sinceActionSet >= exitAfter { return (action, true) }
+                if state.stoppedBy == nil {
+                    state.stoppedBy = signal
+                    state.stoppedAt = now
+                }
+                // Within a second of the first, a signal is the same request again (`timeout`
+                // signals tnx and then its process group); while finishing, the run is already
+                // doing what a stop asks. Neither may cut the journal short.
+                let deliberate = state.stoppedAt.map { now - $0 > StopSignals.duplicateWindow } ?? false
+                if let exitAfter, state.sinceActionSet >= exitAfter, deliberate, !state.finishing { return (action, true) }
                 return (action, false)
             }
             if exitNow {
@@ -124,7 +140,9 @@ public final class StopSignalWatcher: Sendable {
     /// - Parameters:
     ///   - forceExitAfter: with an action set, the Nth stop signal (default: the second) ends
     ///     the process at once with `_exit(128 + signal)` (a user who presses Ctrl-C twice
-    ///     wants out even if the operation is slow to honour cancellation). nil: never.
+    ///     wants out even if the operation is slow to honour cancellation), but only when it
+    ///     comes more than `StopSignals.duplicateWindow` after the first and the operation is
+    ///     not `finishing`. nil: never.
     ///   - beforeForcedExit: runs just before that exit (e.g. flush what was printed).
     ///   - whenIdle: called for a signal that arrives with no action set (e.g. `kill -INT`
     ///     while at the prompt, where ^C is a key and never a signal).
@@ -164,7 +182,16 @@ public final class StopSignalWatcher: Sendable {
             $0.action = action
             $0.sinceActionSet = 0
             $0.stoppedBy = nil
+            $0.stoppedAt = nil
+            $0.finishing = false
         }
+    }
+
+    /// The operation is finishing (true: its loop has ended; its summary and the journal's
+    /// flush follow) or has started a new run (false): a stop signal while finishing never
+    /// exits at once. Reset when the action is replaced.
+    public func setFinishing(_ finishing: Bool) {
+        core.state.withLock { $0.finishing = finishing }
     }
 
     /// The first signal that arrived since the action was set, if any: what stopped the

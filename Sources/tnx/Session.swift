@@ -66,6 +66,8 @@ enum Session {
         // --verbose writes lines of its own on stderr, which a redrawn progress line would garble.
         interpreterEnvironment.quiet = command.quiet || command.verbose
         interpreterEnvironment.colourAllowed = colourAllowed(environment)
+        // Once a run's loop has ended, no stop signal exits before its summary and journal flush.
+        interpreterEnvironment.finishing = { signals.setFinishing($0) }
 
         if sources.isEmpty {
             return REPL.run(

@@ -24,7 +24,10 @@ enum TnxMain {
             return RunStatus.usage.exitCode
         }
         // A stop signal during an operation cancels it (the runners set that action); a second
-        // one exits at once with 128 + the signal. One that arrives while nothing runs (loading
+        // one exits at once with 128 + the signal, unless it comes within a second of the first
+        // (a duplicate: `timeout` signals tnx, then its process group) or the run is finishing
+        // (its summary, the journal's flush); ids in flight are journaled `sending` before they
+        // go, so even that exit leaves none unaccounted for. One that arrives while nothing runs (loading
         // a script, shutting down) exits at once too, except SIGINT in the shell: there ^C at
         // the prompt is a key, and a SIGINT between entries (`kill -INT`, a ^C typed just as an
         // entry ends) must not end the session. Created only now, so --help and --version do

@@ -63,7 +63,7 @@ struct OutputSchemaTests {
             // The runs wrote every kind of line the schema describes.
             for kind in [
                 "outcome:deleted", "outcome:not_found", "outcome:failed", "outcome:invalid", "outcome:duplicate",
-                "outcome:would_delete", "outcome:downloaded", "outcome:shown", "outcome:batch_sent", "outcome:skipped",
+                "outcome:would_delete", "outcome:downloaded", "outcome:shown", "outcome:batch_sent", "outcome:sending", "outcome:skipped",
                 "summary", "count", "recording", "snapshot", "after_purge", "batch", "settings", "record_type", "request", "request_id",
                 "download", "time",
             ] {

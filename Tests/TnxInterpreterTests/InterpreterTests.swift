@@ -79,8 +79,10 @@ struct InterpreterTests {
         #expect((invalid["error"] as? String)?.contains("path separator") == true)
         // Sent once each, never the invalid one, never the duplicate twice.
         #expect(client.sent.sorted() == [uuid(1), uuid(2), uuid(3), uuid(4)])
-        // The journal holds every outcome, the invalid line included (with its place).
-        let journal = h.journalLines
+        // The journal holds every outcome, the invalid line included (with its place), and
+        // each id sent was journaled `sending` first.
+        let journal = h.journalLines.filter { $0["outcome"] as? String != "sending" }
+        #expect(h.journalLines.filter { $0["outcome"] as? String == "sending" }.compactMap { $0["id"] as? String }.sorted() == client.sent.sorted())
         #expect(journal.count == 6)
         #expect(Set(journal.compactMap { $0["outcome"] as? String }) == ["deleted", "not_found", "failed", "duplicate", "invalid"])
         #expect(journal.first { $0["outcome"] as? String == "invalid" }?["origin"] as? String == "\(path):6")

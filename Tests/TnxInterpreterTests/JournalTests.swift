@@ -66,6 +66,28 @@ struct JournalTests {
         #expect(try Journal.completedIDs(at: dir.directory + "/missing.jsonl", baseURL: base).done.count == 0)
     }
 
+    @Test("resume reads back an id whose delete was sent without an answer: sending with no outcome after it")
+    func unsettled() throws {
+        let dir = try TemporaryFile(text: "")
+        let path = dir.directory + "/journal.jsonl"
+        let journal = Journal(path: path, baseURL: base)
+        try journal.recordSending(["a", "b", "c", "d", "e"])
+        try journal.record(Outcome(kind: .deleted, id: "a", httpStatus: 200))
+        try journal.record(Outcome(kind: .failed, id: "b", httpStatus: 503))
+        try journal.record(Outcome(kind: .notFound, id: "c", httpStatus: 404))
+        // A later run that skipped it sent nothing: the earlier send is still unsettled.
+        try journal.record(Outcome(kind: .skipped, id: "d", message: "not sent: interrupted"))
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 9)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        #expect(Set(first.keys) == ["time", "run", "base_url", "id", "outcome", "note"])
+        #expect(first["outcome"] as? String == "sending")
+        let set = try Journal.completedIDs(at: path, baseURL: base)
+        #expect(set.unsettled.count == 2)
+        #expect(set.unsettled.contains("d") && set.unsettled.contains("e"))
+        #expect(set.done.contains("a") && set.done.contains("c") && !set.done.contains("e"))
+    }
+
     @Test("an unwritable journal is an error that says where and what to do")
     func unwritable() throws {
         let journal = Journal(path: "/proc/forbidden/journal.jsonl", baseURL: base)

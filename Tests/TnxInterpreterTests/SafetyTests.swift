@@ -117,10 +117,11 @@ struct SafetyTests {
         try Data(#"{"id":"\#(uuid(7))","outc"#.utf8).write(to: URL(fileURLWithPath: journal))
         #expect(await h.run("delete \(uuid(1))") == .success)
         let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.count == 4, "\(lines)")
         #expect(lines[0] == #"{"id":"\#(uuid(7))","outc"#)
-        #expect(lines[1].hasPrefix("{") && lines[1].contains(uuid(1)))
-        #expect(lines[2].isEmpty)
+        #expect(lines[1].hasPrefix("{") && lines[1].contains(uuid(1)) && lines[1].contains(#""outcome":"sending""#))
+        #expect(lines[2].hasPrefix("{") && lines[2].contains(uuid(1)) && lines[2].contains(#""outcome":"deleted""#))
+        #expect(lines[3].isEmpty)
     }
 
     @Test("--resume trusts a journal line only if it parses whole, at this base URL; it warns once about the rest")
