@@ -1,10 +1,12 @@
 import TelnyxRecordings
 import TnxSystem
 
-/// Before a batch purge, or a purge with `--resume`: ids an earlier batch purge sent and never
-/// verified (it was stopped, or killed) are settled, each read back (`GET`): a 404 is journaled
-/// `deleted` ("batch in an earlier run; read back: 404"), so the journal's last word on a
-/// recording that is gone is never `failed`. One still there is left to the purge (listed and
+/// Before a batch purge, or a purge with `--resume`: ids an earlier purge sent and never
+/// verified or heard back from (it was stopped, or killed: its batches, or the single deletes
+/// it journaled `sending`) are settled, each read back (`GET`): a 404 is journaled `deleted`
+/// ("batch in an earlier run; read back: 404", or "sent in an earlier run that stopped before
+/// its answer; read back: 404"), so the journal's last word on a recording that is gone is
+/// never `failed` or `sending`. One still there is left to the purge (listed and
 /// deleted if it matches); one whose read fails stays for the next run.
 ///
 /// The purge that follows cannot do it: a listing no longer shows what is gone.
@@ -58,8 +60,9 @@ extension Interpreter {
                 inFlight -= 1
                 switch exists {
                 case false?:
+                    let how = unsettled.singles.contains(id) ? "sent in an earlier run that stopped before its answer" : "batch in an earlier run"
                     let outcome = Outcome(
-                        kind: .deleted, id: id, origin: "journal", message: "batch in an earlier run; read back: 404",
+                        kind: .deleted, id: id, origin: "journal", message: "\(how); read back: 404",
                         recording: unsettled.recordings[id] ?? Recording(id: id))
                     let written = journalAudit { (journal: Journal) throws(JournalError) in try journal.record(outcome) }
                     guard written else {
@@ -82,7 +85,7 @@ extension Interpreter {
         let unread = n - gone - present - unknown
         if unread > 0 { parts.append("\(Reporter.grouped(unread)) not read back: the run stopped") }
         reporter.note(
-            "\(Reporter.grouped(n)) recording\(n == 1 ? "" : "s") sent in batches by an earlier run and never verified, read back: \(parts.joined(separator: ", "))")
+            "\(Reporter.grouped(n)) recording\(n == 1 ? "" : "s") an earlier purge sent and never verified, read back: \(parts.joined(separator: ", "))")
         if journalFailed { return .failures }
         if Task.isCancelled { return .interrupted }
         return nil

@@ -1,16 +1,20 @@
 import TelnyxRecordings
 import TnxSystem
 
-/// Ids a batch purge sent whose fate no later line of the journal settled: a `batch_sent` line
+/// Ids a purge sent whose fate no later line of the journal settled: a `batch_sent` line
 /// followed by no `deleted` or `not_found` (nothing, as after `kill -9`, or `failed` or
-/// `skipped`, as after Ctrl-C or SIGTERM stopped the verification). The batch may have
-/// deleted them; a later purge no longer lists them, so only reading each back settles them.
+/// `skipped`, as after Ctrl-C or SIGTERM stopped the verification), or a single delete's
+/// `sending` line followed by no answer at all (`kill -9`, a deliberate second Ctrl-C). The
+/// request may have deleted them; a later purge no longer lists them, so only reading each
+/// back settles them.
 ///
 /// Kept apart from `completedIDs` (what `--resume` skips) on purpose: it answers another
 /// question, and is read only by a purge that settles them (`settleEarlierBatches`).
 struct UnsettledBatchIDs {
     /// In the order they were first sent.
     var ids: [String] = []
+    /// Those whose last request was a single delete (`sending`), not a batch.
+    var singles: Set<String> = []
     /// The snapshot's metadata of each, when a line after `batch_sent` carried it (the
     /// `failed` line of a stopped verification does): the `deleted` line written on a 404
     /// keeps it.
@@ -33,6 +37,7 @@ extension Journal {
         // id → its metadata, if known; present while unsettled.
         var pending: [String: Recording?] = [:]
         var order: [String] = []
+        var singles: Set<String> = []
         do {
             while let line = try reader.next() {
                 guard line.text.utf8.count < maximumLineLength,
@@ -41,12 +46,17 @@ extension Journal {
                     let id = json["id"]?.string, let outcome = json["outcome"]?.string
                 else { continue }
                 switch outcome {
-                case "batch_sent":
+                case "batch_sent", "sending":
                     if pending[id] == nil {
                         pending[id] = .some(nil)
                         order.append(id)
                     }
+                    if outcome == "batch_sent" { singles.remove(id) } else { singles.insert(id) }
                 case OutcomeKind.deleted.rawValue, OutcomeKind.notFound.rawValue:
+                    pending[id] = nil
+                case OutcomeKind.failed.rawValue where singles.contains(id):
+                    // A single delete that was answered: its outcome is known, and the id is
+                    // not done (`--resume` deletes it again).
                     pending[id] = nil
                 default:
                     // `failed` or `skipped` after its batch: still unsettled; keep what it says
@@ -62,6 +72,7 @@ extension Journal {
         for id in order {
             guard let known = pending.removeValue(forKey: id) else { continue }
             result.ids.append(id)
+            if singles.contains(id) { result.singles.insert(id) }
             if let known { result.recordings[id] = known }
         }
         return result

@@ -201,7 +201,7 @@ struct BatchEndToEndTests {
             sandbox.setFaults(.none)
             let again = try await TnxProcess.run(arguments, environment: env)
             #expect(again.status == 0, "\(again.stderr)")
-            #expect(again.stderr.contains("sent in batches by an earlier run and never verified, read back:"), "\(again.stderr)")
+            #expect(again.stderr.contains("an earlier purge sent and never verified, read back:"), "\(again.stderr)")
             #expect(sandbox.recordingCount == 0)
             #expect(Self.lastWordIsDeleted(scratch, Sandbox.seededIDs(count: 900)))
         }

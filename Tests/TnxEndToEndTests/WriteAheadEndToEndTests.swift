@@ -71,6 +71,34 @@ struct WriteAheadEndToEndTests {
         }
     }
 
+    @Test("kill -9 during a purge by query: the purge with --resume reads back what was left sending, which no listing shows again")
+    func killNineDuringAPurge() async throws {
+        let scratch = try Scratch()
+        var faults = SandboxFaults.none
+        faults.latency = .milliseconds(200)
+        try await Safety.withSandbox(seed: 300, faults: faults, scratch: scratch) { sandbox, env in
+            let purge = ["--yes", "--concurrency", "16", "--output", "json", "-c", "foreach id in recordings where created after 2000-01-01 delete $id"]
+            let running = TnxProcess.start(purge, environment: env)
+            try await Safety.waitUntil { sandbox.deletedIDs.count >= 40 }
+            running.signal(SIGKILL)
+            _ = try await running.finish(timeout: .seconds(30))
+            let gone = Set(sandbox.deletedIDs)
+            let leftSending = Set(Self.latest(Safety.journal(scratch)).filter { $0.value == "sending" }.keys).intersection(gone)
+            #expect(!leftSending.isEmpty, "the kill came while deletes were in flight")
+
+            let resumed = try await TnxProcess.run(["--resume"] + purge, environment: env)
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(Sandbox.seededIDs(count: 300).allSatisfy { !sandbox.contains(id: $0) }, "the purge finished")
+            #expect(resumed.stderr.contains("an earlier purge sent and never verified, read back: \(leftSending.count) gone"), "\(resumed.stderr)")
+            // The journal's last word on every recording gone is `deleted`: none is left `sending`.
+            let after = Self.latest(Safety.journal(scratch).filter { $0["outcome"] as? String != "skipped" })
+            #expect(Set(after.filter { $0.value == "deleted" }.keys) == Set(sandbox.deletedIDs))
+            #expect(!after.values.contains("sending"))
+            let settled = Safety.journal(scratch).filter { ($0["note"] as? String)?.contains("sent in an earlier run that stopped before its answer; read back: 404") == true }
+            #expect(Set(settled.compactMap { $0["id"] as? String }) == leftSending)
+        }
+    }
+
     @Test("SIGTERM to tnx and then to its process group, as GNU timeout sends them: exit 143, the summary, every delete journaled")
     func timeoutSignalsTheGroup() async throws {
         let scratch = try Scratch()

@@ -331,7 +331,7 @@ struct BatchTests {
         }
         #expect(h.sandbox.recordingCount == 0)
         #expect(
-            h.err.text.contains("20 recordings sent in batches by an earlier run and never verified, read back: 15 gone (journaled deleted), 5 still there (left to this purge)"),
+            h.err.text.contains("20 recordings an earlier purge sent and never verified, read back: 15 gone (journaled deleted), 5 still there (left to this purge)"),
             "\(h.err.text)")
         // Each of the 20 read back once; the 5 still there deleted by the purge.
         for id in sent { #expect((h.sandbox.statistics.requestsByID[id] ?? 0) >= 1) }
