@@ -27,13 +27,7 @@ extension Journal {
     /// Blocking: call it off the cooperative pool.
     static func unsettledBatchIDs(at path: String, baseURL: String) throws(JournalError) -> UnsettledBatchIDs {
         var result = UnsettledBatchIDs()
-        let reader: IDLineReader
-        do {
-            reader = try IDLineReader(path: path, maximumLineLength: maximumLineLength)
-        } catch {
-            if case .missing(let e) = FileKind.of(path), e.isNoSuchFile { return result }
-            throw JournalError(path: path, reason: error.description)
-        }
+        guard let reader = try openForReading(path) else { return result }
         // id → its metadata, if known; present while unsettled.
         var pending: [String: Recording?] = [:]
         var order: [String] = []
@@ -78,16 +72,11 @@ extension Journal {
         return result
     }
 
-    /// The fields of a journaled `recording` object that a `deleted` line shows.
+    /// The fields of a journaled `recording` object that a `deleted` line shows (those a
+    /// snapshot keeps), under the id of its line.
     private static func recording(_ json: JSONValue, id: String) -> Recording {
-        var r = Recording(id: id)
-        r.createdAt = json["created_at"]?.string
-        r.durationMillis = json["duration_millis"]?.integer
-        r.from = json["from"]?.string
-        r.to = json["to"]?.string
-        r.connectionId = json["connection_id"]?.string
-        r.conferenceId = json["conference_id"]?.string
-        r.callSessionId = json["call_session_id"]?.string
+        var r = SnapshotFile.recording(json)
+        r.id = id
         return r
     }
 }

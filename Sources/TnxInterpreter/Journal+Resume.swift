@@ -36,19 +36,23 @@ extension Journal {
     /// Longest journal line read back; a line with a recording is about 1 KB.
     static let maximumLineLength = 1 << 20
 
+    /// The journal at `path`, line by line; nil when there is none yet. Blocking.
+    static func openForReading(_ path: String) throws(JournalError) -> IDLineReader? {
+        do {
+            return try IDLineReader(path: path, maximumLineLength: maximumLineLength)
+        } catch {
+            if case .missing(let e) = FileKind.of(path), e.isNoSuchFile { return nil }
+            throw JournalError(path: path, reason: error.description)
+        }
+    }
+
     /// Reads the journal at `path` for `--resume`: each line must parse whole as a JSON object
     /// (never an id from one line and an outcome from the next), and count only when its
     /// `base_url` is `baseURL`. A missing journal is an empty one. Blocking: call it off the
     /// cooperative pool.
     static func completedIDs(at path: String, baseURL: String) throws(JournalError) -> ResumeSet {
         var result = ResumeSet()
-        let reader: IDLineReader
-        do {
-            reader = try IDLineReader(path: path, maximumLineLength: maximumLineLength)
-        } catch {
-            if case .missing(let e) = FileKind.of(path), e.isNoSuchFile { return result }
-            throw JournalError(path: path, reason: error.description)
-        }
+        guard let reader = try openForReading(path) else { return result }
         do {
             while let line = try reader.next() {
                 guard line.text.utf8.count < maximumLineLength, let json = JSONValue.parse(line.text.utf8),

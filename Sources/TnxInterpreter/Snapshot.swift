@@ -142,6 +142,11 @@ final class SnapshotFile {
     /// line is not one whole JSON object.
     static func recording(inLine line: String) -> Recording? {
         guard let json = JSONValue.parse(line.utf8), case .object = json else { return nil }
+        return recording(json)
+    }
+
+    /// The fields a snapshot line (or a journaled `recording` object) keeps of a recording.
+    static func recording(_ json: JSONValue) -> Recording {
         var r = Recording(id: json["id"]?.string)
         r.createdAt = json["created_at"]?.string
         r.durationMillis = json["duration_millis"]?.integer
