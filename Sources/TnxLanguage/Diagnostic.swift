@@ -15,9 +15,10 @@ public struct Diagnostic: Hashable, Sendable, Error, CustomStringConvertible {
     /// How many columns the caret marks (at least 1).
     public var length: Int
 
-    public init(id: DiagnosticID, severity: Severity = .error, message: String, location: SourceLocation, length: Int = 1) {
+    /// The severity comes with the id (`DiagnosticID.severity`), never from the call site.
+    public init(id: DiagnosticID, message: String, location: SourceLocation, length: Int = 1) {
         self.id = id
-        self.severity = severity
+        self.severity = id.severity
         self.message = message
         self.location = location
         self.length = max(1, length)

@@ -72,6 +72,11 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
     case startupConfirmOff = "startup-confirm-off"
 
     /// One line: what is wrong, for the list in docs/language.md.
+    /// How serious a diagnostic of this id is, bound to the id as swift-syntax binds a
+    /// message to its `MessageID`. Every problem found before running is an error today:
+    /// nothing runs while one stands.
+    public var severity: Diagnostic.Severity { .error }
+
     public var meaning: String {
         switch self {
         case .invalidUTF8: "bytes that are not UTF-8"

@@ -163,14 +163,6 @@ public enum FileDescriptor {
         return true
     }
 
-    /// Seconds since the file open as `fd` was last written or changed (the later of its
-    /// mtime and ctime), nil when unknown.
-    public static func secondsSinceChange(_ fd: Int32) -> Int? {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return nil }
-        let changed = max(info.st_mtim.tv_sec, info.st_ctim.tv_sec)
-        return Int(time(nil) - changed)
-    }
 
     /// The last byte of the regular file open as `fd`, nil when it is empty (or unreadable).
     public static func lastByte(_ fd: Int32) -> UInt8? {
@@ -323,16 +315,6 @@ public enum Directories {
         guard getpwuid_r(geteuid(), &entry, &buffer, buffer.count, &result) == 0, result != nil, let dir = entry.pw_dir else { return nil }
         let home = String(cString: dir)
         return home.hasPrefix("/") ? home : nil
-    }
-
-    /// A new directory only this user can enter, under `$TMPDIR` (or `/tmp`): its path, or why not.
-    public static func makeTemporary(environment: [String: String]) -> Result<String, SystemError> {
-        var base = environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp"
-        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
-        var template = Array((base + "/tnx-XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else { return .failure(SystemError(errno)) }
-        return .success(String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
     /// Removes an empty directory; whether it is gone.
