@@ -89,7 +89,7 @@ extension Interpreter {
         // A dry-run's lines are written straight from their parts (see `DryRunLines`), except
         // under a progress line, which is redrawn around each.
         var dryRunLines: DryRunLines? =
-            !dryRun || piped != nil ? nil
+            !dryRun || piped != nil || reporter.summariesOnly ? nil
             : format == .json ? .json(source: source.name)
             : showProgress ? nil : .text(label: reporter.wouldDeleteLabel)
         let started = ContinuousClock.now

@@ -13,6 +13,9 @@ public struct InterpreterEnvironment: Sendable {
     public var snapshotDirectory: String?
     /// `--quiet`: no progress line.
     public var quiet = false
+    /// `--quiet` too: stdout holds the summaries, not a line per id (failures are said on
+    /// stderr whatever this says).
+    public var summariesOnly = false
     /// Colour is allowed at all (`NO_COLOR` unset); each stream still needs a terminal.
     public var colourAllowed = true
     /// What `show settings` and the REPL banner say about the connection.

@@ -18,6 +18,10 @@ public actor Interpreter {
     let startingSettings: Settings
     let environment: InterpreterEnvironment
     let reporter: Reporter
+    /// Every failure of the session, said on stderr; what a script's closing line counts.
+    public nonisolated let failures: FailureTally
+    /// Where the journal is, for the closing line of a run that fails.
+    public nonisolated let journalPath: String?
     var last: LastResult = .nothing
     /// What the journal says is done, read once on the first bulk run with `resume` on.
     var resumeSet: ResumeSet?
@@ -37,10 +41,16 @@ public actor Interpreter {
         self.startingSettings = settings
         self.environment = environment
         let colour = environment.colourAllowed
-        self.reporter = Reporter(
+        var reporter = Reporter(
             stdout: environment.stdout, stderr: environment.stderr,
             colourOut: colour && environment.stdout.isTerminal,
             colourErr: colour && environment.stderr.isTerminal)
+        let failures = FailureTally()
+        reporter.failures = failures
+        reporter.summariesOnly = environment.summariesOnly
+        self.reporter = reporter
+        self.failures = failures
+        self.journalPath = environment.journal?.path
         let notices = WaitNotices(stderr: environment.stderr)
         environment.client.activity?.observe { notices.say($0) }
     }

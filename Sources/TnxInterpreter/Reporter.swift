@@ -12,10 +12,18 @@ struct Reporter {
     let colourErr: Bool
     var styleOut: ANSIStyle { ANSIStyle(on: colourOut) }
     var styleErr: ANSIStyle { ANSIStyle(on: colourErr) }
+    /// Failures said on stderr too, and the closing line of a run that fails.
+    var failures = FailureTally()
+    /// `--quiet`: stdout holds the summaries alone, not a line per id.
+    var summariesOnly = false
 
     // MARK: Results
 
     func outcome(_ o: Outcome, format: OutputFormat) {
+        if failures.count(o) {
+            stderr.write("tnx: " + styleErr.paint("failed", .red) + " " + Self.safe(o.id) + (o.origin.map { " (\(Self.safe($0)))" } ?? "") + ": " + Self.safe(FailureTally.said(o)) + "\n")
+        }
+        if summariesOnly { return }
         switch format {
         case .json:
             var line = Self.jsonBytes(o)

@@ -1,6 +1,7 @@
 import TnxInterpreter
 import TnxLanguage
 import TnxSystem
+import TerminalText
 
 /// Runs script files, `-c` text or a script from stdin as one invocation: all of it is checked,
 /// and counted by the safety gate, before any of it runs; then each piece runs in order, from
@@ -11,8 +12,16 @@ enum ScriptRunner {
         let (result, stoppedBy) = TerminalState.withoutControlEcho {
             runBlocking(cancellingOn: signals, onStop: Session.endLineAfterInterrupt) { await interpreter.run(inputs) }
         }
-        if result.status == .interrupted, let stoppedBy { return StopSignals.exitStatus(for: stoppedBy) }
-        return result.processStatus
+        let status = result.status == .interrupted && stoppedBy != nil ? StopSignals.exitStatus(for: stoppedBy!) : result.processStatus
+        if status != 0 {
+            // A cron job's stdout goes to a log: what reaches a person is stderr, so it ends
+            // with why the run failed and where to look.
+            var lines = interpreter.failures.groupedLines()
+            lines.append(interpreter.failures.closingLine(status: status, journal: interpreter.journalPath))
+            FileOutput.standardError.write(lines.map { "tnx: " + TerminalText.sanitized($0) + "\n" }.joined())
+            FileOutput.standardError.flush()
+        }
+        return status
     }
 
     /// `tnx --check`: every source, every diagnostic, and what each clean one would do;

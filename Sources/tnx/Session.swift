@@ -65,6 +65,9 @@ enum Session {
         if journal == nil { interpreterEnvironment.snapshotDirectory = Directories.containing(defaultJournal) + "/snapshots" }
         // --verbose writes lines of its own on stderr, which a redrawn progress line would garble.
         interpreterEnvironment.quiet = command.quiet || command.verbose
+        // A script's --quiet is for the cron line that keeps stdout in a log; the shell's
+        // outcomes are what its user is looking at.
+        interpreterEnvironment.summariesOnly = command.quiet && !sources.isEmpty
         interpreterEnvironment.colourAllowed = colourAllowed(environment)
         // Once a run's loop has ended, no stop signal exits before its summary and journal flush.
         interpreterEnvironment.finishing = { signals.setFinishing($0) }
