@@ -286,18 +286,25 @@ public enum Help {
 
         """
 
-    static let exitCodesHelp = """
-        Exit codes of a script (tnx FILE, tnx -c TEXT, or a script on stdin):
-          0    all done (a recording that was already gone counts as done)
-          1    some deletes failed, some ids were invalid, or the journal could not be
-               written mid-run
-          2    usage or syntax error, a journal that cannot be written, a base URL
-               that is not the API, or refused by the safety gate (confirm)
-          3    authentication failed, or no API key for a real delete
-          130  interrupted (Ctrl-C); 143 terminated (SIGTERM); 129 hung up (SIGHUP)
-        A syntax error anywhere in a script means nothing runs and nothing is sent.
+    /// Every exit status of a script, the one table `help exit-codes` and the man page's
+    /// EXIT STATUS (`ToolInfo.manualExitStatus`) are made from.
+    public static let exitCodes: [(code: String, meaning: String)] = [
+        ("0", "all done (a recording that was already gone counts as done)"),
+        ("1", "some deletes failed, some ids were invalid, or the journal could not be written mid-run"),
+        ("2", "usage or syntax error, a journal that cannot be written, a base URL that is not the API, or refused by the safety gate (confirm)"),
+        ("3", "authentication failed, or no API key for a real delete or a query"),
+        ("130", "interrupted (Ctrl-C)"),
+        ("143", "terminated (SIGTERM)"),
+        ("129", "hung up (SIGHUP)"),
+    ]
 
-        """
+    static var exitCodesHelp: String {
+        var out = "Exit codes of a script (tnx FILE, tnx -c TEXT, or a script on stdin):\n"
+        for (code, meaning) in exitCodes {
+            out += wrap(meaning, prefix: "  " + code + String(repeating: " ", count: 5 - code.count), hanging: 7) + "\n"
+        }
+        return out + "A syntax error anywhere in a script means nothing runs and nothing is sent.\n"
+    }
 
     static let syntaxHelp = """
         A script is a list of statements, each ended by a new line or ';'.

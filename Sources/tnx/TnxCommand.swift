@@ -104,6 +104,10 @@ struct TnxCommand: ParsableCommand {
         help: "One line on stderr per HTTP exchange: method, URL, status, time, attempt, request id, rate-limit headers (the key shown as Bearer ***).")
     var verbose = false
 
+    /// Prints the man page's EXIT STATUS list (mdoc) for `scripts/install`, and exits.
+    @Flag(help: .hidden)
+    var manualExitStatus = false
+
     @Option(help: .hidden)
     var latencyMs: Int = 0
 

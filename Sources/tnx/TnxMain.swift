@@ -23,6 +23,11 @@ enum TnxMain {
             FileOutput.standardError.write("Run 'tnx --help' for the options.\n")
             return RunStatus.usage.exitCode
         }
+        if command.manualExitStatus {
+            FileOutput.standardOutput.write(ToolInfo.manualExitStatus)
+            FileOutput.standardOutput.flush()
+            return 0
+        }
         // A stop signal during an operation cancels it (the runners set that action); a second
         // one exits at once with 128 + the signal, unless it comes within a second of the first
         // (a duplicate: `timeout` signals tnx, then its process group) or the run is finishing

@@ -34,6 +34,15 @@ enum ToolInfo {
         return out
     }
 
+    /// The man page's EXIT STATUS, in mdoc: swift-argument-parser's `generate-manual` writes
+    /// only `.Ex -std` ("exits 0 on success, and >0 if an error occurs"); `scripts/install`
+    /// puts this list in its place (`tnx --manual-exit-status`), from `Help.exitCodes`.
+    static var manualExitStatus: String {
+        var out = ".Bl -tag -width 6n\n"
+        for (code, meaning) in Help.exitCodes { out += ".It \(code)\n\(meaning)\n" }
+        return out + ".El\n"
+    }
+
     /// The language, the files and the environment, as the man page's description goes on.
     static var manualAdditions: String {
         """

@@ -91,6 +91,14 @@ struct InstallTests {
             #expect(text.contains(expected), "\(expected)")
         }
         #expect(!text.contains("subcommand"))
+        // EXIT STATUS lists every code, as README and `help exit-codes` do, not "0 or >0".
+        let exitStatus = try #require(text.range(of: "EXIT STATUS")).upperBound
+        let section = String(text[exitStatus...].prefix(1200))
+        for code in ["0", "1", "2", "3", "130", "143", "129"] {
+            #expect(section.contains("\n     \(code) "), "EXIT STATUS lists \(code): \(section)")
+        }
+        #expect(section.contains("terminated (SIGTERM)"))
+        #expect(!section.contains("exits 0 on success"))
     }
 
     @Test("the installed bash completion completes --conc to --concurrency")
