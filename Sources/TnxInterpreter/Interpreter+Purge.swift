@@ -216,8 +216,10 @@ extension Interpreter {
             return .failures
         }
         let seconds = (ContinuousClock.now - started).inSeconds
-        reporter.summary(summary, source: plan.description, dryRun: true, interrupted: false, seconds: seconds, format: format)
+        // What matched, then the summary that ends with "dry-run: nothing was deleted", as
+        // the dry-run of a body that downloads says them.
         reportSnapshot(plan, totals, path: nil, dryRun: true)
+        reporter.summary(summary, source: plan.description, dryRun: true, interrupted: false, seconds: seconds, format: format)
         if settings.method == .batch, totals.count > 0 { reportBatchPlan(count: totals.count) }
         last = .bulk(BulkReport(source: plan.description, summary: summary, seconds: seconds, dryRun: true))
         return .success

@@ -26,6 +26,15 @@ struct QueryEndToEndTests {
         #expect(dry.stdout.contains("dry-run: nothing was deleted;"))
         #expect(dry.stdout.contains("matched "))
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/state/tnx/snapshots"))
+        // What matched comes before what the dry-run did not do, in text and in JSON.
+        let matched = try #require(dry.stdout.range(of: "matched "))
+        let nothing = try #require(dry.stdout.range(of: "dry-run: nothing was deleted"))
+        #expect(matched.lowerBound < nothing.lowerBound, "\(dry.stdout)")
+        let json = try await TnxProcess.run(["--sandbox", "--dry-run", "-o", "json", examples + "/retention.tnx"], environment: env)
+        let keys = json.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]).flatMap { $0.keys.first { $0 == "snapshot" || $0 == "summary" } }
+        }
+        #expect(keys == ["snapshot", "summary"], "\(json.stdout.suffix(600))")
     }
 
     @Test("kill -9 while the matches are read: nothing is deleted")
