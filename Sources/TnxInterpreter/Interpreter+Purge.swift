@@ -150,7 +150,9 @@ extension Interpreter {
                 return .usage
             }
             let n = totals.count
-            let question = "Delete \(Reporter.grouped(n)) recording\(n == 1 ? "" : "s") (\(Reporter.safe(plan.description)); \(totals.facts))? This cannot be undone. [y/N] "
+            // A body that keeps a copy first says so: the question is about both.
+            let verb = pipeline.downloads ? "Download and then delete" : "Delete"
+            let question = "\(verb) \(Reporter.grouped(n)) recording\(n == 1 ? "" : "s") (\(Reporter.safe(plan.description)); \(totals.facts))? This cannot be undone. [y/N] "
             guard await ask(question) else {
                 reporter.info("nothing was deleted")
                 return .success

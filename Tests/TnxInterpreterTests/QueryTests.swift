@@ -255,6 +255,19 @@ struct PurgeTests {
         }
     }
 
+    @Test("a purge that keeps a copy first asks 'Download and then delete N recordings'")
+    func shellAsksToDownloadThenDelete() async throws {
+        let asked = Mutex<[String]>([])
+        try await withSandboxInterpreter(seed: 50, ask: { question in asked.withLock { $0.append(question) }; return false }) { h in
+            let script = "foreach id in recordings where created before 600d { download $id to \(h.scratch.directory)/archive; delete $id }"
+            #expect(await h.run(script, origin: .repl) == .success)
+            let question = try #require(asked.withLock { $0.first })
+            #expect(question.hasPrefix("Download and then delete "), "\(question)")
+            #expect(h.sandbox.deletedIDs.isEmpty)
+            #expect(h.sandbox.statistics.mediaRequests == 0, "no answer, no download")
+        }
+    }
+
     @Test("the shell asks once the snapshot is read, with the count and the totals; no leaves everything")
     func shellAsksWithTheCount() async throws {
         let asked = Mutex<[String]>([])
