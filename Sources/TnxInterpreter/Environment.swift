@@ -106,3 +106,14 @@ public enum RunStatus: Int32, Sendable, Comparable {
         }
     }
 }
+
+extension RunStatus {
+    /// The status a failed request ends its statement with.
+    init(failed error: RecordingsError) {
+        switch error.kind {
+        case .unauthorized: self = .unauthorized
+        case .interrupted: self = .interrupted
+        default: self = .failures
+        }
+    }
+}

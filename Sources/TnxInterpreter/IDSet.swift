@@ -2,7 +2,7 @@
 /// Telnyx uses) are kept as their 128-bit value, anything else as its string.
 ///
 /// Used to delete duplicates once and to skip what the journal says is done (`--resume`).
-struct IDSet {
+struct IDSet: Sendable {
     private var uuids = Set<UInt128>()
     private var others = Set<String>()
 
@@ -67,7 +67,7 @@ struct IDSet {
 /// Two different ids share a fingerprint with a chance of about n²/2⁶⁵ (3 in 100 million at a
 /// million ids). Then the second is taken for a repeat and left out of the snapshot: it is not
 /// deleted, and the count after the purge shows it still matching. Never the other way round.
-struct IDFingerprints {
+struct IDFingerprints: Sendable {
     private var seen = Set<UInt64>()
 
     /// Sized for `expected` ids (at most two million ahead; more grow the table).

@@ -7,7 +7,7 @@ extension Interpreter {
     func downloadOne(_ id: RecordingID, into directory: String) async -> RunStatus {
         let dryRun = settings.dryRun
         if !dryRun {
-            if let refused = await prepareToDelete() { return refused }
+            if let refused = await services.preparation.prepare() { return refused }
             if let problem = Directories.create(directory) {
                 reporter.error("\(problem); nothing was downloaded")
                 return .failures
@@ -18,7 +18,7 @@ extension Interpreter {
             dryRun: dryRun, earlier: [:], journal: { _ in true }, verifyDuration: settings.verifyDuration)
         let result = await runner.run(id, origin: nil)
         let outcome = result.outcome
-        if !dryRun, let failure = journal(outcome) {
+        if !dryRun, let failure = services.journal.record(outcome) {
             reporter.outcome(outcome, format: settings.output)
             return failure
         }

@@ -76,11 +76,7 @@ extension Interpreter {
     }
 
     /// `show recording ID`: every field the API has for one recording.
-    func showRecording(_ target: Expr) async -> RunStatus {
-        guard case .literal(let text) = target.kind, let id = try? RecordingID(text) else {
-            reporter.error("\(target.location): not a recording id")  // the planner prevents it
-            return .usage
-        }
+    func showRecording(_ id: RecordingID) async -> RunStatus {
         switch await environment.client.retrieveRecording(id) {
         case .failure(let error):
             reporter.error(error.description)
@@ -92,7 +88,7 @@ extension Interpreter {
                 RecordingJSON.write(recording, to: &w, links: .asSent)
                 reporter.info(w.finish())
             case .text:
-                reporter.info(Self.table(RecordingJSON.rows(recording, links: .asSent)))
+                reporter.info(Reporter.table(RecordingJSON.rows(recording, links: .asSent)))
             }
             return .success
         }
@@ -115,13 +111,7 @@ extension Interpreter {
     static func match(_ n: Int) -> String { n == 1 ? "recording matches" : "recordings match" }
 
     /// The status a failed read ends its statement with.
-    static func status(of error: RecordingsError) -> RunStatus {
-        switch error.kind {
-        case .unauthorized: .unauthorized
-        case .interrupted: .interrupted
-        default: .failures
-        }
-    }
+    static func status(of error: RecordingsError) -> RunStatus { RunStatus(failed: error) }
 }
 
 extension Reporter {

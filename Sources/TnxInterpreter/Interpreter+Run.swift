@@ -16,13 +16,13 @@ extension Interpreter {
         }
         let source = SourceFile(name: path, bytes: bytes)
         let context = ScriptContext(origin: .shellScript, directory: Directories.containing(path))
-        guard let script = Self.checked(source, context: context, settings: settings, reporter: reporter) else {
+        guard let plan = Self.checked(source, context: context, settings: settings, reporter: reporter) else {
             return Flow(status: .usage)
         }
-        if let refusal = await safetyGate([(script.statements, context)], startingFrom: settings, nested: true) {
+        if let refusal = await safetyGate([(plan, context)], startingFrom: settings, nested: true) {
             return Flow(status: refusal)
         }
-        return await execute(script.statements, bindings: [:], context: context)
+        return await execute(plan, bindings: [:], context: context)
     }
 }
 

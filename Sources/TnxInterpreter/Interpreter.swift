@@ -4,9 +4,10 @@ import TnxSystem
 
 /// Runs tnx source: the one `run` that the script runner and the shell share.
 ///
-/// An actor because it owns the session's state (settings, `show last`, what stdin has
-/// given) while a bulk run's requests complete on other threads; outcomes are recorded here,
-/// one at a time, so the journal, the summary and the reporter never race.
+/// It keeps dispatch, the session's state (settings, `show last`) and `show`; each job is an
+/// engine of its own (`BulkRun`, `QueryPurge`, `BatchPurge`, the download `Pipeline`), given
+/// an `EngineContext` and returning a typed result. A statement runs as the planner planned it
+/// (`PlannedStatement`): the safety gate counted the same plan.
 ///
 /// One `run` is one *invocation*: the script files of a command line, or one shell entry. All
 /// of it is checked before any of it runs, and the safety gate counts all of it (see
@@ -23,18 +24,9 @@ public actor Interpreter {
     /// Where the journal is, for the closing line of a run that fails.
     public nonisolated let journalPath: String?
     var last: LastResult = .nothing
-    /// What the journal says is done, read once on the first bulk run with `resume` on.
-    var resumeSet: ResumeSet?
-    /// The bulk run in progress, if any.
-    var bulk: BulkState?
-    /// The journal is open and the base URL answered like the API (`prepareToDelete`).
-    var preparedToDelete = false
-    /// Real deletes this invocation may still send with `confirm` on: 1 when nobody
-    /// confirmed, unlimited once the gate was answered yes. The gate's count decides whether to
-    /// ask; this decides, request by request, that no miscount can delete a second recording.
-    var unconfirmedDeletesLeft = 1
-    /// The journal's failure has been reported (the outcomes after it fail the same way).
-    var journalFailureReported = false
+    /// What the session's engines share: the journal's writer (and what `--resume` knows),
+    /// the gate's allowance, and the preparation done once before the first delete.
+    let services: SessionServices
 
     public init(settings: Settings, environment: InterpreterEnvironment) {
         self.settings = settings
@@ -49,6 +41,9 @@ public actor Interpreter {
         reporter.failures = failures
         reporter.summariesOnly = environment.summariesOnly
         self.reporter = reporter
+        self.services = SessionServices(
+            journal: JournalWriter(journal: environment.journal, reporter: reporter), allowance: DeleteAllowance(),
+            preparation: DeletePreparation(journal: environment.journal, client: environment.client, reporter: reporter))
         self.failures = failures
         self.journalPath = environment.journal?.path
         let notices = WaitNotices(stderr: environment.stderr)
@@ -88,23 +83,23 @@ public actor Interpreter {
     /// settings (with `eachFromStartingSettings`), until one ends the invocation.
     public func run(_ inputs: [Input], eachFromStartingSettings: Bool = true) async -> Result {
         defer { flush() }
-        var scripts: [(script: Script, context: ScriptContext)] = []
+        var scripts: [(plan: [PlannedStatement], context: ScriptContext)] = []
         for input in inputs {
-            if let script = Self.checked(input.file, context: input.context, settings: startingSettings, reporter: reporter) {
-                scripts.append((script, input.context))
+            if let plan = Self.checked(input.file, context: input.context, settings: startingSettings, reporter: reporter) {
+                scripts.append((plan, input.context))
             }
         }
         guard scripts.count == inputs.count else { return Result(status: .usage, exitRequested: false) }
 
         let first = eachFromStartingSettings ? startingSettings : settings
-        if let refusal = await safetyGate(scripts.map { ($0.script.statements, $0.context) }, startingFrom: first, nested: false) {
+        if let refusal = await safetyGate(scripts.map { ($0.plan, $0.context) }, startingFrom: first, nested: false) {
             return Result(status: refusal, exitRequested: false)
         }
         var status = RunStatus.success
         var flow = Flow()
-        for (index, (script, context)) in scripts.enumerated() {
+        for (index, (plan, context)) in scripts.enumerated() {
             if eachFromStartingSettings { settings = startingSettings }
-            flow = await execute(script.statements, bindings: [:], context: context)
+            flow = await execute(plan, bindings: [:], context: context)
             status = max(status, flow.status)
             let stopHere = flow.stop || flow.exitRequested || (status != .success && (status != .failures || settings.onError == .stop))
             if stopHere {
@@ -112,7 +107,8 @@ public actor Interpreter {
                 break
             }
         }
-        if let failure = await syncJournal() { status = max(status, failure) }
+        // The journal reaches the disk at the end of an invocation that wrote to it.
+        if services.preparation.isPrepared, let failure = await services.journal.sync() { status = max(status, failure) }
         return Result(status: status, exitRequested: flow.exitRequested, exitCode: flow.exitCode)
     }
 
@@ -160,8 +156,8 @@ public actor Interpreter {
         return (parsed.script, diagnostics)
     }
 
-    /// Parses and checks `source`; prints every diagnostic. The script when it is clean.
-    static func checked(_ source: SourceFile, context: ScriptContext, settings: Settings, reporter: Reporter) -> Script? {
+    /// Parses and checks `source`; prints every diagnostic. Its plan when it is clean.
+    static func checked(_ source: SourceFile, context: ScriptContext, settings: Settings, reporter: Reporter) -> [PlannedStatement]? {
         let (script, diagnostics) = diagnose(source, context: context, settings: settings)
         if let note = IDFileAsScript.note(for: diagnostics, source: source) {
             // An id file given as a script: a few of its errors, then what was meant.
@@ -177,7 +173,11 @@ public actor Interpreter {
             }
             return nil
         }
-        return script
+        guard let plan = Planner.plan(script.statements, context: context) else {
+            reporter.error("\(source.name): the checker let through a statement it cannot plan (a bug in tnx); nothing was run or sent")
+            return nil
+        }
+        return plan
     }
 
     func flush() {
@@ -200,13 +200,13 @@ public actor Interpreter {
         var notRun = 0
     }
 
-    func execute(_ statements: [Statement], bindings: [String: String], context: ScriptContext) async -> Flow {
+    func execute(_ statements: [PlannedStatement], bindings: [String: String], context: ScriptContext) async -> Flow {
         var flow = Flow()
         for (index, statement) in statements.enumerated() {
             if Task.isCancelled { flow.status = max(flow.status, .interrupted) }
             if flow.status == .interrupted {
                 // Ctrl-C: say what was not run, so nobody assumes the rest of the script ran.
-                reporter.warning("interrupted: '\(Self.keyword(of: statement).rawValue)' at \(statement.location) and what follows were not run")
+                reporter.warning("interrupted: '\(statement.keyword.rawValue)' at \(statement.location) and what follows were not run")
                 flow.stop = true
                 break
             }
@@ -237,63 +237,36 @@ public actor Interpreter {
         return flow
     }
 
-    static func keyword(of statement: Statement) -> StatementKeyword {
-        switch statement.kind {
-        case .delete: .delete
-        case .download: .download
-        case .foreach: .foreach
-        case .show, .showRecording: .show
-        case .count: .count
-        case .list: .list
-        case .set: .set
-        case .help: .help
-        case .run: .run
-        case .exit: .exit
-        }
-    }
-
-    private func execute(_ statement: Statement, bindings: [String: String], context: ScriptContext) async -> Flow {
-        switch statement.kind {
-        case .delete(let target):
-            guard case .literal(let text) = target.kind, let id = try? RecordingID(text) else {
-                reporter.error("\(target.location): cannot delete this value")  // the planner prevents it
-                return Flow(status: .usage)
-            }
+    private func execute(_ statement: PlannedStatement, bindings: [String: String], context: ScriptContext) async -> Flow {
+        switch statement.action {
+        case .deleteOne(let id):
             return Flow(status: await deleteOne(id))
-        case .download(let target, let directory):
-            guard case .literal(let text) = target.kind, let id = try? RecordingID(text), case .literal(let path) = directory.kind else {
-                reporter.error("\(target.location): cannot download this value")  // the planner prevents it
-                return Flow(status: .usage)
-            }
-            return Flow(status: await downloadOne(id, into: context.resolve(path)))
-        case .foreach(_, _, .query(let query), _):
-            // The planner holds the body to steps on the id.
-            return Flow(status: await purge(query, pipeline: Pipeline(statement, context: context, format: settings.format)))
-        case .foreach(let variable, _, .file(let source), let body):
-            let path: String
-            switch source.kind {
-            case .literal(let text): path = context.resolve(text)
-            case .variable(let name): path = context.resolve(bindings[name] ?? "")
-            }
-            if Planner.isIDLoop(statement) {
-                return Flow(status: await bulkDelete(from: path, pipeline: Pipeline(statement, context: context, format: settings.format)))
-            }
-            return await forEachFile(in: path, variable: variable, body: body, bindings: bindings, context: context)
-        case .show(.settings):
+        case .downloadOne(let id, let directory):
+            return Flow(status: await downloadOne(id, into: directory))
+        case .queryLoop(let query, let steps):
+            let purge = await QueryPurge(engineContext(), query: query, pipeline: steps.pipeline(format: settings.format)).run()
+            last = .purge(purge.report)
+            return Flow(status: purge.status)
+        case .idLoop(let source, let steps):
+            let path = source.path(bindings, context: context)
+            let run = await BulkRun(engineContext(), path: path, pipeline: steps.pipeline(format: settings.format)).run()
+            if let report = run.report { last = .bulk(report) }
+            return Flow(status: run.status)
+        case .fileLoop(let variable, let source, let body):
+            return await forEachFile(in: source.path(bindings, context: context), variable: variable, body: body, bindings: bindings, context: context)
+        case .showSettings:
             showSettings()
             return Flow()
-        case .show(.last):
+        case .showLast:
             showLast()
             return Flow()
-        case .show(.recording):
-            return Flow(status: .usage)  // parsed as `showRecording`
-        case .showRecording(let target):
-            return Flow(status: await showRecording(target))
+        case .showRecording(let id):
+            return Flow(status: await showRecording(id))
         case .count(let query):
             return Flow(status: await count(query))
         case .list(let query, let limit):
             return Flow(status: await list(query, limit: limit, context: context))
-        case .set(.apiKey):
+        case .setAPIKey:
             guard let enter = environment.enterAPIKey else {
                 reporter.error("'set api-key' only works in the shell; use TELNYX_API_KEY or --api-key")
                 return Flow(status: .usage)
@@ -310,40 +283,50 @@ public actor Interpreter {
             settings.apply(assignment)
             return Flow()
         case .help(let topic):
-            let name = topic.flatMap { if case .literal(let text) = $0.kind { text } else { nil } }
-            if let text = Help.text(topic: name) {
+            if let text = Help.text(topic: topic) {
                 reporter.info(text)
                 return Flow()
             }
-            reporter.error(Help.unknownTopicMessage(name ?? ""))
+            reporter.error(Help.unknownTopicMessage(topic ?? ""))
             return Flow(status: .usage)
-        case .run(let file):
-            guard case .literal(let path) = file.kind else { return Flow(status: .usage) }
-            return await runFile(context.resolve(path))
+        case .run(let path):
+            return await runFile(path)
         case .exit(let code):
             return Flow(stop: true, exitRequested: true, exitCode: code.map(Int32.init))
         }
     }
 
+    /// What an engine is given, with the settings as they are now (the statement's start).
+    func engineContext() -> EngineContext {
+        EngineContext(
+            client: environment.client, reporter: reporter, journal: services.journal, allowance: services.allowance,
+            preparation: services.preparation, settings: settings,
+            terminal: RunTerminal(
+                stdout: environment.stdout, stderr: environment.stderr, quiet: environment.quiet, finishing: environment.finishing,
+                standardInputDescriptor: environment.standardInputDescriptor, resumeAdvice: environment.resumeAdvice,
+                snapshotDirectory: environment.snapshotDirectory, askConfirmation: environment.askConfirmation))
+    }
+
     /// `delete ID`.
     private func deleteOne(_ id: RecordingID) async -> RunStatus {
         let dryRun = settings.dryRun
+        let journal = services.journal
         if !dryRun {
-            if let refused = await prepareToDelete() { return refused }
-            if !mayDeleteUnconfirmed() {
-                let outcome = Outcome(kind: .skipped, id: id.rawValue, message: Self.unconfirmedMessage)
+            if let refused = await services.preparation.prepare() { return refused }
+            if !engineContext().mayDeleteUnconfirmed() {
+                let outcome = Outcome(kind: .skipped, id: id.rawValue, message: DeleteAllowance.unconfirmedMessage)
                 reporter.outcome(outcome, format: settings.output)
-                reporter.error(Self.unconfirmedMessage)
+                reporter.error(DeleteAllowance.unconfirmedMessage)
                 return .usage
             }
             // Write-ahead: on record before the request goes.
-            guard journalSending([id.rawValue]) else {
+            guard journal.sending([id.rawValue]) else {
                 reporter.outcome(Outcome(kind: .skipped, id: id.rawValue, message: "not sent: the journal could not be written"), format: settings.output)
                 return .failures
             }
         }
         let outcome = Outcome(await environment.client.deleteRecording(id, dryRun: dryRun), id: id, origin: nil)
-        if !dryRun, let failure = journal(outcome) {
+        if !dryRun, let failure = journal.record(outcome) {
             reporter.outcome(outcome, format: settings.output)
             return failure
         }
@@ -357,55 +340,11 @@ public actor Interpreter {
         return outcome.error?.kind == .unauthorized ? .unauthorized : .failures
     }
 
-    /// Appends to the journal; on failure reports it and returns the status that stops the run.
-    func journal(_ outcome: Outcome) -> RunStatus? {
-        guard let journal = environment.journal else { return nil }
-        do throws(JournalError) {
-            try journal.record(outcome)
-            // A later `resume` in the same session knows what this one did.
-            rememberForResume(outcome)
-            return nil
-        } catch {
-            reportJournalFailure(error)
-            return .failures
-        }
-    }
-
-    /// Says why the journal failed, once: every line after it fails the same way.
-    func reportJournalFailure(_ error: JournalError) {
-        if !journalFailureReported { reporter.error(error.description) }
-        journalFailureReported = true
-    }
-
-    /// Keeps what a later `resume` of this session must know of a journaled outcome (the
-    /// journal is read once a session).
-    func rememberForResume(_ outcome: Outcome) {
-        switch outcome.kind {
-        case .deleted, .notFound:
-            resumeSet?.done.insert(outcome.id)
-            resumeSet?.unsettled.remove(outcome.id)  // the answer to a `sending` line
-        case .failed:
-            resumeSet?.done.remove(outcome.id)
-            resumeSet?.unsettled.remove(outcome.id)
-        default: break
-        }
-        if let d = outcome.download, let journaled = JournaledDownload(d) {
-            resumeSet?.downloads[outcome.id] = journaled
-        }
-    }
-
-    /// Flushes the journal to the disk at the end of an invocation that wrote to it.
-    private func syncJournal() async -> RunStatus? {
-        guard preparedToDelete, let journal = environment.journal, let error = await journal.sync() else { return nil }
-        reportJournalFailure(error)
-        return .failures
-    }
-
     /// `foreach f in FILES body`: the body once per file name, in order.
     private func forEachFile(
-        in path: String, variable: String, body: [Statement], bindings: [String: String], context: ScriptContext
+        in path: String, variable: String, body: [PlannedStatement], bindings: [String: String], context: ScriptContext
     ) async -> Flow {
-        guard let source = await openSource(path) else { return Flow(status: .failures) }
+        guard let source = await engineContext().openSource(path) else { return Flow(status: .failures) }
         var flow = Flow()
         var inner = bindings
         reading: while !flow.stop {

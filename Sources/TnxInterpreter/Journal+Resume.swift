@@ -2,7 +2,7 @@ import TelnyxRecordings
 import TnxSystem
 
 /// What `--resume` learns from a journal: the ids that are done at this base URL.
-struct ResumeSet {
+struct ResumeSet: Sendable {
     /// Ids whose latest outcome at the base URL is `deleted` or `not_found`.
     var done = IDSet()
     /// Ids whose latest line is `sending`: their delete went and no answer was journaled (a

@@ -81,11 +81,3 @@ enum SentSettlement {
         return Outcome(await client.deleteRecording(id, dryRun: false), id: id, origin: origin)
     }
 }
-
-extension Interpreter {
-    /// Journals `sending` for `ids` (one write) before their deletes go; false when it could
-    /// not be written: said once, and nothing of them may be sent.
-    func journalSending(_ ids: [String]) -> Bool {
-        journalAudit { journal throws(JournalError) in try journal.recordSending(ids) }
-    }
-}

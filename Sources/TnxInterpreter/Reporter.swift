@@ -4,7 +4,7 @@ import TnxLanguage
 
 /// Turns outcomes, summaries and messages into what a person (text) or a program (json)
 /// reads. Results go to stdout, diagnostics and progress to stderr, so pipes stay clean.
-struct Reporter {
+struct Reporter: Sendable {
     let stdout: any OutputSink
     let stderr: any OutputSink
     /// Colour on stdout / stderr: only on a terminal and without `NO_COLOR`.

@@ -37,7 +37,7 @@ extension Interpreter {
             outer.field("settings", json: w.finish())
             reporter.info(outer.finish())
         case .text:
-            reporter.info(Self.table(rows))
+            reporter.info(Reporter.table(rows))
         }
     }
 
@@ -51,16 +51,38 @@ extension Interpreter {
             reporter.info(Reporter.json(outcome))
         case (.delete(let outcome), .text):
             reporter.info(Self.details(outcome))
+        case (.purge(let purge), let format):
+            showPurge(purge, format: format)
         case (.bulk(let run), let format):
-            reporter.summary(
-                run.summary, source: run.source, dryRun: run.dryRun, interrupted: run.interrupted, seconds: run.seconds,
-                format: format, resumeAdvice: environment.resumeAdvice)
-            if let reason = run.stoppedBecause, format == .text { reporter.info("stopped early: \(reason)") }
-            for problem in run.problems { reporter.outcome(problem, format: format) }
-            let problems = run.summary[.failed] + run.summary[.invalid]
-            if problems > run.problems.count, format == .text {
-                reporter.info("(\(problems - run.problems.count) more failed or invalid ids are in the journal)")
-            }
+            showRun(run, format: format)
+        }
+    }
+
+    /// A purge: what matched, its run (summary, failures), and what still matched after it,
+    /// with the requests it took.
+    private func showPurge(_ purge: PurgeReport, format: OutputFormat) {
+        guard let matched = purge.matched else {
+            if format == .text { reporter.info("purge of \(Reporter.safe(purge.query)): stopped before its matches were read (nothing was deleted)") }
+            return
+        }
+        QueryPurge.reportSnapshot(query: purge.query, matched, path: purge.snapshotPath, dryRun: purge.dryRun, reporter: reporter, format: format)
+        if purge.declined, format == .text { reporter.info("not confirmed: nothing was deleted") }
+        if let run = purge.run { showRun(run, format: format) }
+        if purge.stillMatching != nil {
+            QueryPurge.reportAfterPurge(purge, deleted: purge.run?.summary[.deleted] ?? 0, reporter: reporter, format: format)
+        }
+    }
+
+    /// A bulk run: its summary, why it stopped, and its failures.
+    private func showRun(_ run: BulkReport, format: OutputFormat) {
+        reporter.summary(
+            run.summary, source: run.source, dryRun: run.dryRun, interrupted: run.interrupted, seconds: run.seconds,
+            format: format, resumeAdvice: environment.resumeAdvice)
+        if let reason = run.stoppedBecause, format == .text { reporter.info("stopped early: \(reason)") }
+        for problem in run.problems { reporter.outcome(problem, format: format) }
+        let problems = run.summary[.failed] + run.summary[.invalid]
+        if problems > run.problems.count, format == .text {
+            reporter.info("(\(problems - run.problems.count) more failed or invalid ids are in the journal)")
         }
     }
 
@@ -88,13 +110,7 @@ extension Interpreter {
             rows.append(("recording", "(what the API returned)"))
             rows += RecordingJSON.rows(recording).map { ("  " + $0.0, $0.1) }
         }
-        return table(rows)
-    }
-
-    /// Two aligned columns. The values are sanitised: most came from the API or the user.
-    static func table(_ rows: [(String, String)]) -> String {
-        let width = rows.map(\.0.count).max() ?? 0
-        return rows.map { $0.0.padding(width + 2) + Reporter.safe($0.1) }.joined(separator: "\n")
+        return Reporter.table(rows)
     }
 }
 
@@ -103,10 +119,12 @@ enum LastResult {
     case nothing
     case delete(Outcome)
     case bulk(BulkReport)
+    /// A purge by query: its snapshot, its run, the count after it.
+    case purge(PurgeReport)
 }
 
 /// A finished bulk run, kept for `show last`.
-struct BulkReport {
+struct BulkReport: Sendable {
     static let keptProblems = 1_000
 
     var source: String
@@ -139,5 +157,13 @@ struct DownloadTotals: Sendable, Hashable {
             files += 1
             bytes += d.bytes
         }
+    }
+}
+
+extension Reporter {
+    /// Two aligned columns. The values are sanitised: most came from the API or the user.
+    static func table(_ rows: [(String, String)]) -> String {
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0.padding(width + 2) + safe($0.1) }.joined(separator: "\n")
     }
 }

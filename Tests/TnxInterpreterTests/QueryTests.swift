@@ -492,7 +492,7 @@ struct UntrustedListTests {
         let (status, _) = try await Self.purge(client, "created before 2025-01-01")
         #expect(status == .success)
         #expect(client.deletes.withLock { $0.count } == 250)
-        #expect(client.listed.withLock { $0.count } <= 1 + 2 * Interpreter.maximumPagesInFlight)
+        #expect(client.listed.withLock { $0.count } <= 1 + 2 * MatchReader.maximumPagesInFlight)
 
         let lister = ListingClient(Dictionary(uniqueKeysWithValues: (1...1000).map { ($0, same) }))
         let err = MemoryOutput()
@@ -513,7 +513,7 @@ struct UntrustedListTests {
         let (status, _) = try await Self.purge(absurd, "created before 2025-01-01")
         #expect(status == .success)
         #expect(Set(absurd.deletes.withLock { $0 }) == [uuid(1), uuid(2)])
-        #expect(absurd.listed.withLock { $0.count } <= 1 + Interpreter.maximumPagesInFlight)
+        #expect(absurd.listed.withLock { $0.count } <= 1 + MatchReader.maximumPagesInFlight)
         // A page count its own total contradicts: the total wins.
         let contradicted = ListingClient([1: .success(RecordingPage(recordings: [recording(1)], totalPages: 1_000_000, totalResults: 1))])
         _ = try await Self.purge(contradicted, "created before 2025-01-01")

@@ -65,7 +65,7 @@ struct SafetyTests {
         let h = try Harness(client: client, confirm: true)
         let path = try h.idFile([uuid(1), uuid(2), uuid(3)])
         // Straight to the engine, past the gate, as a miscount would.
-        let status = await h.interpreter.bulkDelete(from: path)
+        let status = await BulkRun(h.interpreter.engineContext(), path: path).run().status
         #expect(status == .usage)
         #expect(client.sent.count == 1)
         #expect(h.out.text.contains("skipped"))

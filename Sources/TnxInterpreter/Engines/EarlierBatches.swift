@@ -10,11 +10,14 @@ import TnxSystem
 /// deleted if it matches); one whose read fails stays for the next run.
 ///
 /// The purge that follows cannot do it: a listing no longer shows what is gone.
-extension Interpreter {
+struct EarlierBatches {
+    let context: EngineContext
+
     /// Returns the status to stop with (the journal could not be read or written, or the run
     /// was interrupted), or nil to go on.
-    func settleEarlierBatches() async -> RunStatus? {
-        guard let journal = environment.journal else { return nil }
+    func settle() async -> RunStatus? {
+        let reporter = context.reporter
+        guard let journal = context.journal.journal else { return nil }
         let path = journal.path
         let baseURL = journal.baseURL
         let read: Swift.Result<UnsettledBatchIDs, JournalError> = await BlockingWorker().run {
@@ -32,9 +35,9 @@ extension Interpreter {
             return .usage
         }
         guard !unsettled.ids.isEmpty else { return nil }
-        let client = environment.client
-        let inFlightMax = settings.concurrency
-        let format = settings.output
+        let client = context.client
+        let inFlightMax = context.settings.concurrency
+        let format = context.settings.output
         var gone = 0
         var present = 0
         var unknown = 0
@@ -64,20 +67,18 @@ extension Interpreter {
                     let outcome = Outcome(
                         kind: .deleted, id: id, origin: "journal", message: "\(how); read back: 404",
                         recording: unsettled.recordings[id] ?? Recording(id: id))
-                    let written = journalAudit { (journal: Journal) throws(JournalError) in try journal.record(outcome) }
-                    guard written else {
+                    guard context.journal.record(outcome) == nil else {
                         journalFailed = true
                         continue
                     }
                     gone += 1
-                    rememberForResume(outcome)
                     reporter.outcome(outcome, format: format)
                 case true?: present += 1
                 case nil: unknown += 1
                 }
             }
         }
-        environment.stdout.flush()
+        context.terminal.stdout.flush()
         let n = unsettled.ids.count
         var parts = ["\(Reporter.grouped(gone)) gone (journaled deleted)"]
         if present > 0 { parts.append("\(Reporter.grouped(present)) still there (left to this purge)") }
