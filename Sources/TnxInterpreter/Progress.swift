@@ -14,8 +14,10 @@ struct Progress {
     private let total: Int?
     private let started = ContinuousClock.now
     private var lastDraw: ContinuousClock.Instant?
-    /// The line as last drawn (without the erase), nil when none is on screen.
+    /// The line as last drawn (without the erase), nil when none was drawn.
     private var line: String?
+    /// An outcome line erased it (`beforeOutput`): the next `update` draws it at once.
+    private var erased = false
 
     init(sink: (any OutputSink)?, sharesTerminalWithOutput: Bool, total: Int?) {
         self.sink = sink
@@ -25,33 +27,53 @@ struct Progress {
 
     var isShown: Bool { sink != nil }
 
-    /// Works the line out again (at most ten times a second) and draws it.
+    /// Works the line out again (at most ten times a second, and at once after an outcome
+    /// line took its place) and draws it.
     mutating func update(_ summary: Summary, activity: ClientActivity.Snapshot?) {
-        guard let sink else { return }
-        let now = ContinuousClock.now
-        if let lastDraw, now - lastDraw < .milliseconds(100) { return }
-        lastDraw = now
-        let text = Self.text(summary, total: total, elapsed: (now - started).inSeconds, activity: activity)
+        guard let sink, due() else { return }
+        let text = Self.text(summary, total: total, elapsed: (ContinuousClock.now - started).inSeconds, activity: activity)
         line = text
+        erased = false
         sink.write("\r\u{1B}[K" + text)
+    }
+
+    /// The line while a purge reads its match set: `reading the matches: 12,000 of 40,000, 48
+    /// pages`.
+    mutating func update(reading count: Int, of announced: Int?, pages: Int) {
+        guard let sink, due() else { return }
+        let of = announced.map { " of \(Reporter.grouped($0))" } ?? ""
+        let text = "reading the matches: \(Reporter.grouped(count))\(of), \(pages) page\(pages == 1 ? "" : "s")"
+        line = text
+        erased = false
+        sink.write("\r\u{1B}[K" + text)
+        sink.flush()
+    }
+
+    /// Whether to draw now: at most ten times a second, unless an outcome line erased it.
+    private mutating func due() -> Bool {
+        let now = ContinuousClock.now
+        if !erased, let lastDraw, now - lastDraw < .milliseconds(100) { return false }
+        lastDraw = now
+        return true
     }
 
     /// Makes way for an outcome line on the same terminal.
     mutating func beforeOutput() {
-        guard sharesTerminal, let sink, line != nil else { return }
+        guard sharesTerminal, let sink, line != nil, !erased else { return }
         sink.write("\r\u{1B}[K")
+        erased = true
     }
 
-    /// Puts the line back after an outcome line.
-    mutating func afterOutput() {
-        guard sharesTerminal, let sink, let line else { return }
-        sink.write(line)
-    }
+    /// After an outcome line: the line is drawn again by the next `update`, with what it says
+    /// now (not the text of before the outcome, which a burst of outcomes would reprint
+    /// unchanged: `1/37 2%` while 37 deletes finish).
+    mutating func afterOutput() {}
 
     /// Erases the line before the summary is printed.
     mutating func clear() {
         guard let sink, line != nil else { return }
-        sink.write("\r\u{1B}[K")
+        if !erased { sink.write("\r\u{1B}[K") }
+        sink.flush()
         line = nil
     }
 

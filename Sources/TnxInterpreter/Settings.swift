@@ -23,7 +23,7 @@ public struct Settings: Sendable, Hashable {
     public var verifyDuration = true
     /// How a purge by query deletes, and how many ids a batch request carries.
     public var method: DeleteMethod = .single
-    public var batchSize = 100
+    public var batchSize = 1000
     /// What a batch purge reads back of the ids its listing says are gone, and how many for a
     /// sample.
     public var verify: VerifyLevel = .sample

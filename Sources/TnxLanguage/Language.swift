@@ -112,8 +112,8 @@ public enum Language {
             summary: "How a purge by query deletes: single (one request a recording) or batch (chunks, verified by listing again)."
         ),
         SettingSpec(
-            key: .batchSize, values: .integer(1...1000), defaultValue: "100",
-            summary: "Ids per request of a batch purge (lowered for the rest of the run when the API refuses the size)."
+            key: .batchSize, values: .integer(1...1000), defaultValue: "1000",
+            summary: "Ids per request of a batch purge: the largest by default, lowered for the rest of the run when the API refuses the size."
         ),
         SettingSpec(
             key: .verify, values: .choice(VerifyLevel.allCases.map(\.rawValue)), defaultValue: "sample",

@@ -150,7 +150,9 @@ struct BatchEndToEndTests {
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(400)
         try await SafetyEndToEndTests.withSandbox(seed: 900, faults: faults, scratch: scratch) { sandbox, env in
-            let arguments = ["--yes", "--method", "batch", "-c", "foreach id in recordings where created after 2000-01-01 delete $id"]
+            // Batches of 100 (not the default 1,000): nine of them, so the kill finds some on
+            // the wire and some not sent.
+            let arguments = ["--yes", "--method", "batch", "-c", "set batch-size 100\nforeach id in recordings where created after 2000-01-01 delete $id"]
             let running = TnxProcess.start(arguments, environment: env)
             try await SafetyEndToEndTests.waitUntil { !sandbox.deletedIDs.isEmpty }
             running.signal(SIGKILL)
@@ -188,7 +190,9 @@ struct BatchEndToEndTests {
         faults.latency = .milliseconds(400)
         faults.batch = .ignoresUnknown
         try await SafetyEndToEndTests.withSandbox(seed: 900, faults: faults, scratch: scratch) { sandbox, env in
-            let arguments = ["--yes", "--method", "batch", "-c", "foreach id in recordings where created after 2000-01-01 delete $id"]
+            // Batches of 100 (not the default 1,000): nine of them, so the kill finds some on
+            // the wire and some not sent.
+            let arguments = ["--yes", "--method", "batch", "-c", "set batch-size 100\nforeach id in recordings where created after 2000-01-01 delete $id"]
             let running = TnxProcess.start(arguments, environment: env)
             try await SafetyEndToEndTests.waitUntil { !sandbox.deletedIDs.isEmpty }
             running.signal(SIGTERM)

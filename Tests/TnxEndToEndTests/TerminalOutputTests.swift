@@ -34,6 +34,25 @@ struct TerminalOutputTests {
         #expect(try await pty.waitForExit(timeout: .seconds(30)) == 0)
     }
 
+    @Test("after each outcome the progress line says what is done now, not what it said before the outcome")
+    func progressIsFreshAfterEachOutcome() async throws {
+        let scratch = try Scratch()
+        // 37 deletes that finish within a few milliseconds of each other: the line was drawn
+        // once at the start (0/37), and before it was fixed it was put back unchanged under
+        // each of the 37 outcome lines.
+        try scratch.write("ids.txt", Sandbox.seededIDs(count: 37).joined(separator: "\n"))
+        let pty = try Self.start(
+            ["--sandbox", "--seed", "37", "--yes", "--concurrency", "37", "-c", "foreach id in ids.txt delete $id"], scratch: scratch)
+        let before = try await pty.waitFor("summary", timeout: .seconds(60))
+        #expect(try await pty.waitForExit(timeout: .seconds(30)) == 0)
+        let shown = PseudoTerminal.stripANSI(before)
+        let counts = shown.matches(of: #/(\d+)\/37 /#).compactMap { Int($0.1) }
+        #expect(counts.last == 37, "\(counts)")
+        // One drawing after each outcome at most, each with a count no smaller than the last.
+        #expect(counts == counts.sorted(), "\(counts)")
+        #expect(Set(counts).count >= 10, "\(counts)")
+    }
+
     @Test("the progress line stays on screen between outcomes, and says so when the run is paused by a rate limit")
     func progressStaysAndShowsPauses() async throws {
         let scratch = try Scratch()

@@ -381,7 +381,7 @@ struct BatchTests {
     @Test("a dry-run shows the chunks and sends no batch; an id file keeps single deletes")
     func dryRunAndIDFiles() async throws {
         try await withSandboxInterpreter(seed: 250, settings: .with(confirm: false)) { h in
-            #expect(await h.run("set method batch\nset dry-run on\nforeach id in \(Self.query) delete $id") == .success)
+            #expect(await h.run("set method batch\nset batch-size 100\nset dry-run on\nforeach id in \(Self.query) delete $id") == .success)
             #expect(h.out.text.contains("method batch: would send 3 batch requests of 100 ids (the last of 50)"))
             #expect(h.sandbox.statistics.batchRequests == 0)
             #expect(h.sandbox.deletedIDs.isEmpty)

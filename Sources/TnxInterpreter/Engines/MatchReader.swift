@@ -35,18 +35,9 @@ struct MatchReader {
         var seen: IDFingerprints?
         var problem: String?
         var failure: RecordingsError?
-        let stderr = context.terminal.stderr
         var announced: Int?
-        var lastDraw: ContinuousClock.Instant?
-        func draw() {
-            guard progress else { return }
-            let now = ContinuousClock.now
-            if let lastDraw, now - lastDraw < .milliseconds(100) { return }
-            lastDraw = now
-            let of = announced.map { " of \(Reporter.grouped($0))" } ?? ""
-            stderr.write("\r\u{1B}[Kreading the matches: \(Reporter.grouped(totals.count))\(of), \(totals.pages) page\(totals.pages == 1 ? "" : "s")")
-            stderr.flush()
-        }
+        var line = Progress(sink: progress ? context.terminal.stderr : nil, sharesTerminalWithOutput: false, total: nil)
+        func draw() { line.update(reading: totals.count, of: announced, pages: totals.pages) }
 
         /// Adds a page; false when it brought nothing new.
         func take(_ page: RecordingPage) -> Bool {
@@ -106,11 +97,8 @@ struct MatchReader {
                 return new
             }
         }
-        if progress, lastDraw != nil {
-            // Erased before anything else is said on the terminal.
-            stderr.write("\r\u{1B}[K")
-            stderr.flush()
-        }
+        // Erased before anything else is said on the terminal.
+        line.clear()
         if Task.isCancelled || failure?.kind == .interrupted {
             reporter.warning("interrupted while reading \(plan.description): nothing was deleted")
             return .stopped(.interrupted)

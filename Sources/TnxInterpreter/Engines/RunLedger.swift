@@ -98,6 +98,7 @@ struct RunLedger {
             reporter.info(Reporter.table(RecordingJSON.rows(recording, links: .asSent)) + "\n")
         }
         progress.afterOutput()
+        updateProgress()
     }
 
     mutating func updateProgress() {
