@@ -262,6 +262,12 @@ struct ScriptRunnerTests {
         let bad = try await TnxProcess.run(["--concurrency", "0", "-c", "help"], environment: env)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("--concurrency must be a whole number from 1 to 256"))
+        // The option takes exactly the numbers of `set concurrency`.
+        let tooMany = try await TnxProcess.run(["--concurrency", "257", "-c", "help"], environment: env)
+        #expect(tooMany.status == 2)
+        #expect(tooMany.stderr.contains("--concurrency must be a whole number from 1 to 256, not 257"))
+        let most = try await TnxProcess.run(["--concurrency", "256", "-c", "help"], environment: env)
+        #expect(most.status == 0, "\(most.stderr)")
     }
 }
 
