@@ -8,8 +8,9 @@ import CivilTime
 //              | 'download' value 'to' value       -- the directory
 //              | 'foreach' NAME 'in' (query | value) body
 //              | 'count' query
-//              | 'list' query ['limit' WORD]       -- a whole number 1…1,000,000
-//              | 'show' SHOW-TOPIC                 -- last | settings (Language.showTopics)
+//              | 'list' query ['limit' (WORD | STRING)] -- a whole number 1…1,000,000
+//              | 'show' SHOW-TOPIC                 -- WORD | STRING: last | settings
+//                                                    (Language.showTopics)
 //              | 'show' 'recording' value
 //              | 'set' [KEY [setting-value]]      -- alone: show settings; api-key takes no
 //                                                    value, every other key one
@@ -27,12 +28,14 @@ import CivilTime
 //   condition := 'created' ('before' | 'after') TIME
 //              | FIELD (WORD | STRING)           -- FIELD: Language.queryFields; each
 //                                                   condition at most once per query
-//   TIME      := WORD                            -- 2025-01-31, 2025-01-31T12:00:00Z,
+//   TIME      := WORD | STRING                   -- 2025-01-31, 2025-01-31T12:00:00Z,
 //                                                   …+02:00, or an age: 90d, 12h, 2w,
 //                                                   6mo (30 days each), 1y (365 days)
 //   setting-value := WORD | STRING                 -- checked against Language.settings
 //
-// Keywords, setting names/values and show topics come from the `Language` table.
+// Every statement keyword (`StatementKeyword`) starts one alternative of `statement` above (a
+// test reads this comment and holds it to the enum). Keywords, setting names/values and show
+// topics come from the `Language` table.
 // Checks made here as well: every `$name` is bound by an enclosing foreach; a loop variable
 // does not shadow an outer one; a block is not empty; foreach nests at most 64 deep.
 // After an error the parser skips to the end of the statement (a newline or ';' outside any
