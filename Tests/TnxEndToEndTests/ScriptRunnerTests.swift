@@ -9,7 +9,7 @@ struct ScriptRunnerTests {
     static func withSandbox<T>(
         seed: Int = 200, faults: SandboxFaults = .none, scratch: Scratch, _ body: (Sandbox, [String: String]) async throws -> T
     ) async throws -> T {
-        try await SafetyEndToEndTests.withSandbox(seed: seed, faults: faults, scratch: scratch, body)
+        try await SandboxFixture.with(seed: seed, faults: faults, scratch: scratch, body)
     }
 
     @Test("delete one recording: exit 0, the recording is gone, the journal says so")
