@@ -45,8 +45,6 @@ extension RecordingsClient {
             return .failed(attempts.error(.notFound, status: 404, "HTTP 404 Not Found\(summary) for a batch of \(ids.count)", apiErrors: apiErrors))
         case .failed(let error):
             return .failed(error)
-        case .retry:
-            return .failed(attempts.error(.transport, status: nil, "internal error: a retry verdict was returned"))
         }
     }
 }

@@ -41,8 +41,6 @@ extension RecordingsClient {
                     apiErrors: apiErrors))
         case .failed(let error):
             return .failed(error)
-        case .retry:
-            return .failed(attempts.error(.transport, status: nil, "internal error: a retry verdict was returned"))
         }
     }
 

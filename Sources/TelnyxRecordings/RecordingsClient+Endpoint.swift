@@ -42,8 +42,6 @@ extension RecordingsClient {
             error.description = "checking the API at \(baseURL) before deleting: " + error.description
             if !error.description.hasSuffix("nothing was deleted") { error.description += "; nothing was deleted" }
             return error
-        case .retry:
-            return attempts.error(.transport, status: nil, "internal error: a retry verdict was returned")
         }
     }
 }

@@ -57,8 +57,6 @@ extension RecordingsClient {
                     apiErrors: apiErrors))
         case .failed(let error):
             return .failure(error)
-        case .retry:
-            return .failure(attempts.error(.transport, status: nil, "internal error: a retry verdict was returned"))
         }
     }
 

@@ -16,7 +16,8 @@ extension RecordingsClient {
     }
 
     /// Sends `request` until an answer settles it, as the retry policy and the shared rate
-    /// limiter allow, and returns the final verdict (never `.retry`).
+    /// limiter allow, and returns the final verdict: a retry is decided and carried out here,
+    /// never seen by the caller.
     ///
     /// - If the calling task is cancelled, a request on the wire still finishes and its answer
     ///   is judged; no retry starts, backoff sleeps end at once, and the verdict is a failure of
@@ -31,7 +32,7 @@ extension RecordingsClient {
     func perform(
         _ request: HTTPClient.Request, subject: ResponseVerdict.Subject, effect: String?, attempts: inout AttemptHistory,
         bodyLimit: Int = ResponseCollector.maximumBodySize
-    ) async -> ResponseVerdict {
+    ) async -> FinalVerdict {
         while true {
             if Task.isCancelled { return .failed(attempts.interrupted(effect: effect ?? "changed")) }
             do {
@@ -65,9 +66,12 @@ extension RecordingsClient {
                 attempts.requestID = Self.requestID(in: answer.headers)
                 let hints = Self.hints(answer.headers, status: answer.status)
                 rateLimiter.release(status: answer.status, hints: hints)
-                let verdict = ResponseVerdict.judge(answer, hints: hints, subject: subject, attempts: &attempts)
-                guard case .retry(let after) = verdict else { return verdict }
-                delay = after
+                switch ResponseVerdict.judge(answer, hints: hints, subject: subject, attempts: &attempts) {
+                case .success(let success): return .success(success)
+                case .notFound(let apiErrors, let summary): return .notFound(apiErrors: apiErrors, summary: summary)
+                case .failed(let error): return .failed(error)
+                case .retry(let after): delay = after
+                }
                 why = "HTTP \(answer.status)"
             case .failure(let failure):
                 attempts.requestID = nil

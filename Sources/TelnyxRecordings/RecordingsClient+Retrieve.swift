@@ -30,8 +30,6 @@ extension RecordingsClient {
                     .notFound, status: 404, "HTTP 404 Not Found\(summary): no recording with id \(id.rawValue)", apiErrors: apiErrors))
         case .failed(let error):
             return .failure(error)
-        case .retry:
-            return .failure(attempts.error(.transport, status: nil, "internal error: a retry verdict was returned"))
         }
     }
 }

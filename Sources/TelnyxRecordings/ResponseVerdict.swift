@@ -113,6 +113,17 @@ enum ResponseVerdict {
     }
 }
 
+/// How a request ended, as `RecordingsClient.perform` returns it once its retries are done:
+/// a `ResponseVerdict` without `.retry`, so an endpoint handles only what can reach it.
+enum FinalVerdict {
+    /// 2xx: the request did what it asked (its body may still be unreadable).
+    case success(HTTPAnswer)
+    /// 404 with the API's error JSON: no such resource (or no such route).
+    case notFound(apiErrors: [RecordingsError.APIError], summary: String)
+    /// Given up with this error (retries spent, or none allowed).
+    case failed(RecordingsError)
+}
+
 /// The words tnx uses for statuses, API errors and bodies in its messages. Every piece of text
 /// that came from the server goes through `TerminalText` here.
 enum ErrorText {

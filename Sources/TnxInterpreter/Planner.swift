@@ -68,22 +68,13 @@ struct Planner {
     private mutating func checkStartup(_ statement: Statement) {
         switch statement.kind {
         case .set(.apiKey):
-            report(
-                .apiKeyInScript,
-                "'set api-key' asks at the terminal, so it cannot run from a startup file; give the profile an api-key-command \"COMMAND\" instead",
-                at: statement.location, length: 3)
+            report(.apiKeyInScript(.startupFile), at: statement.location, length: 3)
         case .set(.confirm(false)):
-            report(
-                .startupConfirmOff,
-                "'set confirm off' in a startup file would let every script delete in bulk without asking; pass --yes to the run that should",
-                at: statement.location, length: 3)
+            report(.startupConfirmOff, at: statement.location, length: 3)
         case .set:
             break
         default:
-            report(
-                .startupNotSet,
-                "a startup file holds only 'set' statements (like 'set output json' or 'set api-key-command \"pass show telnyx/prod\"'); run other statements from a script",
-                at: statement.location, length: 1)
+            report(.startupNotSet, at: statement.location, length: 1)
         }
     }
 
@@ -97,10 +88,7 @@ struct Planner {
             return
         }
         if case .set(let assignment) = statement.kind, Language.setting(assignment.key.rawValue)?.startupOnly == true {
-            report(
-                .startupOnlySetting,
-                "'set \(assignment.key.rawValue)' belongs in a startup file (init.tnx or a profile), read before anything connects; for one run use \(assignment.key == .baseURL ? "--base-url URL or TELNYX_BASE_URL" : "--api-key, TELNYX_API_KEY or a profile: tnx --profile NAME")",
-                at: statement.location, length: 3)
+            report(.startupOnlySetting(assignment.key), at: statement.location, length: 3)
             return
         }
         switch statement.kind {
@@ -115,27 +103,18 @@ struct Planner {
                 // The recording object has no sip_call_id: a server that ignored the filter
                 // would have every recording deleted, and nothing here could tell.
                 if case .field(let word, "sip_call_id", _) = condition.kind {
-                    report(
-                        .unverifiableQueryField,
-                        "a purge cannot use '\(word)': a recording does not say its SIP Call-ID, so tnx could not check that each one listed really matches; list them ('list recordings where \(word) …'), then delete them by id",
-                        at: condition.location, length: word.utf8.count)
+                    report(.unverifiableQueryField(word), at: condition.location, length: word.utf8.count)
                 }
             }
             if query.conditions.isEmpty, Self.exists(context.resolve(Language.queryWord)) {
-                report(
-                    .ambiguousRecordings,
-                    "'recordings' here is a query, every recording of the account, but a file named recordings is in \(context.directory): write \"recordings\" (quoted) to read the ids in the file, or add 'where …' to the query",
-                    at: query.location, length: Language.queryWord.utf8.count)
+                report(.ambiguousRecordings(directory: context.directory), at: query.location, length: Language.queryWord.utf8.count)
             }
             guard !Self.isIDLoop(statement) else {
                 checkSteps(body)
                 return
             }
             let other = body.first { !Self.isStep($0, on: variable) }
-            report(
-                .queryLoopBody,
-                "the body of a foreach over a query is steps on $\(variable): download $\(variable) to DIR, show recording $\(variable), delete $\(variable); move other statements out of the loop (to look first, use 'list', or set dry-run on)",
-                at: other?.location ?? variableLocation, length: 1)
+            report(.queryLoopBody(variable: variable), at: other?.location ?? variableLocation, length: 1)
         case .foreach(let variable, let variableLocation, .file(let source), let body):
             checkSource(source, fileVariables: fileVariables)
             if Self.isIDLoop(statement) {
@@ -150,41 +129,26 @@ struct Planner {
             }
             if Self.shows(variable, body) || Self.deletes(variable, body) {
                 let other = body.first { !Self.isStep($0, on: variable) }
-                report(
-                    .loopBodyNotDelete,
-                    "the body of a foreach over recording ids is steps on $\(variable), run for each id concurrently: download $\(variable) to DIR, show recording $\(variable), delete $\(variable); move other statements out of the loop",
-                    at: other?.location ?? body.first?.location ?? variableLocation, length: 1)
+                report(.loopBodyNotDelete(variable: variable), at: other?.location ?? body.first?.location ?? variableLocation, length: 1)
             } else {
-                report(
-                    .unusedLoopVariable,
-                    "loop variable '\(variable)' is not used in the body; write 'foreach \(variable) in FILE delete $\(variable)'",
-                    at: variableLocation, length: variable.utf8.count)
+                report(.unusedLoopVariable(variable), at: variableLocation, length: variable.utf8.count)
             }
             check(body, fileVariables: fileVariables)
         case .set(.apiKey):
             if origin != .repl && origin != .shellScript {
-                report(
-                    .apiKeyInScript,
-                    "'set api-key' asks for the key at the terminal, so it only works in the shell; scripts use TELNYX_API_KEY or --api-key",
-                    at: statement.location, length: 3)
+                report(.apiKeyInScript(.script), at: statement.location, length: 3)
             }
         case .set(.dryRun(false)) where dryRunLocked:
-            report(
-                .dryRunLocked,
-                "tnx was started with --dry-run, which nothing can turn off: 'set dry-run off' is refused; run tnx without --dry-run to delete",
-                at: statement.location, length: 3)
+            report(.dryRunLocked, at: statement.location, length: 3)
         case .help(let topic?):
             if case .literal(let name) = topic.kind, Help.text(topic: name) == nil {
-                report(.unknownHelpTopic, Help.unknownTopicMessage(name), at: topic)
+                report(.unknownHelpTopic(name), at: topic)
             }
         case .run(let file):
             if origin != .repl {
-                report(
-                    .runOutsideShell,
-                    "'run' runs a script file from the shell; in a script, give the files on the command line instead: tnx a.tnx b.tnx",
-                    at: statement.location, length: 3)
+                report(.runOutsideShell, at: statement.location, length: 3)
             } else if case .literal(let path) = file.kind, let problem = Self.unreadable(context.resolve(path)) {
-                report(.unreadableScript, "cannot read script '\(context.resolve(path))': \(problem)", at: file)
+                report(.unreadableScript(path: context.resolve(path), problem: problem), at: file)
             }
         case .count(let query), .list(let query, _):
             check(query)
@@ -193,7 +157,7 @@ struct Planner {
             case .literal(let text):
                 checkID(text, at: target)
             case .variable:
-                report(.variableInQuery, "'show recording' takes an id written out; to see the recordings of a query, use 'list'", at: target)
+                report(.variableInQuery(.showRecording), at: target)
             }
         case .show, .set, .help, .exit:
             break
@@ -207,15 +171,9 @@ struct Planner {
         case .literal(let text):
             checkID(text, at: target)
         case .variable(let name) where fileVariables.contains(name):
-            let step = verb == "delete" ? "delete $id" : "download $id to DIR"
-            report(
-                .fileVariableDeleted,
-                "'$\(name)' holds the names of id files, not recording ids; \(verb) the ids inside them with 'foreach id in $\(name) \(step)'",
-                at: target)
+            report(.fileVariableDeleted(name, step: verb == "delete" ? .delete : .download), at: target)
         case .variable(let name):
-            let usage = verb == "delete" ? "must be the whole body of the foreach that reads '\(name)': foreach \(name) in FILE delete $\(name)"
-                : "must be a step of the body of the foreach that reads '\(name)': foreach \(name) in FILE { download $\(name) to DIR; delete $\(name) }"
-            report(.deleteOutsideLoopBody, "'\(verb) $\(name)' \(usage)", at: target)
+            report(.deleteOutsideLoopBody(name, step: verb == "delete" ? .delete : .download), at: target)
         }
     }
 
@@ -224,10 +182,7 @@ struct Planner {
         for (index, step) in body.enumerated() {
             switch step.kind {
             case .delete where index != body.count - 1:
-                report(
-                    .deleteNotLast,
-                    "'delete' must be the last step of the loop body: nothing can run on a recording once it is deleted",
-                    at: step.location, length: 6)
+                report(.deleteNotLast, at: step.location, length: 6)
             case .download(_, let directory):
                 checkDirectory(directory)
             default:
@@ -240,16 +195,16 @@ struct Planner {
     private mutating func checkDirectory(_ directory: Expr) {
         switch directory.kind {
         case .variable(let name):
-            report(.downloadDirectory, "the directory of a download is written out, not a variable ('$\(name)'): download $id to archive/", at: directory)
+            report(.downloadDirectory(.variable(name)), at: directory)
         case .literal(let text):
             if text.isEmpty {
-                report(.downloadDirectory, "the directory of a download is empty; write a path: download $id to archive/", at: directory)
+                report(.downloadDirectory(.empty), at: directory)
                 return
             }
             switch FileKind.of(context.resolve(text)) {
             case .missing, .directory: break
             case .regular, .stream:
-                report(.downloadDirectory, "'\(context.resolve(text))' exists and is not a directory; download into a directory", at: directory)
+                report(.downloadDirectory(.notADirectory(context.resolve(text))), at: directory)
             }
         }
     }
@@ -259,7 +214,7 @@ struct Planner {
         do throws(InvalidRecordingID) {
             _ = try RecordingID(text)
         } catch {
-            report(.invalidRecordingID, error.description, at: target)
+            report(.invalidRecordingID(reason: error.description), at: target)
         }
     }
 
@@ -276,18 +231,14 @@ struct Planner {
             }
             let millis = QueryPlan.millis(time, now: now)
             if case .instant = time, millis > now {
-                report(
-                    .futureTime,
-                    "\(QueryPlan.display(millis)) is in the future (it is \(QueryPlan.display(now)) now); a query's times are in the past: check the date",
-                    at: condition.valueLocation, length: condition.valueLength)
+                report(.futureTime(QueryPlan.display(millis), now: QueryPlan.display(now)), at: condition.valueLocation, length: condition.valueLength)
                 continue
             }
             if case .createdBefore = condition.kind { before = (millis, condition) } else { after = (millis, condition) }
         }
         if let before, let after, before.millis <= after.millis + 1 {
             report(
-                .emptyTimeRange,
-                "created before \(QueryPlan.display(before.millis)) and after \(QueryPlan.display(after.millis)): no recording can match; is 'before' meant to be the later time?",
+                .emptyTimeRange(before: QueryPlan.display(before.millis), after: QueryPlan.display(after.millis)),
                 at: before.condition.valueLocation, length: before.condition.valueLength)
         }
     }
@@ -297,17 +248,14 @@ struct Planner {
         if path == "-" {
             switch origin {
             case .standardInput:
-                report(
-                    .stdinIsScript,
-                    "'-' reads ids from stdin, but the script itself comes from stdin; put the script in a file or use -c",
-                    at: source)
+                report(.stdinIsScript, at: source)
             case .repl, .shellScript:
-                report(.stdinInShell, "'-' reads ids from stdin, which is the terminal here; put the ids in a file", at: source)
+                report(.stdinInShell, at: source)
             case .file:
                 if let first = stdinLoop {
-                    report(.stdinReadTwice, "stdin can be read by one foreach only (the first is at \(first))", at: source)
+                    report(.stdinReadTwice(first: first), at: source)
                 } else if !fileVariables.isEmpty {
-                    report(.stdinInFileLoop, "'-' inside a loop over files would read stdin once per file; read it outside the loop", at: source)
+                    report(.stdinInFileLoop, at: source)
                 }
                 stdinLoop = stdinLoop ?? source.location
             case .startup:
@@ -317,7 +265,7 @@ struct Planner {
         }
         let absolute = context.resolve(path)
         if let problem = Self.unreadable(absolute) {
-            report(.unreadableIDFile, "cannot read id file '\(absolute)': \(problem)", at: source)
+            report(.unreadableIDFile(path: absolute, problem: problem), at: source)
         }
     }
 
@@ -359,11 +307,11 @@ struct Planner {
         }
     }
 
-    private mutating func report(_ id: DiagnosticID, _ message: String, at expr: Expr) {
-        report(id, message, at: expr.location, length: expr.length)
+    private mutating func report(_ message: DiagnosticMessage, at expr: Expr) {
+        report(message, at: expr.location, length: expr.length)
     }
 
-    private mutating func report(_ id: DiagnosticID, _ message: String, at location: SourceLocation, length: Int) {
-        diagnostics.append(Diagnostic(id: id, message: message, location: location, length: length))
+    private mutating func report(_ message: DiagnosticMessage, at location: SourceLocation, length: Int) {
+        diagnostics.append(Diagnostic(message, location: location, length: length))
     }
 }

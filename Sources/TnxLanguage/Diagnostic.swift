@@ -7,19 +7,20 @@ public struct Diagnostic: Hashable, Sendable, Error, CustomStringConvertible {
 
     /// What kind of problem it is: a stable name (`expected-in`, `unknown-setting`, …) that
     /// tests and tools can match on while the wording of `message` improves.
-    public var id: DiagnosticID
+    public let id: DiagnosticID
     public var severity: Severity
     /// One sentence, lower case start, no trailing period: `expected 'in' after loop variable 'id'`.
-    public var message: String
+    public let message: String
     public var location: SourceLocation
     /// How many columns the caret marks (at least 1).
     public var length: Int
 
-    /// The severity comes with the id (`DiagnosticID.severity`), never from the call site.
-    public init(id: DiagnosticID, message: String, location: SourceLocation, length: Int = 1) {
-        self.id = id
-        self.severity = id.severity
-        self.message = message
+    /// The id and its wording come together from `message` (a `DiagnosticMessage` factory),
+    /// and the severity with the id (`DiagnosticID.severity`): never from the call site.
+    public init(_ message: DiagnosticMessage, location: SourceLocation, length: Int = 1) {
+        self.id = message.id
+        self.severity = message.id.severity
+        self.message = message.text
         self.location = location
         self.length = max(1, length)
     }

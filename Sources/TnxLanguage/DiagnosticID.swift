@@ -2,7 +2,8 @@
 /// swift-syntax's `MessageID`): a typo in an id is a compile error, not a new id. The raw
 /// value is the stable name tests and tools match on while the wording of messages improves;
 /// `meaning` is what docs/language.md lists (a test keeps the two in step, and another that
-/// every id has a bad script that produces it).
+/// every id has a bad script that produces it). Each id's wording is bound to it by the
+/// factories of `DiagnosticMessage` (DiagnosticMessage.swift), named for the id.
 public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
     // The lexer.
     case invalidUTF8 = "invalid-utf8"
@@ -71,12 +72,12 @@ public enum DiagnosticID: String, CaseIterable, Hashable, Sendable {
     case startupOnlySetting = "startup-only-setting"
     case startupConfirmOff = "startup-confirm-off"
 
-    /// One line: what is wrong, for the list in docs/language.md.
     /// How serious a diagnostic of this id is, bound to the id as swift-syntax binds a
     /// message to its `MessageID`. Every problem found before running is an error today:
     /// nothing runs while one stands.
     public var severity: Diagnostic.Severity { .error }
 
+    /// One line: what is wrong, for the list in docs/language.md.
     public var meaning: String {
         switch self {
         case .invalidUTF8: "bytes that are not UTF-8"

@@ -194,6 +194,12 @@ public enum Language {
         settings.first { $0.key.rawValue == name }
     }
 
+    /// The table's entry for `key`: every key has one (`help` and the docs tests read them all).
+    public static func setting(_ key: SettingKey) -> SettingSpec {
+        guard let spec = settings.first(where: { $0.key == key }) else { preconditionFailure("no SettingSpec for \(key.rawValue)") }
+        return spec
+    }
+
     /// Every word that starts a statement.
     public static var keywords: [String] { statements.map(\.keyword.rawValue) }
 
@@ -254,6 +260,12 @@ public struct SettingSpec: Sendable {
         case none
         /// Any text, best quoted; the argument is its name in messages (`"URL"`).
         case text(String)
+
+        /// The whole numbers the setting takes (`1...256`), or nil for words or text.
+        public var range: ClosedRange<Int>? {
+            if case .integer(let range) = self { return range }
+            return nil
+        }
 
         /// `on|off`, `1…256`, or empty.
         public var syntax: String {

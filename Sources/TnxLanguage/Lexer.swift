@@ -175,14 +175,10 @@ public struct Lexer {
         var bad = malformed
         if !malformed {
             if nameIsEmpty {
-                pending.append(Diagnostic(id: .invalidVariable, message: "expected a variable name after '$'",
-                                          location: start, length: 1))
+                pending.append(Diagnostic(.invalidVariable(name: name), location: start, length: 1))
                 bad = true
             } else if !Lexer.isName(name) {
-                pending.append(Diagnostic(
-                    id: .invalidVariable,
-                    message: "invalid variable name \(Quote.single("$" + name)); a name is a letter or '_' followed by letters, digits, '_' or '-'",
-                    location: start, length: columns + 1))
+                pending.append(Diagnostic(.invalidVariable(name: name), location: start, length: columns + 1))
                 bad = true
             }
         }
@@ -294,9 +290,7 @@ public struct Lexer {
             if pos >= bytes.count || bytes[pos] == 0x0A
                 || (bytes[pos] == 0x0D && pos + 1 < bytes.count && bytes[pos + 1] == 0x0A) {
                 if pos >= bytes.count { endedInsideString = true }
-                pending.append(Diagnostic(id: .unterminatedString,
-                                          message: "unterminated string; a string ends with '\"' on the same line",
-                                          location: start, length: 1))
+                pending.append(Diagnostic(.unterminatedString, location: start, length: 1))
                 malformed = true
                 if value != nil { flush(pos) }
                 break
@@ -337,10 +331,7 @@ public struct Lexer {
                         if !malformed { report(kind, at: SourceLocation(file: fileName, line: at.line, column: at.column + 1, offset: scalarStart)) }
                     } else if !malformed {
                         let shown = text(scalarStart, pos)
-                        pending.append(Diagnostic(
-                            id: .unknownEscape,
-                            message: "unknown escape \(Quote.single("\\" + shown)) in a string; the escapes are \\\" \\\\ \\n \\t",
-                            location: at, length: 2))
+                        pending.append(Diagnostic(.unknownEscape(shown), location: at, length: 2))
                     }
                     malformed = true
                     runStart = scalarStart
@@ -429,17 +420,13 @@ public struct Lexer {
             return
         case .invalid:
             let byte = bytes[location.offset]
-            pending.append(Diagnostic(id: .invalidUTF8,
-                                      message: "invalid UTF-8 byte 0x\(String(byte, radix: 16, uppercase: true)); tnx source must be UTF-8",
-                                      location: location))
+            pending.append(Diagnostic(.invalidUTF8(byte: byte), location: location))
         case .nul:
-            pending.append(Diagnostic(id: .nulByte, message: "NUL byte in the source", location: location))
+            pending.append(Diagnostic(.nulByte, location: location))
         case .control:
             let (length, _) = Lexer.decode(bytes, at: location.offset)
             let value: UInt32 = length == 1 ? UInt32(bytes[location.offset]) : UInt32(bytes[location.offset + 1])
-            pending.append(Diagnostic(id: .controlCharacter,
-                                      message: "control character U+\(TerminalText.hex(value)) is not allowed here",
-                                      location: location))
+            pending.append(Diagnostic(.controlCharacter(scalar: value), location: location))
         }
     }
 }

@@ -8,8 +8,9 @@ import CivilTime
 //              | 'download' value 'to' value       -- the directory
 //              | 'foreach' NAME 'in' (query | value) body
 //              | 'count' query
-//              | 'list' query ['limit' WORD]       -- a whole number 1…1,000,000
-//              | 'show' SHOW-TOPIC                 -- last | settings (Language.showTopics)
+//              | 'list' query ['limit' (WORD | STRING)] -- a whole number 1…1,000,000
+//              | 'show' SHOW-TOPIC                 -- WORD | STRING: last | settings
+//                                                    (Language.showTopics)
 //              | 'show' 'recording' value
 //              | 'set' [KEY [setting-value]]      -- alone: show settings; api-key takes no
 //                                                    value, every other key one
@@ -27,12 +28,14 @@ import CivilTime
 //   condition := 'created' ('before' | 'after') TIME
 //              | FIELD (WORD | STRING)           -- FIELD: Language.queryFields; each
 //                                                   condition at most once per query
-//   TIME      := WORD                            -- 2025-01-31, 2025-01-31T12:00:00Z,
+//   TIME      := WORD | STRING                   -- 2025-01-31, 2025-01-31T12:00:00Z,
 //                                                   …+02:00, or an age: 90d, 12h, 2w,
 //                                                   6mo (30 days each), 1y (365 days)
 //   setting-value := WORD | STRING                 -- checked against Language.settings
 //
-// Keywords, setting names/values and show topics come from the `Language` table.
+// Every statement keyword (`StatementKeyword`) starts one alternative of `statement` above (a
+// test reads this comment and holds it to the enum). Keywords, setting names/values and show
+// topics come from the `Language` table.
 // Checks made here as well: every `$name` is bound by an enclosing foreach; a loop variable
 // does not shadow an outer one; a block is not empty; foreach nests at most 64 deep.
 // After an error the parser skips to the end of the statement (a newline or ';' outside any
@@ -91,8 +94,7 @@ final class Parser {
         guard !stopped else { return }
         if d.severity == .error {
             if errorCount == Parser.maxErrors {
-                tooManyErrors = Diagnostic(id: .tooManyErrors, message: "too many errors (more than \(Parser.maxErrors)); stopping",
-                                           location: d.location, length: d.length)
+                tooManyErrors = Diagnostic(.tooManyErrors(limit: Parser.maxErrors), location: d.location, length: d.length)
                 stopped = true
                 return
             }
@@ -102,9 +104,9 @@ final class Parser {
     }
 
     /// Reports an error about `token`, unless the lexer already reported that token.
-    private func error(_ id: DiagnosticID, _ message: String, at t: Token) {
+    private func error(_ message: DiagnosticMessage, at t: Token) {
         if t.isMalformed { return }
-        report(Diagnostic(id: id, message: message, location: t.location, length: t.length))
+        report(Diagnostic(message, location: t.location, length: t.length))
     }
 
     private func isEnd(_ t: Token) -> Bool { t.isStatementEnd || t.kind == .rightBrace }
@@ -146,7 +148,7 @@ final class Parser {
                 advance()
             case .rightBrace:
                 if inBlock { return statements }
-                error(.unexpectedBrace, "unexpected '}' with no open block", at: token)
+                error(.unexpectedBrace(.closing), at: token)
                 advance()
             default:
                 if let statement = parseStatement() {
@@ -168,9 +170,7 @@ final class Parser {
         case .rightBrace where inBlock:
             return
         default:
-            error(.extraTokens,
-                  "unexpected \(token.displayName) after the end of the statement; end a statement with a new line or ';'",
-                  at: token)
+            error(.extraTokens(found: token), at: token)
             skipStatement()
         }
     }
@@ -186,13 +186,11 @@ final class Parser {
             advance()
         } else {
             unclosedBlock = true
-            report(Diagnostic(id: .unterminatedBlock, message: "unterminated block; this '{' is never closed with '}'",
-                              location: open.location))
+            report(Diagnostic(.unterminatedBlock, location: open.location))
             return statements
         }
         if statements.isEmpty && errorCount == errorsBefore {
-            report(Diagnostic(id: .emptyBody, message: "empty foreach body; put at least one statement between '{' and '}'",
-                              location: open.location))
+            report(Diagnostic(.emptyBody, location: open.location))
         }
         return statements
     }
@@ -204,13 +202,7 @@ final class Parser {
         switch t.kind {
         case .word:
             guard let spec = Parser.statement(t.text) else {
-                var message = "unknown statement \(Quote.single(t.text))"
-                if let guess = Suggest.closest(to: t.text, in: Language.keywords) {
-                    message += "; did you mean '\(guess)'?"
-                } else {
-                    message += "; statements are: " + Language.keywords.joined(separator: ", ")
-                }
-                error(.unknownStatement, message, at: t)
+                error(.unknownStatement(t.text), at: t)
                 return nil
             }
             switch spec.keyword {
@@ -226,12 +218,10 @@ final class Parser {
             case .exit: return parseExit()
             }
         case .leftBrace:
-            error(.unexpectedBrace, "unexpected '{'; a block '{ … }' can only follow a foreach header", at: t)
+            error(.unexpectedBrace(.opening), at: t)
             return nil
         default:
-            error(.expectedStatement,
-                  "expected a statement, found \(t.displayName); statements are: " + Language.keywords.joined(separator: ", "),
-                  at: t)
+            error(.expectedStatement(found: t), at: t)
             return nil
         }
     }
@@ -240,7 +230,7 @@ final class Parser {
     private func parseDelete() -> Statement? {
         let keyword = token
         advance()
-        guard let id = parseValue(expected: "an id after 'delete'") else { return nil }
+        guard let id = parseValue(expected: .deleteID) else { return nil }
         return Statement(kind: .delete(id), location: keyword.location)
     }
 
@@ -248,13 +238,13 @@ final class Parser {
     private func parseDownload() -> Statement? {
         let keyword = token
         advance()
-        guard let id = parseValue(expected: "an id after 'download'") else { return nil }
+        guard let id = parseValue(expected: .downloadID) else { return nil }
         guard token.kind == .word, token.text == Language.downloadTo else {
-            error(.expectedTo, "expected 'to DIR' after the id: download ID to DIR (the directory the files go to)", at: token)
+            error(.expectedTo, at: token)
             return nil
         }
         advance()
-        guard let directory = parseValue(expected: "a directory after 'to' (a path or a \"quoted path\")") else { return nil }
+        guard let directory = parseValue(expected: .downloadDirectory) else { return nil }
         return Statement(kind: .download(id, directory: directory), location: keyword.location)
     }
 
@@ -263,32 +253,17 @@ final class Parser {
         let keyword = token
         advance()
         let nameToken = token
-        switch nameToken.kind {
-        case .word where Lexer.isName(nameToken.text):
-            break
-        case .word:
-            error(.expectedVariableName,
-                  "invalid loop variable name \(Quote.single(nameToken.text)); a name is a letter or '_' followed by letters, digits, '_' or '-'",
-                  at: nameToken)
-            return nil
-        case .variable:
-            error(.expectedVariableName,
-                  "write the loop variable without '$': foreach \(Quote.sanitize(nameToken.text)) in …", at: nameToken)
-            return nil
-        default:
-            error(.expectedVariableName, "expected a loop variable name after 'foreach', found \(nameToken.displayName)",
-                  at: nameToken)
+        guard nameToken.kind == .word, Lexer.isName(nameToken.text) else {
+            error(.expectedVariableName(found: nameToken), at: nameToken)
             return nil
         }
         let name = nameToken.text
         if let outer = scopes.last(where: { $0.name == name }) {
-            error(.shadowedVariable,
-                  "loop variable '\(name)' is already bound by the foreach at line \(outer.location.line); choose another name",
-                  at: nameToken)
+            error(.shadowedVariable(name, outerLine: outer.location.line), at: nameToken)
         }
         advance()
         guard token.kind == .word, token.text == "in" else {
-            error(.expectedIn, "expected 'in' after loop variable '\(name)'", at: token)
+            error(.expectedIn(variable: name), at: token)
             return nil
         }
         advance()
@@ -297,15 +272,11 @@ final class Parser {
             guard let query = parseQuery() else { return nil }
             loopSource = .query(query)
         } else {
-            guard
-                let sourceExpr = parseValue(
-                    expected: "a file after 'in' (a path, a \"quoted path\", or - for stdin), or a query (recordings where …)")
-            else { return nil }
+            guard let sourceExpr = parseValue(expected: .loopSource) else { return nil }
             loopSource = .file(sourceExpr)
         }
         if scopes.count >= Parser.maxDepth {
-            report(Diagnostic(id: .tooDeep, message: "blocks nested too deeply (more than \(Parser.maxDepth))",
-                              location: keyword.location, length: keyword.length))
+            report(Diagnostic(.tooDeep(limit: Parser.maxDepth), location: keyword.location, length: keyword.length))
             return nil
         }
         scopes.append((name, nameToken.location))
@@ -323,13 +294,8 @@ final class Parser {
         case .word:
             guard let statement = parseStatement() else { return nil }
             return [statement]
-        case .newline, .endOfFile:
-            error(.expectedBody,
-                  "expected a statement or '{' after the foreach source; the body starts on the same line", at: token)
-            return nil
         default:
-            error(.expectedBody, "expected a statement or '{' after the foreach source, found \(token.displayName)",
-                  at: token)
+            error(.expectedBody(found: token), at: token)
             return nil
         }
     }
@@ -338,21 +304,18 @@ final class Parser {
     private func parseShow() -> Statement? {
         let keyword = token
         advance()
-        var names: [String] { Language.showTopics.map(\.topic.rawValue) }
         let t = token
         guard t.kind == .word || t.kind == .string else {
-            error(.missingShowTopic, "expected what to show after 'show': \(Suggest.orList(names))", at: t)
+            error(.missingShowTopic, at: t)
             return nil
         }
         guard let topic = Parser.showTopic(t.text) else {
-            var message = "unknown show topic \(Quote.single(t.text)); topics are: " + names.joined(separator: ", ")
-            if let guess = Suggest.closest(to: t.text, in: names) { message += "; did you mean '\(guess)'?" }
-            error(.unknownShowTopic, message, at: t)
+            error(.unknownShowTopic(t.text), at: t)
             return nil
         }
         advance()
         if topic == .recording {
-            guard let id = parseValue(expected: "a recording id after 'show recording'") else { return nil }
+            guard let id = parseValue(expected: .showRecordingID) else { return nil }
             return Statement(kind: .showRecording(id), location: keyword.location)
         }
         return Statement(kind: .show(topic), location: keyword.location)
@@ -378,13 +341,13 @@ final class Parser {
         let t = token
         let maximum = Language.maximumListLimit
         guard t.kind == .word || t.kind == .string else {
-            error(.invalidLimit, "expected how many recordings to list after 'limit': a whole number from 1 to \(maximum)", at: t)
+            error(.invalidLimit(found: t), at: t)
             return nil
         }
         guard t.text.utf8.count <= 7, !t.text.isEmpty, t.text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(t.text),
             (1...maximum).contains(n)
         else {
-            error(.invalidLimit, "a limit is a whole number from 1 to \(maximum), not \(Quote.single(t.text))", at: t)
+            error(.invalidLimit(found: t), at: t)
             return nil
         }
         advance()
@@ -396,9 +359,7 @@ final class Parser {
     private func parseQuery(after keyword: String? = nil) -> Query? {
         let start = token
         guard start.kind == .word, start.text == Language.queryWord else {
-            error(.expectedQuery,
-                  "expected '\(Language.queryWord)' after '\(keyword ?? "in")', found \(start.displayName): \(keyword ?? "count") recordings [where CONDITION {and CONDITION}]",
-                  at: start)
+            error(.expectedQuery(after: keyword, found: start), at: start)
             return nil
         }
         advance()
@@ -408,8 +369,7 @@ final class Parser {
             while true {
                 guard let condition = parseCondition() else { return nil }
                 if let earlier = conditions.first(where: { $0.slot == condition.slot }) {
-                    error(.repeatedCondition,
-                          "'\(condition.slot)' is already given at column \(earlier.location.column); a query holds each condition once",
+                    error(.repeatedCondition(condition.slot, earlierColumn: earlier.location.column),
                           at: Token(kind: .word, text: condition.slot, location: condition.location, length: condition.slot.count, byteLength: 0))
                     return nil
                 }
@@ -418,7 +378,7 @@ final class Parser {
                 advance()
             }
         } else if token.kind == .word, Language.conditionWords.contains(token.text) {
-            error(.expectedWhere, "expected 'where' before the conditions: recordings where \(Quote.sanitize(token.text)) …", at: token)
+            error(.expectedWhere(before: token.text), at: token)
             return nil
         }
         // The caret spans the whole query when it is on one line.
@@ -432,18 +392,15 @@ final class Parser {
     /// `'created' ('before' | 'after') TIME | FIELD (WORD | STRING)`
     private func parseCondition() -> Condition? {
         let first = token
-        var fields: [String] { Language.conditionWords }
         guard first.kind == .word else {
-            error(.expectedCondition,
-                  "expected a condition, found \(first.displayName): created before|after TIME, or one of \(Suggest.orList(Language.queryFields.map(\.word))) followed by a value",
-                  at: first)
+            error(.expectedCondition(found: first), at: first)
             return nil
         }
         if first.text == Language.timeField {
             advance()
             let comparison = token
             guard comparison.kind == .word, Language.timeComparisons.contains(comparison.text) else {
-                error(.expectedBeforeOrAfter, "expected 'before' or 'after' after 'created', found \(comparison.displayName)", at: comparison)
+                error(.expectedBeforeOrAfter(found: comparison), at: comparison)
                 return nil
             }
             advance()
@@ -453,13 +410,7 @@ final class Parser {
             return Condition(kind: kind, location: first.location, valueLocation: t.location, valueLength: t.length)
         }
         guard let spec = Language.queryField(first.text) else {
-            var message = "unknown query field \(Quote.single(first.text))"
-            if let guess = Suggest.closest(to: first.text, in: fields) {
-                message += "; did you mean '\(guess)'?"
-            } else {
-                message += "; fields are: " + fields.joined(separator: ", ")
-            }
-            error(.unknownQueryField, message, at: first)
+            error(.unknownQueryField(first.text), at: first)
             return nil
         }
         advance()
@@ -468,7 +419,7 @@ final class Parser {
         case .word, .string:
             if v.text.isEmpty {
                 // A server that ignores an empty filter would list every recording.
-                error(.missingValue, "'\(spec.word)' needs a value that is not empty (\(spec.summary))", at: v)
+                error(.missingValue(emptyField: spec), at: v)
                 return nil
             }
             advance()
@@ -476,10 +427,10 @@ final class Parser {
                 kind: .field(word: spec.word, apiName: spec.apiName, value: v.text), location: first.location, valueLocation: v.location,
                 valueLength: v.length)
         case .variable:
-            error(.variableInQuery, "a query's values are written out; '$\(Quote.sanitize(v.text))' cannot be used after '\(spec.word)'", at: v)
+            error(.variableInQuery(.field(spec.word, variable: v.text)), at: v)
             return nil
         default:
-            error(.missingValue, "expected a value after '\(spec.word)' (\(spec.summary)), found \(v.displayName)", at: v)
+            error(.missingValue(field: spec, found: v), at: v)
             return nil
         }
     }
@@ -489,14 +440,14 @@ final class Parser {
         let t = token
         guard t.kind == .word || t.kind == .string else {
             if t.kind == .variable {
-                error(.variableInQuery, "a query's times are written out; '$\(Quote.sanitize(t.text))' cannot be used here", at: t)
+                error(.variableInQuery(.time(variable: t.text)), at: t)
             } else {
-                error(.invalidTime, "expected a time, found \(t.displayName): \(Language.timeSyntax)", at: t)
+                error(.invalidTime(found: t), at: t)
             }
             return nil
         }
         guard let time = Parser.time(t.text) else {
-            error(.invalidTime, "\(Quote.single(t.text)) is not a time: \(Language.timeSyntax)", at: t)
+            error(.invalidTime(found: t), at: t)
             return nil
         }
         advance()
@@ -519,49 +470,37 @@ final class Parser {
     private func parseSet() -> Statement? {
         let keyword = token
         advance()
-        var names: [String] { Language.settings.map(\.key.rawValue) }
         let keyToken = token
         // `set` alone lists the settings, as `show settings` does.
         if isEnd(keyToken) { return Statement(kind: .show(.settings), location: keyword.location) }
         guard keyToken.kind == .word else {
-            error(.missingSetting,
-                  "expected a setting after 'set', found \(keyToken.displayName); settings are: " + names.joined(separator: ", "),
-                  at: keyToken)
+            error(.missingSetting(found: keyToken), at: keyToken)
             return nil
         }
         guard let spec = Language.setting(keyToken.text) else {
-            var message = "unknown setting \(Quote.single(keyToken.text))"
-            if let guess = Suggest.closest(to: keyToken.text, in: names) {
-                message += "; did you mean '\(guess)'?"
-            } else {
-                message += "; settings are: " + names.joined(separator: ", ")
-            }
-            error(.unknownSetting, message, at: keyToken)
+            error(.unknownSetting(keyToken.text), at: keyToken)
             return nil
         }
-        let key = spec.key.rawValue
         advance()
         let v = token
         if case .none = spec.values {
             if isEnd(v) { return Statement(kind: .set(.apiKey), location: keyword.location) }
-            // Never quote the value: it may be the secret itself.
-            error(.unexpectedValue,
-                  "'set \(key)' takes no value; the key is asked for without echo, or read from TELNYX_API_KEY", at: v)
+            // The message never quotes the value: it may be the secret itself.
+            error(.unexpectedValue(setting: spec), at: v)
             return nil
         }
-        var expectation: String { Parser.expectation(spec.values) }
         switch v.kind {
         case .word, .string:
             break
         case .variable:
-            error(.invalidSettingValue, "\(key) must be \(expectation); a variable cannot be used here", at: v)
+            error(.invalidSettingValue(spec, found: v), at: v)
             return nil
         default:
-            error(.missingValue, "expected a value after 'set \(key)': \(expectation)", at: v)
+            error(.missingValue(setting: spec), at: v)
             return nil
         }
         guard let assignment = Parser.assignment(spec, v.text) else {
-            error(.invalidSettingValue, "\(key) must be \(expectation), not \(Quote.single(v.text))", at: v)
+            error(.invalidSettingValue(spec, found: v), at: v)
             return nil
         }
         advance()
@@ -652,7 +591,7 @@ final class Parser {
             advance()
             return Statement(kind: .help(topic: topic), location: keyword.location)
         case .variable, .leftBrace:
-            error(.expectedHelpTopic, "expected a help topic after 'help', found \(token.displayName)", at: token)
+            error(.expectedHelpTopic(found: token), at: token)
             return nil
         default:
             return Statement(kind: .help(topic: nil), location: keyword.location)
@@ -663,7 +602,7 @@ final class Parser {
     private func parseRun() -> Statement? {
         let keyword = token
         advance()
-        guard let file = parseValue(expected: "a script file after 'run' (a path or a \"quoted path\")") else { return nil }
+        guard let file = parseValue(expected: .runScript) else { return nil }
         return Statement(kind: .run(file), location: keyword.location)
     }
 
@@ -674,7 +613,7 @@ final class Parser {
         guard token.kind == .word else { return Statement(kind: .exit(code: nil), location: keyword.location) }
         let t = token
         guard t.text.utf8.count <= 3, t.text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let code = Int(t.text), code <= 255 else {
-            error(.invalidExitStatus, "an exit status is a whole number from 0 to 255, not \(Quote.single(t.text))", at: t)
+            error(.invalidExitStatus(t.text), at: t)
             return nil
         }
         advance()
@@ -684,7 +623,7 @@ final class Parser {
     // MARK: - value
 
     /// `WORD | STRING | VARIABLE`; a variable must be bound by an enclosing foreach.
-    private func parseValue(expected: String) -> Expr? {
+    private func parseValue(expected: DiagnosticMessage.ExpectedValue) -> Expr? {
         let t = token
         switch t.kind {
         case .word, .string:
@@ -692,18 +631,12 @@ final class Parser {
             return Expr(kind: .literal(t.text), location: t.location, length: t.length)
         case .variable:
             if !t.isMalformed, !scopes.contains(where: { $0.name == t.text }) {
-                var message = "unknown variable \(Quote.single("$" + t.text))"
-                if scopes.isEmpty {
-                    message += "; no foreach binds a variable here"
-                } else {
-                    message += "; variables here: " + scopes.map { "$" + $0.name }.joined(separator: ", ")
-                }
-                error(.unknownVariable, message, at: t)
+                error(.unknownVariable(t.text, bound: scopes.map(\.name)), at: t)
             }
             advance()
             return Expr(kind: .variable(t.text), location: t.location, length: t.length)
         default:
-            error(.missingValue, "expected \(expected), found \(t.displayName)", at: t)
+            error(.missingValue(expected, found: t), at: t)
             return nil
         }
     }

@@ -188,8 +188,9 @@ final class Connection: Sendable {
                     secrets.all, inBaseURL: base?.url ?? ClientConfiguration.defaultBaseURL, origin: base?.source ?? "the default")
             }
             // The pool must never cap a bulk run, and `set concurrency` can raise the number of
-            // requests in flight to 256 mid-script. Connections are opened on demand only.
-            configuration.maximumConnections = 256
+            // requests in flight to its largest value mid-script. Connections are opened on
+            // demand only.
+            configuration.maximumConnections = TnxCommand.concurrencyRange.upperBound
             // --dry-run is final: the client itself refuses to send a delete.
             configuration.deletesAllowed = !command.dryRun
             if let wait = command.maxServerWaitMs {

@@ -54,7 +54,13 @@ struct TnxCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("text for people, json for one JSON object per line.", valueName: "text|json"))
     var output: OutputFormat?
 
-    @Option(help: ArgumentHelp("Delete requests in flight during a foreach (1 to 256, default 16).", valueName: "N"))
+    /// The numbers `--concurrency` takes: those of `set concurrency`, from the one table.
+    static let concurrencyRange = Language.setting(.concurrency).values.range!
+
+    @Option(
+        help: ArgumentHelp(
+            "Delete requests in flight during a foreach (\(TnxCommand.concurrencyRange.lowerBound) to \(TnxCommand.concurrencyRange.upperBound), default \(Language.setting(.concurrency).defaultValue)).",
+            valueName: "N"))
     var concurrency: Int?
 
     @Option(help: ArgumentHelp("How a purge by query deletes: single, or batch (verified by listing again). Same as 'set method'.", valueName: "single|batch"))
@@ -62,7 +68,7 @@ struct TnxCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "What a batch purge reads back of the ids its listing says are gone: sample (a random 300) or all (one GET each). Same as 'set verify'.",
+            "What a batch purge reads back of the ids its listing says are gone: sample (a random \(Language.setting(.verifySample).defaultValue)) or all (one GET each). Same as 'set verify'.",
             valueName: "sample|all"))
     var verify: VerifyLevel?
 
@@ -125,8 +131,9 @@ struct TnxCommand: ParsableCommand {
     var maxServerWaitMs: Int?
 
     func validate() throws {
-        if let concurrency, !(1...256).contains(concurrency) {
-            throw ValidationError("--concurrency must be a whole number from 1 to 256, not \(concurrency)")
+        if let concurrency, !Self.concurrencyRange.contains(concurrency) {
+            throw ValidationError(
+                "--concurrency must be a whole number from \(Self.concurrencyRange.lowerBound) to \(Self.concurrencyRange.upperBound), not \(concurrency)")
         }
         if command != nil && !scripts.isEmpty {
             throw ValidationError("give either -c TEXT or script files, not both")

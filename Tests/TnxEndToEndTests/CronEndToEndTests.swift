@@ -6,14 +6,12 @@ import TnxSandbox
 /// must reach a person on stderr, and a run that does not exit 0 ends stderr with why.
 @Suite("Built for cron, end to end", .serialized)
 struct CronEndToEndTests {
-    typealias Safety = SafetyEndToEndTests
-
     static func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 
     @Test("every failure is said on stderr (20 one by one, then by reason), stderr ends with why; --quiet leaves stdout to the summary")
     func failuresReachStderr() async throws {
         let scratch = try Scratch()
-        try await Safety.withSandbox(seed: 60, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 60, scratch: scratch) { sandbox, env in
             let ids = Sandbox.seededIDs(count: 60)
             let refused = Array(ids.prefix(25))
             for id in refused { sandbox.script([.apiError(status: 422, code: "10015", title: "Recording is locked")], for: id) }
@@ -41,7 +39,7 @@ struct CronEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(300)
-        try await Safety.withSandbox(seed: 200, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 200, faults: faults, scratch: scratch) { sandbox, env in
             let syntax = try await TnxProcess.run(["-c", "delet 3fa85f64-5717-4562-b3fc-2c963f66afa6"], environment: env)
             #expect(syntax.status == 2)
             #expect(Self.lines(syntax.stderr).last?.hasPrefix("tnx: exit 2: stopped by the error above") == true, "\(syntax.stderr)")
@@ -54,7 +52,7 @@ struct CronEndToEndTests {
 
             let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 200).joined(separator: "\n"))
             let running = TnxProcess.start(["--yes", "-c", "foreach id in \(file) delete $id"], environment: env)
-            try await Safety.waitUntil { sandbox.deletedIDs.count >= 5 }
+            try await waitUntil { sandbox.deletedIDs.count >= 5 }
             running.signal(SIGTERM)
             let stopped = try await running.finish(timeout: .seconds(30))
             #expect(stopped.status == 143)

@@ -13,7 +13,7 @@ struct DownloadEndToEndTests {
     @Test("a disk that cannot take a file stops the run: nothing is deleted, the message says why, exit 1")
     func diskFull() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 10, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 10, scratch: scratch) { sandbox, env in
             let ids = Sandbox.seededIDs(count: 8)
             let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
             let archive = scratch.path + "/archive"
@@ -27,7 +27,7 @@ struct DownloadEndToEndTests {
             #expect(sandbox.deletedIDs.isEmpty)
             #expect(result.stderr.contains("cannot write"), "\(result.stderr)")
             #expect(result.stderr.contains("tnx starts no more ids"))
-            let outcomes = SafetyEndToEndTests.outcomes(result.stdout)
+            let outcomes = JSONLines.outcomes(result.stdout)
             #expect(outcomes.count == 8, "every id has its outcome")
             #expect(outcomes.contains { $0["step"] as? String == "download" })
             #expect(outcomes.allSatisfy { $0["outcome"] as? String == "skipped" || $0["step"] as? String == "download" }, "\(outcomes)")
@@ -41,13 +41,13 @@ struct DownloadEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.media = .slow(.seconds(30))
-        try await SafetyEndToEndTests.withSandbox(seed: 10, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 10, faults: faults, scratch: scratch) { sandbox, env in
             let ids = Sandbox.seededIDs(count: 6)
             let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
             let archive = scratch.path + "/archive"
             let script = "foreach id in \(file) { download $id to \(archive); delete $id }"
             let running = TnxProcess.start(["--yes", "-c", script], environment: env)
-            try await SafetyEndToEndTests.waitUntil { sandbox.statistics.mediaRequests >= 6 }
+            try await waitUntil { sandbox.statistics.mediaRequests >= 6 }
             try await Task.sleep(for: .milliseconds(200))
             running.signal(SIGKILL)
             _ = try await running.finish(timeout: .seconds(30))
@@ -62,7 +62,7 @@ struct DownloadEndToEndTests {
             #expect(Self.files(archive).count == 12, "the killed run's .partial files are swept: \(Self.files(archive))")
             #expect(!Self.files(archive).contains { $0.hasSuffix(".partial") })
             #expect(resumed.stderr.contains("removed 6 unfinished downloads (.partial) that a stopped run left in"))
-            #expect(SafetyEndToEndTests.journaledDeleted(scratch) == Set(ids))
+            #expect(JSONLines.journaledDeleted(scratch) == Set(ids))
             #expect(sandbox.statistics.mediaRequestsWithKey == 0)
         }
     }
@@ -78,20 +78,20 @@ extension DownloadEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.media = .slow(.seconds(30))
-        try await SafetyEndToEndTests.withSandbox(seed: 10, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 10, faults: faults, scratch: scratch) { sandbox, env in
             let ids = Sandbox.seededIDs(count: 4)
             let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
             let archive = scratch.path + "/archive"
             let running = TnxProcess.start(
                 ["--yes", "--output", "json", "-c", "foreach id in \(file) { download $id to \(archive); delete $id }"], environment: env)
-            try await SafetyEndToEndTests.waitUntil { sandbox.statistics.mediaRequests >= 4 }
+            try await waitUntil { sandbox.statistics.mediaRequests >= 4 }
             try await Task.sleep(for: .milliseconds(200))
             running.signal(stop.signal)
             let result = try await running.finish(timeout: .seconds(30))
             #expect(result.status == stop.status, "\(result.stderr)")
             #expect(sandbox.deletedIDs.isEmpty)
             #expect(!result.stderr.contains("Input/output error") && !result.stderr.contains("free some space"), "\(result.stderr)")
-            let outcomes = SafetyEndToEndTests.outcomes(result.stdout)
+            let outcomes = JSONLines.outcomes(result.stdout)
             #expect(outcomes.count == 4, "\(result.stdout)")
             #expect(
                 outcomes.allSatisfy { $0["outcome"] as? String == "skipped" && ($0["note"] as? String ?? "").contains("stopped before its copy was complete") },
@@ -117,13 +117,13 @@ extension DownloadEndToEndTests {
     func otherPIDNamespace() async throws {
 
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 10, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 10, scratch: scratch) { sandbox, env in
             let ids = Sandbox.seededIDs(count: 3)
             let archive = scratch.path + "/archive"
             for id in ids.prefix(2) { sandbox.scriptMedia([.slow(.seconds(3))], for: id) }
             let first = try scratch.write("first.txt", ids.prefix(2).joined(separator: "\n"))
             let live = TnxProcess.start(["--yes", "-c", "foreach id in \(first) download $id to \(archive)"], environment: env)
-            try await SafetyEndToEndTests.waitUntil {
+            try await waitUntil {
                 sandbox.statistics.mediaRequests >= 2 && Self.files(archive).filter { $0.hasSuffix(".partial") }.count == 2
             }
             // Another run on the same directory, in a PID namespace of its own (as a container
@@ -149,17 +149,17 @@ struct BatchEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(400)
-        try await SafetyEndToEndTests.withSandbox(seed: 900, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 900, faults: faults, scratch: scratch) { sandbox, env in
             // Batches of 100 (not the default 1,000): nine of them, so the kill finds some on
             // the wire and some not sent.
             let arguments = ["--yes", "--method", "batch", "-c", "set batch-size 100\nforeach id in recordings where created after 2000-01-01 delete $id"]
             let running = TnxProcess.start(arguments, environment: env)
-            try await SafetyEndToEndTests.waitUntil { !sandbox.deletedIDs.isEmpty }
+            try await waitUntil { !sandbox.deletedIDs.isEmpty }
             running.signal(SIGKILL)
             _ = try await running.finish(timeout: .seconds(30))
             let gone = Set(sandbox.deletedIDs)
             #expect(!gone.isEmpty && gone.count < 900)
-            let sent = Set(SafetyEndToEndTests.journal(scratch).filter { $0["outcome"] as? String == "batch_sent" }.compactMap { $0["id"] as? String })
+            let sent = Set(JSONLines.journal(scratch).filter { $0["outcome"] as? String == "batch_sent" }.compactMap { $0["id"] as? String })
             #expect(gone.isSubset(of: sent), "nothing is deleted without its journal line")
 
             sandbox.setFaults(.none)
@@ -175,7 +175,7 @@ struct BatchEndToEndTests {
     /// Whether the journal's last outcome for each of `ids` is `deleted`.
     static func lastWordIsDeleted(_ scratch: Scratch, _ ids: [String]) -> Bool {
         var last: [String: String] = [:]
-        for line in SafetyEndToEndTests.journal(scratch) where line["outcome"] as? String != "batch_sent" {
+        for line in JSONLines.journal(scratch) where line["outcome"] as? String != "batch_sent" {
             if let id = line["id"] as? String { last[id] = line["outcome"] as? String }
         }
         let wrong = ids.filter { last[$0] != "deleted" }
@@ -189,17 +189,17 @@ struct BatchEndToEndTests {
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(400)
         faults.batch = .ignoresUnknown
-        try await SafetyEndToEndTests.withSandbox(seed: 900, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 900, faults: faults, scratch: scratch) { sandbox, env in
             // Batches of 100 (not the default 1,000): nine of them, so the kill finds some on
             // the wire and some not sent.
             let arguments = ["--yes", "--method", "batch", "-c", "set batch-size 100\nforeach id in recordings where created after 2000-01-01 delete $id"]
             let running = TnxProcess.start(arguments, environment: env)
-            try await SafetyEndToEndTests.waitUntil { !sandbox.deletedIDs.isEmpty }
+            try await waitUntil { !sandbox.deletedIDs.isEmpty }
             running.signal(SIGTERM)
             let stopped = try await running.finish(timeout: .seconds(30))
             #expect(stopped.status == 143, "\(stopped.stderr)")
             let gone = Set(sandbox.deletedIDs)
-            let failed = Set(SafetyEndToEndTests.journal(scratch).filter { $0["outcome"] as? String == "failed" }.compactMap { $0["id"] as? String })
+            let failed = Set(JSONLines.journal(scratch).filter { $0["outcome"] as? String == "failed" }.compactMap { $0["id"] as? String })
             #expect(!gone.intersection(failed).isEmpty, "recordings its batches deleted end failed (not verified): \(gone.count) gone")
 
             sandbox.setFaults(.none)
@@ -216,13 +216,13 @@ struct BatchEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.batch = .keepsSomeUnlisted(every: 10)
-        try await SafetyEndToEndTests.withSandbox(seed: 500, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 500, faults: faults, scratch: scratch) { sandbox, env in
             let result = try await TnxProcess.run(
                 ["--yes", "--method", "batch", "--verify", "all", "-c", "foreach id in recordings where created after 2000-01-01 delete $id"],
                 environment: env)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(sandbox.recordingCount == 0, "the 50 kept are gone too")
-            let journal = SafetyEndToEndTests.journal(scratch)
+            let journal = JSONLines.journal(scratch)
             #expect(journal.filter { $0["note"] as? String == "batch; absent from the listing; read back: 404" }.count == 450)
             #expect(journal.filter { $0["outcome"] as? String == "deleted" && $0["note"] == nil }.count == 50)
             #expect(result.stdout.contains("verified: 500 recordings absent from the listing, each read back (404)"), "\(result.stdout.suffix(400))")
@@ -234,13 +234,13 @@ struct BatchEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.batch = .keepsSomeUnlisted(every: 10)
-        try await SafetyEndToEndTests.withSandbox(seed: 1_000, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 1_000, faults: faults, scratch: scratch) { sandbox, env in
             let result = try await TnxProcess.run(
                 ["--yes", "--method", "batch", "-c", "foreach id in recordings where created after 2000-01-01 delete $id"], environment: env)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(sandbox.recordingCount == 0, "the 100 kept are gone too")
             #expect(result.stderr.contains("the listing that verifies the batches cannot be believed"), "\(result.stderr)")
-            let believed = SafetyEndToEndTests.journal(scratch).filter { ($0["note"] as? String)?.hasPrefix("batch; absent from the listing") == true }
+            let believed = JSONLines.journal(scratch).filter { ($0["note"] as? String)?.hasPrefix("batch; absent from the listing") == true }
             #expect(believed.count == 0)
         }
     }

@@ -104,7 +104,7 @@ struct InstallTests {
     @Test("the installed bash completion completes --conc to --concurrency")
     func installedCompletion() throws {
         let scratch = try Scratch()
-        let offered = try ShellCompletionTests.complete(
+        let offered = try BashCompletion.complete(
             "tnx --conc", script: Self.prefix! + "/share/bash-completion/completions/tnx", binary: Self.tnx, in: scratch.path, home: scratch.path)
         #expect(offered == ["--concurrency"])
     }
@@ -118,9 +118,9 @@ struct InstallTests {
         #expect(sandboxed.status == 0, "\(sandboxed.stderr)")
         #expect(sandboxed.stdout.contains("\"outcome\":\"deleted\""))
 
-        try await StartupAndProfileTests.withProfileSandbox(scratch: scratch) { sandbox, bare in
-            let command = try StartupAndProfileTests.keyCommand(scratch, key: Sandbox.defaultAPIKey)
-            try StartupAndProfileTests.writeConfig(
+        try await SandboxFixture.withoutConnection(scratch: scratch) { sandbox, bare in
+            let command = try ConfigFiles.keyCommand(scratch, key: Sandbox.defaultAPIKey)
+            try ConfigFiles.write(
                 scratch, "profiles/prod.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
             let ids = Sandbox.seededIDs(count: 3)
             let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))

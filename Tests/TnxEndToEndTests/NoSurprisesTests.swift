@@ -13,7 +13,7 @@ struct NoSurprisesTests {
     static func withSandbox<T>(
         seed: Int = 50, faults: SandboxFaults = .none, scratch: Scratch, _ body: (Sandbox, [String: String]) async throws -> T
     ) async throws -> T {
-        try await SafetyEndToEndTests.withSandbox(seed: seed, faults: faults, scratch: scratch, body)
+        try await SandboxFixture.with(seed: seed, faults: faults, scratch: scratch, body)
     }
 
     // MARK: Output, errors and exit codes
@@ -164,7 +164,7 @@ struct NoSurprisesTests {
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
                 keys.formUnion(object.keys)
             }
-            let journal = SafetyEndToEndTests.journal(scratch)
+            let journal = JSONLines.journal(scratch)
             for line in journal { keys.formUnion(line.keys) }
             #expect(keys.isSuperset(of: ["id", "outcome", "http_status", "error", "error_code", "note", "recording", "time", "run", "base_url"]))
             for key in keys { #expect(docs.contains("`\(key)`"), "docs/language.md does not name \(key)") }

@@ -34,7 +34,7 @@ struct OutputSchemaTests {
     func realOutput() async throws {
         let validator = try Self.validator()
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 300, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 300, scratch: scratch) { sandbox, env in
             sandbox.script([.apiError(status: 422, code: "10015", title: "Bad request")], for: "refused-one")
             let ids = Sandbox.seededIDs(count: 300)
             let file = try scratch.write("ids.txt", (ids[0..<3] + ["not an id!", ids[0]]).joined(separator: "\n"))

@@ -17,7 +17,7 @@ struct ProxyTests {
         let scratch = try Scratch()
         let proxy = try ConnectProxy(requiredAuthorization: Self.basic)
         defer { proxy.stop() }
-        try await SafetyEndToEndTests.withSandbox(seed: 30, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 30, scratch: scratch) { sandbox, env in
             var proxied = env
             proxied["HTTP_PROXY"] = "http://\(Self.user):s3cr%25t-pw@127.0.0.1:\(proxy.port)"
             let ids = Sandbox.seededIDs(count: 4)
@@ -42,7 +42,7 @@ struct ProxyTests {
         let scratch = try Scratch()
         let proxy = try ConnectProxy()
         defer { proxy.stop() }
-        try await SafetyEndToEndTests.withSandbox(seed: 30, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 30, scratch: scratch) { sandbox, env in
             let id = Sandbox.seededIDs(count: 1)[0]
             var direct = env
             direct["HTTP_PROXY"] = "http://127.0.0.1:\(proxy.port)"
@@ -68,7 +68,7 @@ struct ProxyTests {
         let scratch = try Scratch()
         let proxy = try ConnectProxy(requiredAuthorization: Self.basic)
         defer { proxy.stop() }
-        try await SafetyEndToEndTests.withSandbox(seed: 30, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 30, scratch: scratch) { sandbox, env in
             var proxied = env
             proxied["HTTP_PROXY"] = "127.0.0.1:\(proxy.port)"
             let result = try await TnxProcess.run(["-c", "delete \(Sandbox.seededIDs(count: 1)[0])"], environment: proxied)
@@ -82,7 +82,7 @@ struct ProxyTests {
     @Test("a proxy URL that cannot work is refused before anything is sent, without quoting its password")
     func unusableProxy() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 30, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 30, scratch: scratch) { sandbox, env in
             for (name, value) in [("HTTP_PROXY", "socks5://bob:hunter2@127.0.0.1:1080"), ("https_proxy", "http://bob:hunter2@:8080")] {
                 var proxied = env
                 proxied[name] = value

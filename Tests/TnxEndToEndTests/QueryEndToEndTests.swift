@@ -42,9 +42,9 @@ struct QueryEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(300)
-        try await SafetyEndToEndTests.withSandbox(seed: 6000, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 6000, faults: faults, scratch: scratch) { sandbox, env in
             let running = TnxProcess.start(["--yes", "-c", "foreach id in recordings delete $id"], environment: env)
-            try await SafetyEndToEndTests.waitUntil { sandbox.totalRequests >= 3 }
+            try await waitUntil { sandbox.totalRequests >= 3 }
             running.signal(SIGKILL)
             _ = try await running.finish(timeout: .seconds(30))
             #expect(sandbox.deletedIDs.isEmpty)
@@ -57,13 +57,13 @@ struct QueryEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(10)
-        try await SafetyEndToEndTests.withSandbox(seed: 1500, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 1500, faults: faults, scratch: scratch) { sandbox, env in
             let purge = ["--yes", "--concurrency", "16", "--output", "json", "-c", "foreach id in recordings delete $id"]
             let running = TnxProcess.start(purge, environment: env)
-            try await SafetyEndToEndTests.waitUntil { sandbox.deletedIDs.count >= 200 }
+            try await waitUntil { sandbox.deletedIDs.count >= 200 }
             running.signal(SIGKILL)
             _ = try await running.finish(timeout: .seconds(30))
-            let journaled = SafetyEndToEndTests.journaledDeleted(scratch)
+            let journaled = JSONLines.journaledDeleted(scratch)
             #expect(journaled.isSubset(of: Set(sandbox.deletedIDs)), "the journal is ahead of the server")
             #expect(sandbox.deletedIDs.count < 1500)
 
@@ -79,7 +79,7 @@ struct QueryEndToEndTests {
             #expect(after?["still_match"] as? Int == 0)
             // What was in flight at the kill was deleted without its line, and is no longer listed:
             // at most `concurrency` recordings, as for an id file.
-            let finallyJournaled = SafetyEndToEndTests.journaledDeleted(scratch)
+            let finallyJournaled = JSONLines.journaledDeleted(scratch)
             #expect(finallyJournaled.isSubset(of: Set(Sandbox.seededIDs(count: 1500))))
             #expect(1500 - finallyJournaled.count <= 16, "unjournaled: \(1500 - finallyJournaled.count)")
             let snapshots = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/state/tnx/snapshots")
@@ -90,8 +90,8 @@ struct QueryEndToEndTests {
     @Test("in the shell, a purge asks with the exact count once the matches are read; y deletes them")
     func shellQuestion() async throws {
         let scratch = try Scratch()
-        let pty = try await REPLTests.startAtPrompt(scratch: scratch)
-        let count = REPLTests.printed(try await REPLTests.enter("count recordings where created before 300d", on: pty))
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
+        let count = ShellSession.printed(try await ShellSession.enter("count recordings where created before 300d", on: pty))
         let n = try #require(Int(count.prefix { $0.isNumber || $0 == "," }.filter(\.isNumber)))
         #expect(n > 0)
         pty.sendLine("foreach id in recordings where created before 300d delete $id")
@@ -102,25 +102,25 @@ struct QueryEndToEndTests {
         #expect(asked.contains("Delete \(grouped) recordings (recordings created before "), "\(asked)")
         #expect(asked.contains("h of audio") || asked.contains("min of audio"))
         pty.sendLine("y")
-        let done = REPLTests.printed(try await pty.waitFor(REPLTests.prompt, timeout: .seconds(30)))
+        let done = ShellSession.printed(try await pty.waitFor(ShellSession.prompt, timeout: .seconds(30)))
         #expect(done.contains("after the purge, no recordings match"), "\(done)")
-        let left = REPLTests.printed(try await REPLTests.enter("count recordings where created before 300d", on: pty))
+        let left = ShellSession.printed(try await ShellSession.enter("count recordings where created before 300d", on: pty))
         #expect(left.hasPrefix("0 recordings match"), "\(left)")
-        try await REPLTests.leave(pty)
+        try await ShellSession.leave(pty)
     }
 
     @Test("--quiet: no count of the matches while they are read; n deletes nothing")
     func quietShell() async throws {
         let scratch = try Scratch()
-        let pty = try await REPLTests.startAtPrompt(["--sandbox", "--quiet"], scratch: scratch)
+        let pty = try await ShellSession.startAtPrompt(["--sandbox", "--quiet"], scratch: scratch)
         pty.sendLine("foreach id in recordings where created before 300d delete $id")
         let asked = try await pty.waitFor("[y/N] ", timeout: .seconds(20))
         #expect(!asked.contains("reading the matches"), "\(asked)")
         pty.sendLine("n")
-        let answered = REPLTests.printed(try await pty.waitFor(REPLTests.prompt, timeout: .seconds(20)))
+        let answered = ShellSession.printed(try await pty.waitFor(ShellSession.prompt, timeout: .seconds(20)))
         #expect(answered.contains("nothing was deleted"))
-        let left = REPLTests.printed(try await REPLTests.enter("count recordings where created before 300d", on: pty))
+        let left = ShellSession.printed(try await ShellSession.enter("count recordings where created before 300d", on: pty))
         #expect(!left.hasPrefix("0 "), "\(left)")
-        try await REPLTests.leave(pty)
+        try await ShellSession.leave(pty)
     }
 }

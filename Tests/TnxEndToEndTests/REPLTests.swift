@@ -14,107 +14,37 @@ import Glibc
 /// terminal that is not yet in edit mode.
 @Suite("tnx as an interactive shell", .serialized)
 struct REPLTests {
-    static let prompt = "tnx> "
-    static let dryRunPrompt = "tnx[dry-run]> "
-    static let continuationPrompt = "...> "
-
-    /// Starts tnx on a pty, in `workingDirectory` (default: the scratch directory), with its
-    /// journal and history under the scratch directory's `state/`.
-    static func start(
-        _ arguments: [String] = ["--sandbox"], scratch: Scratch, environment extra: [String: String] = [:],
-        workingDirectory: String? = nil
-    ) throws -> PseudoTerminal {
-        var env = TnxProcess.environment(stateHome: scratch.path, extra: extra)
-        env["TERM"] = "xterm"
-        env["LANG"] = "C.UTF-8"
-        return try PseudoTerminal(
-            executable: TnxProcess.binary, arguments: arguments, environment: env,
-            workingDirectory: workingDirectory ?? scratch.path)
-    }
-
-    /// `start`, then waits for the first prompt.
-    static func startAtPrompt(
-        _ arguments: [String] = ["--sandbox"], scratch: Scratch, workingDirectory: String? = nil
-    ) async throws -> PseudoTerminal {
-        let pty = try start(arguments, scratch: scratch, workingDirectory: workingDirectory)
-        try await pty.waitFor(prompt)
-        return pty
-    }
-
-    /// Leaves the shell with Ctrl-D (or by typing `exit`), expects exit status 0, and dumps the
-    /// session (see `dump`).
-    static func leave(
-        _ pty: PseudoTerminal, typingExit: Bool = false, _ name: String = #function,
-        sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws {
-        if typingExit { pty.sendLine("exit") } else { pty.send(key: .ctrlD) }
-        #expect(try await pty.waitForExit() == 0, sourceLocation: sourceLocation)
-        dump(pty, name)
-    }
-
-    /// Writes `ids` as an id file (one per line) and returns its name.
-    @discardableResult
-    static func idFile(_ name: String, _ ids: [String], in scratch: Scratch) throws -> String {
-        try scratch.write(name, ids.joined(separator: "\n") + "\n")
-        return name
-    }
-
-    /// The history file of a session started with `start(scratch:)`.
-    static func historyPath(_ scratch: Scratch) -> String { scratch.path + "/state/tnx/history" }
-
-    /// Types `line` at the prompt and returns everything up to the next prompt (the echoed line
-    /// first, then what tnx printed).
-    @discardableResult
-    static func enter(_ line: String, on pty: PseudoTerminal, prompt: String = REPLTests.prompt, timeout: Duration = .seconds(20)) async throws -> String {
-        pty.sendLine(line)
-        return try await pty.waitFor(prompt, timeout: timeout)
-    }
-
-    /// What tnx printed after the echoed entry: everything after its first line.
-    static func printed(_ transcript: String) -> String {
-        // Without "\r" first: "\r\n" is one Character, never equal to "\n".
-        let clean = PseudoTerminal.stripANSI(transcript)
-        guard let newline = clean.firstIndex(of: "\n") else { return "" }
-        return String(clean[clean.index(after: newline)...])
-    }
-
-    /// With `TNX_E2E_VERBOSE` set, prints everything the session showed (for debugging).
-    static func dump(_ pty: PseudoTerminal, _ name: String = #function) {
-        guard ProcessInfo.processInfo.environment["TNX_E2E_VERBOSE"] != nil else { return }
-        print("--- \(name) ---\n\(PseudoTerminal.stripANSI(pty.output))\n--- end \(name) ---")
-    }
-
     // MARK: Reading and running entries
 
     @Test("help lists the statements, and the prompt comes back")
     func help() async throws {
         let scratch = try Scratch()
-        let pty = try Self.start(scratch: scratch)
-        let banner = try await pty.waitFor(Self.prompt)
+        let pty = try ShellSession.start(scratch: scratch)
+        let banner = try await pty.waitFor(ShellSession.prompt)
         #expect(banner.contains("tnx "), "banner: \(banner)")
         #expect(banner.contains("help"), "the banner says how to get help: \(banner)")
 
-        let text = Self.printed(try await Self.enter("help", on: pty))
+        let text = ShellSession.printed(try await ShellSession.enter("help", on: pty))
         for usage in ["delete ID", "foreach NAME in FILE", "show last", "set SETTING VALUE", "help [TOPIC]", "exit"] {
             #expect(text.contains(usage), "help lacks \(usage.debugDescription):\n\(text)")
         }
         #expect(text.contains("dry-run"), "help lists the settings:\n\(text)")
-        try await Self.leave(pty, typingExit: true)
+        try await ShellSession.leave(pty, typingExit: true)
     }
 
     @Test("delete ID deletes the recording and prints deleted")
     func deleteOne() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 3)[1]
-        let pty = try await Self.startAtPrompt(scratch: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
 
-        let first = Self.printed(try await Self.enter("delete \(id)", on: pty))
+        let first = ShellSession.printed(try await ShellSession.enter("delete \(id)", on: pty))
         let line = first.split(separator: "\n").first { $0.contains(id) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "expected a `deleted` line for \(id):\n\(first)")
         // The sandbox forgot it: a second delete is not_found.
-        let second = Self.printed(try await Self.enter("delete \(id)", on: pty))
+        let second = ShellSession.printed(try await ShellSession.enter("delete \(id)", on: pty))
         #expect(second.contains("not_found"), "\(second)")
-        try await Self.leave(pty)
+        try await ShellSession.leave(pty)
     }
 
     /// The children of `pid` whose command is `name`, from /proc.
@@ -136,14 +66,14 @@ struct REPLTests {
     func sandboxChildLifetime() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 3)[2]
-        let pty = try await Self.startAtPrompt(scratch: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
         let sandboxes = Self.children(of: pty.pid, named: "tnx-sandbox")
         #expect(sandboxes.count == 1, "tnx --sandbox runs one tnx-sandbox child: \(sandboxes)")
 
         // ^C at the prompt reaches the terminal's foreground group: tnx, not its sandbox.
         pty.send(key: .ctrlC)
-        try await pty.waitFor(Self.prompt, timeout: .seconds(10))
-        let deleted = Self.printed(try await Self.enter("delete \(id)", on: pty))
+        try await pty.waitFor(ShellSession.prompt, timeout: .seconds(10))
+        let deleted = ShellSession.printed(try await ShellSession.enter("delete \(id)", on: pty))
         #expect(deleted.contains("deleted"), "the sandbox still answers after ^C:\n\(deleted)")
 
         // However tnx ends, its sandbox ends with it: nothing is left listening.
@@ -168,18 +98,18 @@ struct REPLTests {
     @Test("Up-arrow recalls the previous entry, and Return runs it again")
     func upArrowRecallsPreviousEntry() async throws {
         let scratch = try Scratch()
-        let pty = try await Self.startAtPrompt(scratch: scratch)
-        let first = Self.printed(try await Self.enter("help exit", on: pty))
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
+        let first = ShellSession.printed(try await ShellSession.enter("help exit", on: pty))
         #expect(!first.isEmpty)
 
         pty.send(key: .up)
         try await pty.waitFor("help exit", timeout: .seconds(10))
         pty.send(key: .enter)
-        let again = Self.printed(try await pty.waitFor(Self.prompt, timeout: .seconds(10)))
+        let again = ShellSession.printed(try await pty.waitFor(ShellSession.prompt, timeout: .seconds(10)))
         // The same help text, printed a second time.
         let firstLine = first.split(separator: "\n").first.map(String.init) ?? "?"
         #expect(again.contains(firstLine), "Up then Return should have run `help exit` again; got:\n\(again)")
-        try await Self.leave(pty)
+        try await ShellSession.leave(pty)
     }
 
     @Test("TAB completes a keyword, then the file name after `foreach id in` (or lists it with `recordings`)")
@@ -190,9 +120,9 @@ struct REPLTests {
         let work = scratch.path + "/work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         try (ids.joined(separator: "\n") + "\n").write(toFile: work + "/only-ids.txt", atomically: true, encoding: .utf8)
-        let pty = try await Self.startAtPrompt(scratch: scratch, workingDirectory: work)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch, workingDirectory: work)
         // In dry-run, so that the completed statement runs without a question.
-        try await Self.enter("set dry-run on", on: pty, prompt: Self.dryRunPrompt)
+        try await ShellSession.enter("set dry-run on", on: pty, prompt: ShellSession.dryRunPrompt)
 
         pty.send("fore")
         pty.send(key: .tab)
@@ -208,101 +138,101 @@ struct REPLTests {
         // Only completion can have written the keyword and the file name: run the line.
         pty.send("delete $id")
         pty.send(key: .enter)
-        let output = Self.printed(try await pty.waitFor(Self.dryRunPrompt, timeout: .seconds(20)))
+        let output = ShellSession.printed(try await pty.waitFor(ShellSession.dryRunPrompt, timeout: .seconds(20)))
         #expect(output.contains("summary"), "\(output)")
         #expect(output.contains("would delete 2"), "\(output)")
         #expect(!output.contains("error"), "\(output)")
-        try await Self.leave(pty)
+        try await ShellSession.leave(pty)
     }
 
     @Test("a multi-line foreach block: continuation prompt, the question, y, the summary")
     func multiLineBlockConfirmed() async throws {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 5)
-        let file = try Self.idFile("three.txt", Array(ids[2..<5]), in: scratch)
-        let pty = try await Self.startAtPrompt(scratch: scratch)
+        let file = try ShellSession.idFile("three.txt", Array(ids[2..<5]), in: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
 
         pty.sendLine("foreach id in \(file) {")
-        try await pty.waitFor(Self.continuationPrompt, timeout: .seconds(10))
+        try await pty.waitFor(ShellSession.continuationPrompt, timeout: .seconds(10))
         pty.sendLine("  delete $id")
-        try await pty.waitFor(Self.continuationPrompt, timeout: .seconds(10))
+        try await pty.waitFor(ShellSession.continuationPrompt, timeout: .seconds(10))
         pty.sendLine("}")
         try await pty.waitFor("Delete 3 recordings?", timeout: .seconds(10))
         try await pty.waitFor("[y/N]", timeout: .seconds(10))
         pty.sendLine("y")
-        let output = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt))
+        let output = PseudoTerminal.stripANSI(try await pty.waitFor(ShellSession.prompt))
         #expect(output.contains("summary"), "\(output)")
         #expect(output.contains("read 3"), "\(output)")
         #expect(output.contains("deleted 3"), "\(output)")
         for id in ids[2..<5] { #expect(output.contains(id), "\(id) not reported:\n\(output)") }
 
         // They are gone.
-        let again = Self.printed(try await Self.enter("delete \(ids[2])", on: pty))
+        let again = ShellSession.printed(try await ShellSession.enter("delete \(ids[2])", on: pty))
         #expect(again.contains("not_found"), "\(again)")
-        try await Self.leave(pty)
+        try await ShellSession.leave(pty)
     }
 
     @Test("answering n to the question deletes nothing")
     func bulkDeclined() async throws {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2)
-        let file = try Self.idFile("two.txt", ids, in: scratch)
-        let pty = try await Self.startAtPrompt(scratch: scratch)
+        let file = try ShellSession.idFile("two.txt", ids, in: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
 
         pty.sendLine("foreach id in \(file) delete $id")
         try await pty.waitFor("Delete 2 recordings?", timeout: .seconds(10))
         try await pty.waitFor("[y/N]", timeout: .seconds(10))
         pty.sendLine("n")
-        let output = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt))
+        let output = PseudoTerminal.stripANSI(try await pty.waitFor(ShellSession.prompt))
         #expect(output.contains("nothing was deleted"), "\(output)")
         for id in ids { #expect(!output.contains(id), "\(id) was touched:\n\(output)") }
 
         // Still there: deleting one now really deletes it.
-        let now = Self.printed(try await Self.enter("delete \(ids[0])", on: pty))
+        let now = ShellSession.printed(try await ShellSession.enter("delete \(ids[0])", on: pty))
         let line = now.split(separator: "\n").first { $0.contains(ids[0]) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "\(now)")
-        try await Self.leave(pty)
+        try await ShellSession.leave(pty)
     }
 
     @Test("Ctrl-C at the question deletes nothing and the prompt returns on a line of its own")
     func ctrlCAtQuestion() async throws {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2)
-        let file = try Self.idFile("two.txt", ids, in: scratch)
-        let pty = try await Self.startAtPrompt(scratch: scratch)
+        let file = try ShellSession.idFile("two.txt", ids, in: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
 
         pty.sendLine("foreach id in \(file) delete $id")
         try await pty.waitFor("[y/N] ", timeout: .seconds(10))
         pty.send(key: .ctrlC)
-        let output = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt, timeout: .seconds(10)))
+        let output = PseudoTerminal.stripANSI(try await pty.waitFor(ShellSession.prompt, timeout: .seconds(10)))
         #expect(output.contains("nothing was deleted"), "\(output)")
-        #expect(output.hasSuffix("\n" + Self.prompt), "the prompt should start a line:\n\(output.debugDescription)")
+        #expect(output.hasSuffix("\n" + ShellSession.prompt), "the prompt should start a line:\n\(output.debugDescription)")
         #expect(output.split(separator: "\n").contains { $0.hasPrefix("nothing was deleted") },
                 "the answer line should end after ^C:\n\(output.debugDescription)")
         for id in ids { #expect(!output.contains(id), "\(id) was touched:\n\(output)") }
-        let now = Self.printed(try await Self.enter("delete \(ids[1])", on: pty))
+        let now = ShellSession.printed(try await ShellSession.enter("delete \(ids[1])", on: pty))
         let line = now.split(separator: "\n").first { $0.contains(ids[1]) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "\(now)")
-        try await Self.leave(pty, typingExit: true)
+        try await ShellSession.leave(pty, typingExit: true)
     }
 
     @Test("set dry-run on changes the prompt, and off changes it back")
     func dryRunPrompt() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 1)[0]
-        let pty = try await Self.startAtPrompt(scratch: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
 
-        try await Self.enter("set dry-run on", on: pty, prompt: Self.dryRunPrompt, timeout: .seconds(10))
-        let output = Self.printed(try await Self.enter("delete \(id)", on: pty, prompt: Self.dryRunPrompt))
+        try await ShellSession.enter("set dry-run on", on: pty, prompt: ShellSession.dryRunPrompt, timeout: .seconds(10))
+        let output = ShellSession.printed(try await ShellSession.enter("delete \(id)", on: pty, prompt: ShellSession.dryRunPrompt))
         #expect(output.contains("would delete"), "\(output)")
         #expect(output.contains("DELETE"), "\(output)")
-        let back = try await Self.enter("set dry-run off", on: pty, timeout: .seconds(10))
-        #expect(!back.contains(Self.dryRunPrompt))
+        let back = try await ShellSession.enter("set dry-run off", on: pty, timeout: .seconds(10))
+        #expect(!back.contains(ShellSession.dryRunPrompt))
         // Nothing was sent in dry-run: the recording is still there.
-        let real = Self.printed(try await Self.enter("delete \(id)", on: pty))
+        let real = ShellSession.printed(try await ShellSession.enter("delete \(id)", on: pty))
         let line = real.split(separator: "\n").first { $0.contains(id) }.map(String.init) ?? ""
         #expect(line.hasPrefix("deleted"), "\(real)")
-        try await Self.leave(pty)
+        try await ShellSession.leave(pty)
     }
 
     // MARK: Ctrl-C and Ctrl-D
@@ -311,36 +241,36 @@ struct REPLTests {
     func ctrlCAtPrompt() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 1)[0]
-        let pty = try await Self.startAtPrompt(scratch: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
 
         pty.send("delete \(id)")
         pty.send(key: .ctrlC)
         try await pty.waitFor("^C", timeout: .seconds(10))
-        try await pty.waitFor(Self.prompt, timeout: .seconds(10))
+        try await pty.waitFor(ShellSession.prompt, timeout: .seconds(10))
         // The abandoned line did not run.
-        let last = Self.printed(try await Self.enter("show last", on: pty))
+        let last = ShellSession.printed(try await ShellSession.enter("show last", on: pty))
         #expect(last.contains("nothing yet"), "\(last)")
         // A second Ctrl-C on an empty line does not end the session either.
         pty.send(key: .ctrlC)
-        try await pty.waitFor(Self.prompt, timeout: .seconds(10))
-        try await Self.leave(pty, typingExit: true)
+        try await pty.waitFor(ShellSession.prompt, timeout: .seconds(10))
+        try await ShellSession.leave(pty, typingExit: true)
     }
 
     @Test("Ctrl-C during a slow bulk run stops it, shows the summary, and the prompt returns")
     func ctrlCInterruptsBulkRun() async throws {
         let scratch = try Scratch()
         let ids = Sandbox.seededIDs(count: 2000)
-        let file = try Self.idFile("many.txt", ids, in: scratch)
-        let pty = try await Self.startAtPrompt(["--sandbox", "--latency-ms", "200", "--seed", "2000"], scratch: scratch)
-        try await Self.enter("set confirm off", on: pty, timeout: .seconds(10))
-        try await Self.enter("set concurrency 2", on: pty, timeout: .seconds(10))
+        let file = try ShellSession.idFile("many.txt", ids, in: scratch)
+        let pty = try await ShellSession.startAtPrompt(["--sandbox", "--latency-ms", "200", "--seed", "2000"], scratch: scratch)
+        try await ShellSession.enter("set confirm off", on: pty, timeout: .seconds(10))
+        try await ShellSession.enter("set concurrency 2", on: pty, timeout: .seconds(10))
 
         pty.sendLine("foreach id in \(file) delete $id")
         // 2,000 ids, two at a time, 200 ms each: about 200 s if nothing stops it.
         usleep(1_500_000)
         let pressed = ContinuousClock.now
         pty.send(key: .ctrlC)
-        let output = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt, timeout: .seconds(15)))
+        let output = PseudoTerminal.stripANSI(try await pty.waitFor(ShellSession.prompt, timeout: .seconds(15)))
         let waited = ContinuousClock.now - pressed
         #expect(waited < .seconds(5), "the prompt came back \(waited) after Ctrl-C")
         let summary = output.split(separator: "\n").first { $0.contains("summary") }.map(String.init) ?? ""
@@ -355,15 +285,15 @@ struct REPLTests {
         #expect(summary.contains("deleted"), "some ids were deleted before Ctrl-C: \(summary)")
 
         // The session goes on.
-        let last = Self.printed(try await Self.enter("show last", on: pty))
+        let last = ShellSession.printed(try await ShellSession.enter("show last", on: pty))
         #expect(last.contains("summary"), "\(last)")
-        try await Self.leave(pty, typingExit: true)
+        try await ShellSession.leave(pty, typingExit: true)
     }
 
     @Test("Ctrl-D on an empty line exits 0")
     func ctrlDExits() async throws {
         let scratch = try Scratch()
-        let pty = try await Self.startAtPrompt(scratch: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
         pty.send(key: .ctrlD)
         #expect(try await pty.waitForExit(timeout: .seconds(10)) == 0)
     }
@@ -374,48 +304,48 @@ struct REPLTests {
     func historyPersists() async throws {
         let scratch = try Scratch()
         do {
-            let pty = try await Self.startAtPrompt(scratch: scratch)
-            try await Self.enter("help exit", on: pty)
+            let pty = try await ShellSession.startAtPrompt(scratch: scratch)
+            try await ShellSession.enter("help exit", on: pty)
             pty.send(key: .ctrlD)
             #expect(try await pty.waitForExit() == 0)
         }
-        let path = Self.historyPath(scratch)
+        let path = ShellSession.historyPath(scratch)
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
         #expect(mode == 0o600, "history file mode is \(String(mode, radix: 8))")
 
-        let pty = try await Self.startAtPrompt(scratch: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
         pty.send(key: .up)
         try await pty.waitFor("help exit", timeout: .seconds(10))
         pty.send(key: .enter)
-        let output = Self.printed(try await pty.waitFor(Self.prompt))
+        let output = ShellSession.printed(try await pty.waitFor(ShellSession.prompt))
         #expect(output.contains("exit"), "\(output)")
-        try await Self.leave(pty)
+        try await ShellSession.leave(pty)
     }
 
     @Test("the API key never reaches the history or the screen; show settings says it is set")
     func keyNeverInHistory() async throws {
         let scratch = try Scratch()
         let key = "secret-KEY-123"
-        let pty = try Self.start(
+        let pty = try ShellSession.start(
             [], scratch: scratch,
             environment: ["TELNYX_API_KEY": key, "TELNYX_BASE_URL": "http://127.0.0.1:9/v2"])
-        let banner = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt))
+        let banner = PseudoTerminal.stripANSI(try await pty.waitFor(ShellSession.prompt))
         #expect(!banner.contains(key), "\(banner)")
         #expect(banner.contains("127.0.0.1:9"), "the banner names the base URL: \(banner)")
 
-        let settings = Self.printed(try await Self.enter("show settings # \(key)", on: pty))
+        let settings = ShellSession.printed(try await ShellSession.enter("show settings # \(key)", on: pty))
         #expect(!settings.contains(key), "show settings printed the key:\n\(settings)")
         #expect(!settings.contains("KEY-123"), "\(settings)")
         let keyRow = settings.split(separator: "\n").first { $0.contains("api-key") }.map(String.init) ?? ""
         #expect(keyRow.contains("set") && !keyRow.contains("not set"), "api-key row: \(keyRow.debugDescription)\n\(settings)")
         #expect(keyRow.contains("TELNYX_API_KEY"), "says where the key came from: \(keyRow)")
 
-        try await Self.enter("help delete", on: pty)
+        try await ShellSession.enter("help delete", on: pty)
         pty.sendLine("exit")
         #expect(try await pty.waitForExit() == 0)
 
-        let history = try #require(try? String(contentsOfFile: Self.historyPath(scratch), encoding: .utf8))
+        let history = try #require(try? String(contentsOfFile: ShellSession.historyPath(scratch), encoding: .utf8))
         #expect(history.contains("help"), "the history file holds the other entries:\n\(history)")
         #expect(!history.contains("KEY-123"), "the key reached the history file:\n\(history)")
         #expect(!history.contains("settings"), "the line with the key was kept:\n\(history)")
@@ -425,25 +355,25 @@ struct REPLTests {
     func setAPIKeyHidden() async throws {
         let scratch = try Scratch()
         let typed = "typed-KEY-456"
-        let pty = try Self.start(
+        let pty = try ShellSession.start(
             [], scratch: scratch, environment: ["TELNYX_BASE_URL": "http://127.0.0.1:9/v2"])
-        let banner = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt))
+        let banner = PseudoTerminal.stripANSI(try await pty.waitFor(ShellSession.prompt))
         #expect(banner.contains("no API key"), "\(banner)")
 
         pty.sendLine("set api-key")
         try await pty.waitFor("API key", timeout: .seconds(10))
         pty.sendLine(typed)
-        let afterKey = PseudoTerminal.stripANSI(try await pty.waitFor(Self.prompt, timeout: .seconds(10)))
+        let afterKey = PseudoTerminal.stripANSI(try await pty.waitFor(ShellSession.prompt, timeout: .seconds(10)))
         #expect(!afterKey.contains(typed), "the key was echoed:\n\(afterKey)")
 
-        let settings = Self.printed(try await Self.enter("show settings", on: pty))
+        let settings = ShellSession.printed(try await ShellSession.enter("show settings", on: pty))
         #expect(!settings.contains(typed), "\(settings)")
         let keyRow = settings.split(separator: "\n").first { $0.contains("api-key") }.map(String.init) ?? ""
         #expect(keyRow.contains("set") && !keyRow.contains("not set"), "api-key row: \(keyRow.debugDescription)")
         pty.sendLine("exit")
         #expect(try await pty.waitForExit() == 0)
 
-        let history = (try? String(contentsOfFile: Self.historyPath(scratch), encoding: .utf8)) ?? ""
+        let history = (try? String(contentsOfFile: ShellSession.historyPath(scratch), encoding: .utf8)) ?? ""
         #expect(!history.contains("KEY-456"), "\(history)")
         #expect(!history.contains("api-key"), "\(history)")
         #expect(history.contains("settings"), "\(history)")
@@ -455,9 +385,9 @@ struct REPLTests {
     func syntaxErrorKeepsSession() async throws {
         let scratch = try Scratch()
         let id = Sandbox.seededIDs(count: 1)[0]
-        let pty = try await Self.startAtPrompt(scratch: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
 
-        let output = Self.printed(try await Self.enter("foreach id ids.txt delete $id", on: pty))
+        let output = ShellSession.printed(try await ShellSession.enter("foreach id ids.txt delete $id", on: pty))
         #expect(output.contains("error:"), "\(output)")
         #expect(output.contains("'in'"), "\(output)")
         let caretLine = output.split(separator: "\n").contains { line in
@@ -466,12 +396,12 @@ struct REPLTests {
         #expect(caretLine, "no caret line:\n\(output)")
 
         // Another kind of error, found before running: an unknown variable.
-        let unknown = Self.printed(try await Self.enter("delete $nope", on: pty))
+        let unknown = ShellSession.printed(try await ShellSession.enter("delete $nope", on: pty))
         #expect(unknown.contains("error:"), "\(unknown)")
 
         // Still alive, and still working.
-        let deleted = Self.printed(try await Self.enter("delete \(id)", on: pty))
+        let deleted = ShellSession.printed(try await ShellSession.enter("delete \(id)", on: pty))
         #expect(deleted.contains("deleted"), "\(deleted)")
-        try await Self.leave(pty, typingExit: true)
+        try await ShellSession.leave(pty, typingExit: true)
     }
 }

@@ -10,46 +10,12 @@ import Glibc
 /// broken server, a supervisor's SIGTERM or a `kill -9` would.
 @Suite("Safety promises, end to end", .serialized)
 struct SafetyEndToEndTests {
-    /// A sandbox, and the environment that points tnx at it, for the length of `body`.
-    static func withSandbox<T>(
-        seed: Int = 200, faults: SandboxFaults = .none, scratch: Scratch,
-        _ body: (Sandbox, [String: String]) async throws -> T
-    ) async throws -> T {
-        try await Sandbox.with(seed: seed, faults: faults) { sandbox in
-            let env = TnxProcess.environment(
-                stateHome: scratch.path,
-                extra: ["TELNYX_API_KEY": Sandbox.defaultAPIKey, "TELNYX_BASE_URL": sandbox.baseURL])
-            return try await body(sandbox, env)
-        }
-    }
-
-    /// The journal's lines as JSON objects.
-    static func journal(_ scratch: Scratch, _ name: String = "state/tnx/journal.jsonl") -> [[String: Any]] {
-        (scratch.read(name) ?? "").split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
-    static func journaledDeleted(_ scratch: Scratch, _ name: String = "state/tnx/journal.jsonl") -> Set<String> {
-        Set(journal(scratch, name).filter { $0["outcome"] as? String == "deleted" }.compactMap { $0["id"] as? String })
-    }
-
-    static func outcomes(_ stdout: String) -> [[String: Any]] {
-        stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            .filter { $0["outcome"] != nil }
-    }
-
-    static func waitUntil(_ timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-    }
-
     // MARK: Scripts and the command line
 
     @Test("--dry-run is final: 'set dry-run off' in the script is refused at check time, nothing is sent")
     func dryRunIsFinal() async throws {
         let scratch = try Scratch()
-        try await Self.withSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(scratch: scratch) { sandbox, env in
             let ids = Sandbox.seededIDs(count: 3)
             let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
             let script = try scratch.write("sneaky.tnx", "set dry-run off\nset confirm off\nforeach id in \(file) delete $id\n")
@@ -63,7 +29,7 @@ struct SafetyEndToEndTests {
     @Test("the gate counts the whole invocation: three scripts with one delete each are refused without --yes")
     func gateCountsAllScripts() async throws {
         let scratch = try Scratch()
-        try await Self.withSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(scratch: scratch) { sandbox, env in
             let ids = Sandbox.seededIDs(count: 3)
             let scripts = try (0..<3).map { try scratch.write("s\($0).tnx", "delete \(ids[$0])\n") }
             let refused = try await TnxProcess.run(scripts, environment: env)
@@ -79,7 +45,7 @@ struct SafetyEndToEndTests {
     @Test("each script file starts from the command line's settings: a dry first file does not make the second dry")
     func scriptsStartFresh() async throws {
         let scratch = try Scratch()
-        try await Self.withSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(scratch: scratch) { sandbox, env in
             let id = Sandbox.seededIDs(count: 1)[0]
             let dry = try scratch.write("dry.tnx", "set dry-run on\ndelete \(id)\n")
             let real = try scratch.write("real.tnx", "delete \(id)\n")
@@ -94,7 +60,7 @@ struct SafetyEndToEndTests {
     @Test("an unwritable journal is found before the first request: nothing deleted, a clear message")
     func unwritableJournal() async throws {
         let scratch = try Scratch()
-        try await Self.withSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(scratch: scratch) { sandbox, env in
             let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 64).joined(separator: "\n"))
             let result = try await TnxProcess.run(
                 ["--yes", "--journal", "/proc/nowhere/journal.jsonl", "--concurrency", "32", "-c", "foreach id in \(file) delete $id"],
@@ -111,7 +77,7 @@ struct SafetyEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(5)
-        try await Self.withSandbox(seed: 400, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 400, faults: faults, scratch: scratch) { sandbox, env in
             let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 400).joined(separator: "\n"))
             let journal = scratch.path + "/j.jsonl"
             // A file-size limit of 4 KiB (dash counts 512-byte blocks): a handful of lines fit.
@@ -121,10 +87,10 @@ struct SafetyEndToEndTests {
             let result = try await running.finish(timeout: .seconds(60))
             #expect(result.status == 1, "\(result.stderr)")
             #expect(result.stderr.components(separatedBy: "cannot write the journal").count == 2, "said once: \(result.stderr)")
-            let printed = Set(Self.outcomes(result.stdout).filter { $0["outcome"] as? String == "deleted" }.compactMap { $0["id"] as? String })
+            let printed = Set(JSONLines.outcomes(result.stdout).filter { $0["outcome"] as? String == "deleted" }.compactMap { $0["id"] as? String })
             let onServer = Set(sandbox.deletedIDs)
             #expect(printed == onServer, "every delete that happened is printed")
-            let journaled = Self.journaledDeleted(scratch, "j.jsonl")
+            let journaled = JSONLines.journaledDeleted(scratch, "j.jsonl")
             #expect(journaled.isSubset(of: onServer))
             #expect(onServer.count - journaled.count <= 8, "sending stopped: at most the requests in flight are unjournaled")
             #expect(onServer.count < 400)
@@ -136,15 +102,15 @@ struct SafetyEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(10)
-        try await Self.withSandbox(seed: 1500, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 1500, faults: faults, scratch: scratch) { sandbox, env in
             let ids = Sandbox.seededIDs(count: 1500)
             let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
             let running = TnxProcess.start(["--yes", "--concurrency", "16", "-c", "foreach id in \(file) delete $id"], environment: env)
-            try await Self.waitUntil { sandbox.deletedIDs.count >= 200 }
+            try await waitUntil { sandbox.deletedIDs.count >= 200 }
             running.signal(SIGKILL)
             _ = try await running.finish(timeout: .seconds(30))
             let onServer = Set(sandbox.deletedIDs)
-            let journaled = Self.journaledDeleted(scratch)
+            let journaled = JSONLines.journaledDeleted(scratch)
             #expect(journaled.isSubset(of: onServer))
             #expect(onServer.count - journaled.count <= 16, "lag \(onServer.count - journaled.count)")
             #expect(onServer.count < ids.count)
@@ -153,7 +119,7 @@ struct SafetyEndToEndTests {
                 ["--yes", "--resume", "--output", "json", "-c", "foreach id in \(file) delete $id"], environment: env)
             #expect(resumed.status == 0, "\(resumed.stderr)")
             #expect(Set(sandbox.deletedIDs) == Set(ids))
-            let outcomes = Self.outcomes(resumed.stdout)
+            let outcomes = JSONLines.outcomes(resumed.stdout)
             #expect(outcomes.count == ids.count)
             #expect(outcomes.filter { $0["outcome"] as? String == "skipped" }.count == journaled.count)
             // The deletes that happened without their outcome line were journaled `sending`: read
@@ -161,7 +127,7 @@ struct SafetyEndToEndTests {
             // and the journal now has every id.
             #expect(outcomes.filter { ($0["note"] as? String)?.contains("verified absent by a read") == true }.count == onServer.count - journaled.count)
             #expect(!outcomes.contains { $0["outcome"] as? String == "not_found" })
-            #expect(Self.journaledDeleted(scratch) == Set(ids))
+            #expect(JSONLines.journaledDeleted(scratch) == Set(ids))
         }
     }
 
@@ -173,16 +139,16 @@ struct SafetyEndToEndTests {
             let scratch = try Scratch()
             var faults = SandboxFaults.none
             faults.latency = .milliseconds(20)
-            try await Self.withSandbox(seed: 2000, faults: faults, scratch: scratch) { sandbox, env in
+            try await SandboxFixture.with(seed: 2000, faults: faults, scratch: scratch) { sandbox, env in
                 let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 2000).joined(separator: "\n"))
                 let running = TnxProcess.start(["--yes", "--concurrency", "8", "-c", "foreach id in \(file) delete $id"], environment: env)
-                try await Self.waitUntil { sandbox.deletedIDs.count >= 50 }
+                try await waitUntil { sandbox.deletedIDs.count >= 50 }
                 running.signal(signal)
                 let result = try await running.finish(timeout: .seconds(30))
                 #expect(result.status == status, "\(result.stderr)")
                 #expect(result.stdout.contains("summary"))
                 #expect(result.stderr.contains("interrupted"))
-                #expect(Self.journaledDeleted(scratch) == Set(sandbox.deletedIDs), "every delete the server made is journaled")
+                #expect(JSONLines.journaledDeleted(scratch) == Set(sandbox.deletedIDs), "every delete the server made is journaled")
             }
         }
     }
@@ -190,18 +156,18 @@ struct SafetyEndToEndTests {
     @Test("ids from a slow pipe: each outcome is journaled when its answer arrives, and Ctrl-C stops the wait at once")
     func slowPipe() async throws {
         let scratch = try Scratch()
-        try await Self.withSandbox(seed: 10, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 10, scratch: scratch) { sandbox, env in
             let ids = Sandbox.seededIDs(count: 3)
             let running = TnxProcess.start(
                 ["--yes", "--output", "json", "-c", "foreach id in - delete $id"], environment: env, stdin: ids[0] + "\n", keepStdinOpen: true)
-            try await Self.waitUntil { sandbox.deletedIDs.count == 1 }
+            try await waitUntil { sandbox.deletedIDs.count == 1 }
             // No more input and no end of it: the deleted recording already has its line, on
             // the disk and on stdout.
-            try await Self.waitUntil { Self.journaledDeleted(scratch).count == 1 && running.stdoutSoFar.contains("\"deleted\"") }
-            #expect(Self.journaledDeleted(scratch) == [ids[0]])
+            try await waitUntil { JSONLines.journaledDeleted(scratch).count == 1 && running.stdoutSoFar.contains("\"deleted\"") }
+            #expect(JSONLines.journaledDeleted(scratch) == [ids[0]])
             #expect(running.stdoutSoFar.contains(ids[0]))
             running.writeStdin(ids[1] + "\n")
-            try await Self.waitUntil { sandbox.deletedIDs.count == 2 }
+            try await waitUntil { sandbox.deletedIDs.count == 2 }
             try await Task.sleep(for: .milliseconds(100))
             let stopped = ContinuousClock.now
             running.signal(SIGINT)
@@ -209,7 +175,7 @@ struct SafetyEndToEndTests {
             #expect(ContinuousClock.now - stopped < .seconds(5), "Ctrl-C is not stuck behind the read")
             #expect(result.status == 130)
             #expect(result.stdout.contains("\"summary\""))
-            #expect(Self.journaledDeleted(scratch) == Set(ids.prefix(2)))
+            #expect(JSONLines.journaledDeleted(scratch) == Set(ids.prefix(2)))
             running.closeStdin()
         }
     }
@@ -242,7 +208,7 @@ struct SafetyEndToEndTests {
     @Test("a FIFO that no one writes to yet: Ctrl-C still stops tnx at once")
     func fifoWithoutWriter() async throws {
         let scratch = try Scratch()
-        try await Self.withSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(scratch: scratch) { sandbox, env in
             let fifo = scratch.path + "/silent.fifo"
             #expect(mkfifo(fifo, 0o600) == 0)
             let running = TnxProcess.start(["--yes", "-c", "foreach id in \(fifo) delete $id"], environment: env)
@@ -259,7 +225,7 @@ struct SafetyEndToEndTests {
     @Test("without --yes, a stream of ids cannot be counted: refused before anything is read")
     func streamNeedsConfirmation() async throws {
         let scratch = try Scratch()
-        try await Self.withSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(scratch: scratch) { sandbox, env in
             let id = Sandbox.seededIDs(count: 1)[0]
             let result = try await TnxProcess.run(["-c", "foreach id in - delete $id"], environment: env, stdin: id + "\n")
             #expect(result.status == 2)
@@ -273,11 +239,11 @@ struct SafetyEndToEndTests {
         let scratch = try Scratch()
         var faults = SandboxFaults.none
         faults.latency = .milliseconds(30)
-        try await Self.withSandbox(seed: 100, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 100, faults: faults, scratch: scratch) { sandbox, env in
             let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 100).joined(separator: "\n"))
             let running = TnxProcess.start(["--yes", "--concurrency", "1", "-c", "foreach id in \(file) delete $id"], environment: env)
-            try await Self.waitUntil { sandbox.deletedIDs.count >= 10 }
-            try await Self.waitUntil(.seconds(5)) { running.stdoutSoFar.components(separatedBy: "deleted ").count > 5 }
+            try await waitUntil { sandbox.deletedIDs.count >= 10 }
+            try await waitUntil(.seconds(5)) { running.stdoutSoFar.components(separatedBy: "deleted ").count > 5 }
             #expect(running.isRunning, "still running")
             #expect(running.stdoutSoFar.components(separatedBy: "deleted ").count > 5, "\(running.stdoutSoFar)")
             running.signal(SIGINT)
@@ -288,7 +254,7 @@ struct SafetyEndToEndTests {
     @Test("stdout's reader goes away (tnx … | head -1): the run goes on and every delete is journaled")
     func closedPipe() async throws {
         let scratch = try Scratch()
-        try await Self.withSandbox(seed: 300, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 300, scratch: scratch) { sandbox, env in
             let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 300).joined(separator: "\n"))
             let running = TnxProcess.start(
                 ["--yes", "-c", "foreach id in \(file) delete $id"], environment: env,
@@ -296,7 +262,7 @@ struct SafetyEndToEndTests {
             let result = try await running.finish(timeout: .seconds(60))
             #expect(result.stdout.split(separator: "\n").count == 1)
             #expect(sandbox.deletedIDs.count == 300)
-            #expect(Self.journaledDeleted(scratch) == Set(sandbox.deletedIDs))
+            #expect(JSONLines.journaledDeleted(scratch) == Set(sandbox.deletedIDs))
         }
     }
 
@@ -316,7 +282,7 @@ struct SafetyEndToEndTests {
     @Test("a base URL without /v2: refused up front, nothing deleted, and no journal line")
     func wrongBaseURL() async throws {
         let scratch = try Scratch()
-        try await Self.withSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(scratch: scratch) { sandbox, env in
             var wrong = env
             wrong["TELNYX_BASE_URL"] = String(sandbox.baseURL.dropLast(3))
             let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 20).joined(separator: "\n"))
@@ -326,7 +292,7 @@ struct SafetyEndToEndTests {
             #expect(result.stderr.contains("nothing was deleted"))
             #expect(!result.stdout.contains("not_found"))
             #expect(sandbox.deletedIDs.isEmpty)
-            #expect(Self.journal(scratch).isEmpty)
+            #expect(JSONLines.journal(scratch).isEmpty)
         }
     }
 
@@ -339,13 +305,13 @@ struct SafetyEndToEndTests {
         let tried = try await TnxProcess.run(
             ["--sandbox", "--yes", "--seed", "5", "-c", "foreach id in \(file) delete $id"], environment: TnxProcess.environment(stateHome: scratch.path))
         #expect(tried.status == 0, "\(tried.stderr)")
-        #expect(Self.journaledDeleted(scratch, "state/tnx/sandbox-journal.jsonl") == Set(ids))
+        #expect(JSONLines.journaledDeleted(scratch, "state/tnx/sandbox-journal.jsonl") == Set(ids))
         #expect(scratch.read("state/tnx/journal.jsonl") == nil)
         // A journal of one API does not make --resume skip ids at another.
-        try await Self.withSandbox(seed: 5, scratch: scratch) { first, env in
+        try await SandboxFixture.with(seed: 5, scratch: scratch) { first, env in
             let run1 = try await TnxProcess.run(["--yes", "-c", "foreach id in \(file) delete $id"], environment: env)
             #expect(run1.status == 0)
-            try await Self.withSandbox(seed: 5, scratch: scratch) { second, env2 in
+            try await SandboxFixture.with(seed: 5, scratch: scratch) { second, env2 in
                 let run2 = try await TnxProcess.run(["--yes", "--resume", "-c", "foreach id in \(file) delete $id"], environment: env2)
                 #expect(run2.status == 0, "\(run2.stderr)")
                 #expect(Set(second.deletedIDs) == Set(ids), "none skipped: the journal's lines are of another base URL")
@@ -358,7 +324,7 @@ struct SafetyEndToEndTests {
     @Test("a key with a control character: refused before any request, exit 2, never echoed")
     func controlCharacterKey() async throws {
         let scratch = try Scratch()
-        try await Self.withSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(scratch: scratch) { sandbox, env in
             var bad = env
             bad["TELNYX_API_KEY"] = "KEYsecretpart\u{1B}[31mrest"
             let result = try await TnxProcess.run(["-c", "delete \(Sandbox.seededIDs(count: 1)[0])"], environment: bad)
@@ -374,7 +340,7 @@ struct SafetyEndToEndTests {
     func longWaitsAreSaid() async throws {
         let scratch = try Scratch()
         let limit = SandboxFaults.RateLimit(requests: 2, window: .seconds(3), hint: .retryAfterSeconds, sendsHeaders: false)
-        try await Self.withSandbox(seed: 4, faults: SandboxFaults(rateLimit: limit), scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 4, faults: SandboxFaults(rateLimit: limit), scratch: scratch) { sandbox, env in
             let file = try scratch.write("ids.txt", Sandbox.seededIDs(count: 4).joined(separator: "\n"))
             let result = try await TnxProcess.run(["--yes", "--concurrency", "1", "-c", "foreach id in \(file) delete $id"], environment: env)
             #expect(result.status == 0, "\(result.stderr)")
@@ -392,7 +358,7 @@ struct SafetyEndToEndTests {
             if hostility == .absurdRetryHints || hostility == .bogusResetWindow || hostility == .resetAfterRateLimit {
                 faults.rateLimit = .init(requests: 20, window: .milliseconds(300), hint: .none)
             }
-            try await Self.withSandbox(seed: 60, faults: faults, scratch: scratch) { sandbox, env in
+            try await SandboxFixture.with(seed: 60, faults: faults, scratch: scratch) { sandbox, env in
                 let ids = Sandbox.seededIDs(count: 60) + ["00000000-0000-4000-8000-00000000beef"]
                 let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
                 let started = ContinuousClock.now
@@ -406,7 +372,7 @@ struct SafetyEndToEndTests {
                     ["deleted ", "not_found ", "failed ", "skipped "].contains { line.hasPrefix($0) }
                 }
                 #expect(lines.count == ids.count, "\(hostility): one outcome per id\n\(result.stdout)")
-                #expect(Self.journaledDeleted(scratch) == Set(sandbox.deletedIDs), "\(hostility)")
+                #expect(JSONLines.journaledDeleted(scratch) == Set(sandbox.deletedIDs), "\(hostility)")
                 let everything = result.stdout + result.stderr + (scratch.read("state/tnx/journal.jsonl") ?? "")
                 #expect(!everything.contains(Sandbox.defaultAPIKey), "\(hostility)")
                 let raw = (result.stdout + result.stderr).unicodeScalars.contains {

@@ -9,7 +9,7 @@ struct ScriptRunnerTests {
     static func withSandbox<T>(
         seed: Int = 200, faults: SandboxFaults = .none, scratch: Scratch, _ body: (Sandbox, [String: String]) async throws -> T
     ) async throws -> T {
-        try await SafetyEndToEndTests.withSandbox(seed: seed, faults: faults, scratch: scratch, body)
+        try await SandboxFixture.with(seed: seed, faults: faults, scratch: scratch, body)
     }
 
     @Test("delete one recording: exit 0, the recording is gone, the journal says so")
@@ -262,6 +262,12 @@ struct ScriptRunnerTests {
         let bad = try await TnxProcess.run(["--concurrency", "0", "-c", "help"], environment: env)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("--concurrency must be a whole number from 1 to 256"))
+        // The option takes exactly the numbers of `set concurrency`.
+        let tooMany = try await TnxProcess.run(["--concurrency", "257", "-c", "help"], environment: env)
+        #expect(tooMany.status == 2)
+        #expect(tooMany.stderr.contains("--concurrency must be a whole number from 1 to 256, not 257"))
+        let most = try await TnxProcess.run(["--concurrency", "256", "-c", "help"], environment: env)
+        #expect(most.status == 0, "\(most.stderr)")
     }
 }
 

@@ -49,7 +49,7 @@ struct SecretsAndFilesTests {
         fromEnvironment["TELNYX_BASE_URL"] = url
         let viaEnvironment = try await TnxProcess.run(["-c", "help"], environment: fromEnvironment)
         let viaOption = try await TnxProcess.run(["--base-url", url, "-c", "help"], environment: env)
-        try StartupAndProfileTests.writeConfig(scratch, "profiles/p.tnx", "set base-url \"\(url)\"\n")
+        try ConfigFiles.write(scratch, "profiles/p.tnx", "set base-url \"\(url)\"\n")
         let viaProfile = try await TnxProcess.run(["--profile", "p", "-c", "help"], environment: env)
         for result in [viaEnvironment, viaOption, viaProfile] {
             #expect(result.status == 2, "\(result.stderr)")
@@ -64,7 +64,7 @@ struct SecretsAndFilesTests {
         let scratch = try Scratch()
         let env = TnxProcess.environment(stateHome: scratch.path)
         // Loopback, port 1: were the URL not refused, the delete would fail to connect instead.
-        try StartupAndProfileTests.writeConfig(
+        try ConfigFiles.write(
             scratch, "profiles/p.tnx", "set base-url \"http://127.0.0.1:1/v2/\(Self.encodedKey)\"\nset api-key-command \"echo \(Self.key)\"\n")
         let result = try await TnxProcess.run(["--profile", "p", "-c", "delete \(Sandbox.seededIDs(count: 1)[0])"], environment: env)
         #expect(result.status == 3, "\(result.stderr)")
@@ -76,7 +76,7 @@ struct SecretsAndFilesTests {
     @Test("presigned links keep their signature out of the journal, DIR/ID.json and the outcome lines; show recording prints the link as sent")
     func signaturesStayOut() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 10, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 10, scratch: scratch) { sandbox, env in
             let ids = Sandbox.seededIDs(count: 3)
             let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
             let archive = scratch.path + "/archive"
@@ -123,14 +123,14 @@ struct SecretsAndFilesTests {
         // Slow enough that the dry-run is still reading recordings and sizes when it is killed.
         faults.media = .slow(.seconds(30))
         faults.latency = .milliseconds(500)
-        try await SafetyEndToEndTests.withSandbox(seed: 40, faults: faults, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 40, faults: faults, scratch: scratch) { sandbox, env in
             let temporary = scratch.path + "/tmp"
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
             var env = env
             env["TMPDIR"] = temporary
             let script = "foreach id in recordings where created after 2000-01-01 { download $id to \(scratch.path)/archive; delete $id }"
             let running = TnxProcess.start(["--dry-run", "-c", script], environment: env)
-            try await SafetyEndToEndTests.waitUntil { sandbox.statistics.mediaRequests >= 1 }
+            try await waitUntil { sandbox.statistics.mediaRequests >= 1 }
             #expect(sandbox.statistics.mediaRequests >= 1, "the dry-run reached its media requests")
             try await Task.sleep(for: .milliseconds(200))
             #expect(running.isRunning, "killed in the middle, not after the end")
@@ -146,7 +146,7 @@ struct SecretsAndFilesTests {
     @Test("a list page longer than the page size asked for is a server that lies: the purge deletes nothing and says why")
     func oversizedPage() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 600, faults: SandboxFaults(hostility: [.oversizedPage]), scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 600, faults: SandboxFaults(hostility: [.oversizedPage]), scratch: scratch) { sandbox, env in
             for method in ["single", "batch"] {
                 let result = try await TnxProcess.run(
                     ["--yes", "--method", method, "-c", "foreach id in recordings where created after 2000-01-01 delete $id"], environment: env)
@@ -165,7 +165,7 @@ struct SecretsAndFilesTests {
     @Test("U+2028, U+2029 and NEL from a server are escaped like other line breaks, in text and in JSON", arguments: ["text", "json"])
     func lineSeparators(_ output: String) async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 5, faults: SandboxFaults(hostility: [.escapesInText]), scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 5, faults: SandboxFaults(hostility: [.escapesInText]), scratch: scratch) { sandbox, env in
             let id = Sandbox.seededIDs(count: 1)[0]
             let result = try await TnxProcess.run(
                 ["--output", output, "-c", "list recordings where created after 2000-01-01; show recording \(id)"], environment: env)
@@ -190,9 +190,9 @@ struct SecretsAndFilesTests {
         arguments: [".config", ".config/tnx", "", ".config/tnx/profiles"])
     func writableParent(_ directory: String) async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 5, scratch: scratch) { sandbox, env in
-            let initFile = try StartupAndProfileTests.writeConfig(scratch, "init.tnx", "set output json\n")
-            let profile = try StartupAndProfileTests.writeConfig(scratch, "profiles/p.tnx", "set concurrency 2\n")
+        try await SandboxFixture.with(seed: 5, scratch: scratch) { sandbox, env in
+            let initFile = try ConfigFiles.write(scratch, "init.tnx", "set output json\n")
+            let profile = try ConfigFiles.write(scratch, "profiles/p.tnx", "set concurrency 2\n")
             let id = Sandbox.seededIDs(count: 1)[0]
             let place = directory.isEmpty ? scratch.path : scratch.path + "/" + directory
             // Group-writable only: anyone but the owner may change it.

@@ -5,40 +5,6 @@ import Testing
 /// bash-completion would load them, and asked what TAB offers.
 @Suite("Completion of the command line in bash, zsh and fish")
 struct ShellCompletionTests {
-    /// What `_tnx` offers for `line` (the cursor at its end), in `directory`, with `script`
-    /// loaded; one candidate a line.
-    static func complete(_ line: String, script: String, binary: String = TnxProcess.binary, in directory: String, home: String) throws -> [String] {
-        var words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        if line.hasSuffix(" ") { words.append("") }
-        words[0] = binary
-        let quoted = words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let program = """
-            source '\(script)'
-            COMP_WORDS=(\(quoted))
-            COMP_CWORD=\(words.count - 1)
-            COMP_LINE="${COMP_WORDS[*]}"
-            COMP_POINT=${#COMP_LINE}
-            _tnx tnx "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-            printf '%s\\n' "${COMPREPLY[@]}"
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["--norc", "--noprofile", "-c", program]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": home]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(errors)")
-        #expect(errors.isEmpty, "\(errors)")
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-    }
-
     @Test("the bash script loads in bash and completes options, their values, *.tnx scripts and profiles")
     func bash() async throws {
         let scratch = try Scratch()
@@ -53,7 +19,7 @@ struct ShellCompletionTests {
         try scratch.write(".config/tnx/profiles/staging.tnx", "set output text\n")
 
         func offers(_ line: String) throws -> [String] {
-            try Self.complete(line, script: script, in: scratch.path, home: scratch.path)
+            try BashCompletion.complete(line, script: script, in: scratch.path, home: scratch.path)
         }
         #expect(try offers("tnx --conc") == ["--concurrency"])
         #expect(try offers("tnx --verb") == ["--verbose"])

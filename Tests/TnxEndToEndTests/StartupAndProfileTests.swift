@@ -11,47 +11,13 @@ import Glibc
 /// needs it, a broken startup file stopping everything before anything is sent.
 @Suite("Startup files, profiles, api-key-command, --verbose", .serialized)
 struct StartupAndProfileTests {
-    /// The sandbox, and an environment with no key and no base URL: the profile gives them.
-    static func withProfileSandbox<T>(
-        scratch: Scratch, _ body: (Sandbox, [String: String]) async throws -> T
-    ) async throws -> T {
-        try await SafetyEndToEndTests.withSandbox(seed: 50, scratch: scratch) { sandbox, env in
-            var bare = env
-            bare["TELNYX_API_KEY"] = nil
-            bare["TELNYX_BASE_URL"] = nil
-            return try await body(sandbox, bare)
-        }
-    }
-
-    /// Writes `~/.config/tnx/NAME` (HOME is the scratch directory).
-    @discardableResult
-    static func writeConfig(_ scratch: Scratch, _ name: String, _ text: String) throws -> String {
-        let path = scratch.path + "/.config/tnx/" + name
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    /// A key command that notes each run in `runs` and prints `key` (stderr gets a line too).
-    static func keyCommand(_ scratch: Scratch, key: String, exitStatus: Int = 0) throws -> String {
-        let script = try scratch.write(
-            "key.sh", "#!/bin/sh\necho run >> \(scratch.path)/runs\necho 'unlocking the vault' >&2\nprintf '%s\\n' '\(key)'\nexit \(exitStatus)\n")
-        chmod(script, 0o755)
-        return script
-    }
-
-    static func runs(_ scratch: Scratch) -> Int {
-        (scratch.read("runs") ?? "").split(separator: "\n").count
-    }
-
     @Test("a profile with api-key-command deletes in the sandbox; the key appears nowhere, not even under --verbose")
     func profileDeletes() async throws {
         let scratch = try Scratch()
-        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
-            let command = try Self.keyCommand(scratch, key: Sandbox.defaultAPIKey)
-            try Self.writeConfig(scratch, "init.tnx", "# defaults for every run\nset concurrency 4\n")
-            try Self.writeConfig(
+        try await SandboxFixture.withoutConnection(scratch: scratch) { sandbox, env in
+            let command = try ConfigFiles.keyCommand(scratch, key: Sandbox.defaultAPIKey)
+            try ConfigFiles.write(scratch, "init.tnx", "# defaults for every run\nset concurrency 4\n")
+            try ConfigFiles.write(
                 scratch, "profiles/sandbox.tnx",
                 "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\nset output json\n")
             let ids = Sandbox.seededIDs(count: 5)
@@ -61,7 +27,7 @@ struct StartupAndProfileTests {
             #expect(result.status == 0, "\(result.stderr)")
             #expect(Set(sandbox.deletedIDs) == Set(ids))
             // One run of the command for six requests (the endpoint check, five deletes).
-            #expect(Self.runs(scratch) == 1)
+            #expect(ConfigFiles.keyCommandRuns(scratch) == 1)
             let journal = scratch.read("state/tnx/journal.jsonl") ?? ""
             #expect(journal.contains(ids[0]))
             for text in [result.stdout, result.stderr, journal] {
@@ -90,9 +56,9 @@ struct StartupAndProfileTests {
     @Test("api-key-command runs only when a request needs the key: never for --check, help or a dry-run by id")
     func keyCommandIsLazy() async throws {
         let scratch = try Scratch()
-        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
-            let command = try Self.keyCommand(scratch, key: Sandbox.defaultAPIKey)
-            try Self.writeConfig(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
+        try await SandboxFixture.withoutConnection(scratch: scratch) { sandbox, env in
+            let command = try ConfigFiles.keyCommand(scratch, key: Sandbox.defaultAPIKey)
+            try ConfigFiles.write(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
             var withProfile = env
             withProfile["TNX_PROFILE"] = "p"
             let id = Sandbox.seededIDs(count: 1)[0]
@@ -101,11 +67,11 @@ struct StartupAndProfileTests {
                 let result = try await TnxProcess.run(arguments, environment: withProfile)
                 #expect(result.status == 0, "\(arguments): \(result.stderr)")
             }
-            #expect(Self.runs(scratch) == 0)
+            #expect(ConfigFiles.keyCommandRuns(scratch) == 0)
             #expect(sandbox.deletedIDs.isEmpty)
             let real = try await TnxProcess.run([script], environment: withProfile)
             #expect(real.status == 0, "\(real.stderr)")
-            #expect(Self.runs(scratch) == 1)
+            #expect(ConfigFiles.keyCommandRuns(scratch) == 1)
             #expect(sandbox.deletedIDs == [id])
         }
     }
@@ -119,8 +85,8 @@ struct StartupAndProfileTests {
         ])
     func keyCommandFails(_ failing: (body: String, said: String)) async throws {
         let scratch = try Scratch()
-        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
-            try Self.writeConfig(scratch, "profiles/broken.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(failing.body)\"\n")
+        try await SandboxFixture.withoutConnection(scratch: scratch) { sandbox, env in
+            try ConfigFiles.write(scratch, "profiles/broken.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(failing.body)\"\n")
             let ids = Sandbox.seededIDs(count: 3)
             let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
             let result = try await TnxProcess.run(["--profile", "broken", "--yes", "-c", "foreach id in \(file) delete $id"], environment: env)
@@ -137,35 +103,35 @@ struct StartupAndProfileTests {
     @Test("the key that wins: --api-key, then the profile, then TELNYX_API_KEY, then init.tnx")
     func keyPrecedence() async throws {
         let scratch = try Scratch()
-        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
-            let command = try Self.keyCommand(scratch, key: Sandbox.defaultAPIKey)
+        try await SandboxFixture.withoutConnection(scratch: scratch) { sandbox, env in
+            let command = try ConfigFiles.keyCommand(scratch, key: Sandbox.defaultAPIKey)
             var wrongEnvironmentKey = env
             wrongEnvironmentKey["TELNYX_API_KEY"] = "KEYwrong"
             wrongEnvironmentKey["TELNYX_BASE_URL"] = sandbox.baseURL
             let ids = Sandbox.seededIDs(count: 3)
             // A profile wins over the environment: its key deletes.
-            try Self.writeConfig(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
+            try ConfigFiles.write(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
             let viaProfile = try await TnxProcess.run(["--profile", "p", "-c", "delete \(ids[0])"], environment: wrongEnvironmentKey)
             #expect(viaProfile.status == 0, "\(viaProfile.stderr)")
             #expect(viaProfile.stderr.contains("TELNYX_API_KEY is set but not used: profile p names its own base URL or key"))
-            #expect(Self.runs(scratch) == 1)
+            #expect(ConfigFiles.keyCommandRuns(scratch) == 1)
             // init.tnx is the default only: TELNYX_API_KEY wins over it, and its command never runs.
-            try Self.writeConfig(scratch, "init.tnx", "set api-key-command \"\(command)\"\n")
+            try ConfigFiles.write(scratch, "init.tnx", "set api-key-command \"\(command)\"\n")
             var rightEnvironmentKey = wrongEnvironmentKey
             rightEnvironmentKey["TELNYX_API_KEY"] = Sandbox.defaultAPIKey
             let viaEnvironment = try await TnxProcess.run(["-c", "delete \(ids[1])"], environment: rightEnvironmentKey)
             #expect(viaEnvironment.status == 0, "\(viaEnvironment.stderr)")
-            #expect(Self.runs(scratch) == 1)
+            #expect(ConfigFiles.keyCommandRuns(scratch) == 1)
             // Without the variable, init.tnx's command gives the key.
             var noKey = rightEnvironmentKey
             noKey["TELNYX_API_KEY"] = nil
             let viaInit = try await TnxProcess.run(["-c", "delete \(ids[2])"], environment: noKey)
             #expect(viaInit.status == 0, "\(viaInit.stderr)")
-            #expect(Self.runs(scratch) == 2)
+            #expect(ConfigFiles.keyCommandRuns(scratch) == 2)
             // --api-key wins over everything: a wrong one is refused (401) and no command runs.
             let viaOption = try await TnxProcess.run(["--profile", "p", "--api-key", "KEYwrong", "-c", "delete \(ids[0])"], environment: noKey)
             #expect(viaOption.status == 3)
-            #expect(Self.runs(scratch) == 2)
+            #expect(ConfigFiles.keyCommandRuns(scratch) == 2)
             #expect(Set(sandbox.deletedIDs) == Set(ids))
         }
     }
@@ -173,9 +139,9 @@ struct StartupAndProfileTests {
     @Test("a broken startup file stops everything before anything is sent, with file:line:col")
     func brokenStartupFile() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 20, scratch: scratch) { sandbox, env in
             let id = Sandbox.seededIDs(count: 1)[0]
-            let initFile = try Self.writeConfig(scratch, "init.tnx", "set output json\ndelete \(id)\nset confirm off\n")
+            let initFile = try ConfigFiles.write(scratch, "init.tnx", "set output json\ndelete \(id)\nset confirm off\n")
             let result = try await TnxProcess.run(["--yes", "-c", "delete \(id)"], environment: env)
             #expect(result.status == 2)
             #expect(result.stderr.contains("\(initFile):2:1: error: a startup file holds only 'set' statements"), "\(result.stderr)")
@@ -187,13 +153,13 @@ struct StartupAndProfileTests {
             #expect(skipped.status == 0, "\(skipped.stderr)")
             #expect(sandbox.deletedIDs == [id])
             // A profile that does not exist: the error lists the ones that do.
-            try Self.writeConfig(scratch, "profiles/prod.tnx", "set output text\n")
+            try ConfigFiles.write(scratch, "profiles/prod.tnx", "set output text\n")
             let missing = try await TnxProcess.run(["--no-init", "--profile", "staging", "-c", "help"], environment: env)
             #expect(missing.status == 2)
             #expect(missing.stderr.contains("no profile 'staging' (from --profile)"), "\(missing.stderr)")
             #expect(missing.stderr.contains("there are: prod"))
             // A base URL that cannot work is named with its file and line, before anything is sent.
-            let insecure = try Self.writeConfig(scratch, "profiles/insecure.tnx", "# over the network in clear\nset base-url \"http://api.example.com/v2\"\n")
+            let insecure = try ConfigFiles.write(scratch, "profiles/insecure.tnx", "# over the network in clear\nset base-url \"http://api.example.com/v2\"\n")
             let refused = try await TnxProcess.run(["--no-init", "--profile", "insecure", "-c", "delete \(id)"], environment: env)
             #expect(refused.status == 2)
             #expect(refused.stderr.contains("\(insecure):2: refusing plain http:// to api.example.com"), "\(refused.stderr)")
@@ -206,28 +172,28 @@ struct StartupAndProfileTests {
     @Test("the shell's banner names the active profile")
     func bannerNamesProfile() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, _ in
-            try Self.writeConfig(scratch, "profiles/staging.tnx", "set output text\n")
-            let pty = try REPLTests.start(
+        try await SandboxFixture.with(seed: 20, scratch: scratch) { sandbox, _ in
+            try ConfigFiles.write(scratch, "profiles/staging.tnx", "set output text\n")
+            let pty = try ShellSession.start(
                 ["--profile", "staging"], scratch: scratch,
                 environment: ["TELNYX_API_KEY": Sandbox.defaultAPIKey, "TELNYX_BASE_URL": sandbox.baseURL])
-            let banner = try await pty.waitFor(REPLTests.prompt)
+            let banner = try await pty.waitFor(ShellSession.prompt)
             #expect(banner.contains("profile staging · API key set (TELNYX_API_KEY)"), "\(banner)")
             pty.sendLine("show settings")
-            let settings = try await pty.waitFor(REPLTests.prompt)
+            let settings = try await pty.waitFor(ShellSession.prompt)
             #expect(settings.contains("profile") && settings.contains("staging"), "\(settings)")
-            try await REPLTests.leave(pty)
+            try await ShellSession.leave(pty)
         }
     }
 
     @Test("a failed delete's journal line carries the API's request id")
     func requestIDInJournal() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 20, scratch: scratch) { sandbox, env in
             sandbox.script([.apiError(status: 422, code: "10015", title: "Bad request")], for: "refused-one")
             let result = try await TnxProcess.run(["-c", "delete refused-one"], environment: env)
             #expect(result.status == 1)
-            let line = try #require(SafetyEndToEndTests.journal(scratch).last)
+            let line = try #require(JSONLines.journal(scratch).last)
             #expect(line["outcome"] as? String == "failed")
             #expect((line["request_id"] as? String)?.hasPrefix("sandbox-req-") == true, "\(line)")
         }
@@ -236,7 +202,7 @@ struct StartupAndProfileTests {
     @Test("--verbose shows no part of a key that a server echoes in its headers, even cut short")
     func verboseRedactsEchoedKey() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 20, scratch: scratch) { sandbox, env in
             let key = Sandbox.defaultAPIKey
             sandbox.script(
                 [.apiError(
@@ -262,15 +228,15 @@ struct StartupAndProfileTests {
     @Test("an api-key-command that hangs is stopped at its deadline; one that leaves a child holding its output is not waited for")
     func keyCommandDeadline() async throws {
         let scratch = try Scratch()
-        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.withoutConnection(scratch: scratch) { sandbox, env in
             let id = Sandbox.seededIDs(count: 2)
-            try Self.writeConfig(scratch, "profiles/hangs.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"sleep 60\"\n")
+            try ConfigFiles.write(scratch, "profiles/hangs.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"sleep 60\"\n")
             let hung = try await TnxProcess.run(
                 ["--profile", "hangs", "--key-command-timeout-ms", "500", "-c", "delete \(id[0])"], environment: env, timeout: .seconds(30))
             #expect(hung.status == 3, "\(hung.stderr)")
             #expect(hung.stderr.contains("printed no key within"), "\(hung.stderr)")
             #expect(sandbox.totalRequests == 0)
-            try Self.writeConfig(
+            try ConfigFiles.write(
                 scratch, "profiles/forks.tnx",
                 "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"sleep 60 2>/dev/null & echo \(Sandbox.defaultAPIKey)\"\n")
             let forked = try await TnxProcess.run(["--profile", "forks", "-c", "delete \(id[1])"], environment: env, timeout: .seconds(30))
@@ -290,10 +256,10 @@ struct StartupAndProfileTests {
         ])
     func keyCommandPrintsMore(_ body: String) async throws {
         let scratch = try Scratch()
-        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.withoutConnection(scratch: scratch) { sandbox, env in
             let id = Sandbox.seededIDs(count: 1)[0]
             let command = body.replacing("KEY", with: Sandbox.defaultAPIKey)
-            try Self.writeConfig(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
+            try ConfigFiles.write(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
             // A minute for the command: the test gives up after 30 s, so tnx must not wait for
             // the child that keeps the pipe open.
             let result = try await TnxProcess.run(
@@ -306,9 +272,9 @@ struct StartupAndProfileTests {
     @Test("SIGTERM while api-key-command runs: the command is stopped, tnx exits 143, nothing sent")
     func keyCommandStoppedBySignal() async throws {
         let scratch = try Scratch()
-        try await Self.withProfileSandbox(scratch: scratch) { sandbox, env in
+        try await SandboxFixture.withoutConnection(scratch: scratch) { sandbox, env in
             let pidFile = scratch.path + "/command.pid"
-            try Self.writeConfig(
+            try ConfigFiles.write(
                 scratch, "profiles/slow.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"echo $$ > \(pidFile); exec sleep 60\"\n")
             let running = TnxProcess.start(["--profile", "slow", "-c", "delete \(Sandbox.seededIDs(count: 1)[0])"], environment: env)
             var pid: Int32?
@@ -329,9 +295,9 @@ struct StartupAndProfileTests {
     @Test("a profile that names its own base URL or key is one account: the environment's key and URL are not used with it")
     func profileOwnsConnection() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 20, scratch: scratch) { sandbox, env in
             // The environment holds a working key; the profile names only the URL.
-            try Self.writeConfig(scratch, "profiles/urlonly.tnx", "set base-url \"\(sandbox.baseURL)\"\n")
+            try ConfigFiles.write(scratch, "profiles/urlonly.tnx", "set base-url \"\(sandbox.baseURL)\"\n")
             let result = try await TnxProcess.run(["--profile", "urlonly", "-c", "delete \(Sandbox.seededIDs(count: 1)[0])"], environment: env)
             #expect(result.status == 3, "\(result.stderr)")
             #expect(result.stderr.contains("TELNYX_API_KEY is set but not used: profile urlonly names its own base URL or key"), "\(result.stderr)")
@@ -342,15 +308,15 @@ struct StartupAndProfileTests {
     @Test("startup files that others may write are refused: they can set the command that gives the key")
     func untrustedStartupFile() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
-            let initFile = try Self.writeConfig(scratch, "init.tnx", "set output json\n")
+        try await SandboxFixture.with(seed: 20, scratch: scratch) { sandbox, env in
+            let initFile = try ConfigFiles.write(scratch, "init.tnx", "set output json\n")
             chmod(initFile, 0o666)
             let result = try await TnxProcess.run(["-c", "help"], environment: env)
             #expect(result.status == 2)
             #expect(result.stderr.contains("refusing to run the startup file \(initFile): others may write to it (mode 666)"), "\(result.stderr)")
             chmod(initFile, 0o644)
             let profiles = scratch.path + "/.config/tnx/profiles"
-            try Self.writeConfig(scratch, "profiles/p.tnx", "set output json\n")
+            try ConfigFiles.write(scratch, "profiles/p.tnx", "set output json\n")
             chmod(profiles, 0o777)
             let profile = try await TnxProcess.run(["--profile", "p", "-c", "help"], environment: env)
             #expect(profile.status == 2)
@@ -364,7 +330,7 @@ struct StartupAndProfileTests {
     @Test("--verbose shows a media link without its signature, and that it carried no Authorization")
     func verboseMediaLink() async throws {
         let scratch = try Scratch()
-        try await SafetyEndToEndTests.withSandbox(seed: 20, scratch: scratch) { sandbox, env in
+        try await SandboxFixture.with(seed: 20, scratch: scratch) { sandbox, env in
             let id = Sandbox.seededIDs(count: 1)[0]
             let result = try await TnxProcess.run(["-v", "-c", "download \(id) to \(scratch.path)/copies"], environment: env)
             #expect(result.status == 0, "\(result.stderr)")
@@ -379,25 +345,25 @@ struct StartupAndProfileTests {
     @Test("in the shell a failed api-key-command is not final: the next statement runs it again")
     func shellRetriesKeyCommand() async throws {
         let scratch = try Scratch()
-        try await Self.withProfileSandbox(scratch: scratch) { sandbox, _ in
+        try await SandboxFixture.withoutConnection(scratch: scratch) { sandbox, _ in
             // Fails the first time (a mistyped passphrase), gives the key the second.
             let command = try scratch.write(
                 "flaky.sh",
                 "#!/bin/sh\nn=$(cat \(scratch.path)/tries 2>/dev/null || echo 0)\necho $((n+1)) > \(scratch.path)/tries\n[ \"$n\" -ge 1 ] || exit 1\necho \(Sandbox.defaultAPIKey)\n")
             chmod(command, 0o755)
-            try Self.writeConfig(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
+            try ConfigFiles.write(scratch, "profiles/p.tnx", "set base-url \"\(sandbox.baseURL)\"\nset api-key-command \"\(command)\"\n")
             let ids = Sandbox.seededIDs(count: 2)
-            let pty = try REPLTests.start(["--profile", "p"], scratch: scratch)
-            try await pty.waitFor(REPLTests.prompt)
+            let pty = try ShellSession.start(["--profile", "p"], scratch: scratch)
+            try await pty.waitFor(ShellSession.prompt)
             pty.sendLine("delete \(ids[0])")
-            let first = try await pty.waitFor(REPLTests.prompt)
+            let first = try await pty.waitFor(ShellSession.prompt)
             #expect(first.contains("exited with status 1"), "\(first)")
             pty.sendLine("delete \(ids[1])")
-            let second = try await pty.waitFor(REPLTests.prompt)
+            let second = try await pty.waitFor(ShellSession.prompt)
             #expect(second.contains("deleted"), "\(second)")
             #expect(!second.contains(Sandbox.defaultAPIKey))
             #expect(sandbox.deletedIDs == [ids[1]])
-            try await REPLTests.leave(pty)
+            try await ShellSession.leave(pty)
         }
     }
 }

@@ -181,6 +181,27 @@ let badScripts: [BadScript] = [
     BadScript("dollar without name", "foreach id in x delete 1️⃣$", [
         (.invalidVariable, "expected a variable name after '$'"),
     ]),
+    BadScript("a variable name that is no name", "help 1️⃣$9x", [
+        (.invalidVariable, "invalid variable name '$9x'; a name is a letter or '_' followed by letters, digits, '_' or '-'"),
+    ]),
+    BadScript("a loop variable name that is no name", "foreach 1️⃣9id in x delete $id", [
+        (.expectedVariableName, "invalid loop variable name '9id'; a name is a letter or '_' followed by letters, digits, '_' or '-'"),
+    ]),
+    BadScript("a string where the body starts", "foreach id in x 1️⃣\"delete\"", [
+        (.expectedBody, "expected a statement or '{' after the foreach source, found string \"delete\""),
+    ]),
+    BadScript("download without id", "download1️⃣", [
+        (.missingValue, "expected an id after 'download', found the end of the input"),
+    ]),
+    BadScript("download without directory", "download 3fa85f64-5717-4562-b3fc-2c963f66afa6 to1️⃣", [
+        (.missingValue, "expected a directory after 'to' (a path or a \"quoted path\"), found the end of the input"),
+    ]),
+    BadScript("show recording without id", "show recording1️⃣", [
+        (.missingValue, "expected a recording id after 'show recording', found the end of the input"),
+    ]),
+    BadScript("run without script", "run1️⃣", [
+        (.missingValue, "expected a script file after 'run' (a path or a \"quoted path\"), found the end of the input"),
+    ], origin: .repl),
     BadScript("escape sequence in a word", "delete a1️⃣\u{1B}[2J", [
         (.controlCharacter, "control character U+001B is not allowed here"),
     ]),
@@ -216,11 +237,14 @@ let badScripts: [BadScript] = [
         (.runOutsideShell, "'run' runs a script file from the shell; in a script, give the files on the command line instead: tnx a.tnx b.tnx"),
     ]),
     BadScript("delete of a variable outside its loop body", "foreach id in /dev/null { show last; delete 1️⃣$id }", [
-        (.deleteOutsideLoopBody, nil),
-        (.loopBodyNotDelete, nil),
+        (.deleteOutsideLoopBody, "'delete $id' must be the whole body of the foreach that reads 'id': foreach id in FILE delete $id"),
+        (.loopBodyNotDelete, "the body of a foreach over recording ids is steps on $id, run for each id concurrently: download $id to DIR, show recording $id, delete $id; move other statements out of the loop"),
     ], unordered: true),
     BadScript("delete of a file variable", "foreach f in /dev/null { foreach id in $f delete $id; delete 1️⃣$f }", [
         (.fileVariableDeleted, "'$f' holds the names of id files, not recording ids; delete the ids inside them with 'foreach id in $f delete $id'"),
+    ]),
+    BadScript("download of a file variable", "foreach f in /dev/null { foreach id in $f delete $id; download 1️⃣$f to a }", [
+        (.fileVariableDeleted, "'$f' holds the names of id files, not recording ids; download the ids inside them with 'foreach id in $f download $id to DIR'"),
     ]),
     BadScript("loop variable never used", "foreach 1️⃣id in /dev/null show last", [
         (.unusedLoopVariable, "loop variable 'id' is not used in the body; write 'foreach id in FILE delete $id'"),
@@ -270,7 +294,7 @@ let badScripts: [BadScript] = [
         (.expectedWhere, "expected 'where' before the conditions: recordings where created …"),
     ]),
     BadScript("where with nothing after it", "count recordings where1️⃣", [
-        (.expectedCondition, nil),
+        (.expectedCondition, "expected a condition, found the end of the input: created before|after TIME, or one of from, to, connection, conference, call-leg, call-session, call-control or sip-call followed by a value"),
     ]),
     BadScript("and with nothing after it", "count recordings where from \"+1555\" and 1️⃣{", [
         (.expectedCondition, nil),
@@ -291,13 +315,19 @@ let badScripts: [BadScript] = [
         (.invalidTime, "'2025-02-30' is not a time: \(Language.timeSyntax)"),
     ]),
     BadScript("a time without its zone", "list recordings where created after 1️⃣2025-01-31T12:00:00", [
-        (.invalidTime, nil),
+        (.invalidTime, "'2025-01-31T12:00:00' is not a time: \(Language.timeSyntax)"),
+    ]),
+    BadScript("no time after before", "count recordings where created before 1️⃣{", [
+        (.invalidTime, "expected a time, found '{': \(Language.timeSyntax)"),
     ]),
     BadScript("the same condition twice", "count recordings where from a and 1️⃣from b", [
         (.repeatedCondition, "'from' is already given at column 24; a query holds each condition once"),
     ]),
     BadScript("a variable in a query", "foreach f in /dev/null { count recordings where from 1️⃣$f }", [
-        (.variableInQuery, nil),
+        (.variableInQuery, "a query's values are written out; '$f' cannot be used after 'from'"),
+    ]),
+    BadScript("a variable as a query's time", "foreach t in /dev/null { count recordings where created before 1️⃣$t }", [
+        (.variableInQuery, "a query's times are written out; '$t' cannot be used here"),
     ]),
     BadScript("show recording of a variable outside a body of steps", "foreach id in /dev/null { 1️⃣show last; show recording 2️⃣$id }", [
         (.loopBodyNotDelete, nil),
@@ -307,7 +337,10 @@ let badScripts: [BadScript] = [
         (.invalidLimit, "a limit is a whole number from 1 to 1000000, not 'ten'"),
     ]),
     BadScript("a limit of zero", "list recordings where created before 90d limit 1️⃣0", [
-        (.invalidLimit, nil),
+        (.invalidLimit, "a limit is a whole number from 1 to 1000000, not '0'"),
+    ]),
+    BadScript("limit without a number", "list recordings limit1️⃣", [
+        (.invalidLimit, "expected how many recordings to list after 'limit': a whole number from 1 to 1000000"),
     ]),
     BadScript("a date in the future", "count recordings where created before 1️⃣2999-01-01", [
         (.futureTime, nil),
@@ -330,21 +363,24 @@ let badScripts: [BadScript] = [
     BadScript("a download directory that is a variable", "foreach f in /dev/null { foreach id in $f download $id to 1️⃣$f }", [
         (.downloadDirectory, "the directory of a download is written out, not a variable ('$f'): download $id to archive/"),
     ]),
+    BadScript("an empty download directory", "download 3fa85f64-5717-4562-b3fc-2c963f66afa6 to 1️⃣\"\"", [
+        (.downloadDirectory, "the directory of a download is empty; write a path: download $id to archive/"),
+    ]),
     BadScript("a download directory that is a file", "foreach id in /dev/null download $id to 1️⃣/dev/null", [
         (.downloadDirectory, "'/dev/null' exists and is not a directory; download into a directory"),
     ]),
     BadScript("download of a variable outside its loop body", "foreach id in /dev/null { show last; download 1️⃣$id to a }", [
-        (.deleteOutsideLoopBody, nil),
+        (.deleteOutsideLoopBody, "'download $id' must be a step of the body of the foreach that reads 'id': foreach id in FILE { download $id to DIR; delete $id }"),
         (.loopBodyNotDelete, nil),
     ], unordered: true),
     BadScript("a purge by sip-call", "foreach id in recordings where created before 90d and 1️⃣sip-call abc delete $id", [
-        (.unverifiableQueryField, nil),
+        (.unverifiableQueryField, "a purge cannot use 'sip-call': a recording does not say its SIP Call-ID, so tnx could not check that each one listed really matches; list them ('list recordings where sip-call …'), then delete them by id"),
     ]),
     BadScript("an empty value", "count recordings where from 1️⃣\"\"", [
         (.missingValue, "'from' needs a value that is not empty (the calling number, as the API has it (\"+15551234567\"))"),
     ]),
     BadScript("recordings beside a file named recordings", "foreach id in 1️⃣recordings delete $id", [
-        (.ambiguousRecordings, nil),
+        (.ambiguousRecordings, "'recordings' here is a query, every recording of the account, but a file named recordings is in \(recordingsDirectory): write \"recordings\" (quoted) to read the ids in the file, or add 'where …' to the query"),
     ], directory: recordingsDirectory),
     BadScript("a literal id of show recording", "show recording 1️⃣../etc", [
         (.invalidRecordingID, nil),
@@ -394,6 +430,18 @@ struct DiagnosticTableTests {
             if let message = e.message { #expect(g.message == message) }
             #expect(g.location.file == "t.tnx")
         }
+    }
+
+    @Test("a date in the future, said against the moment of the check")
+    func futureTimeAgainstNow() {
+        let source = SourceFile(name: "t.tnx", text: "count recordings where created before 2999-01-01")
+        let now: Int64 = 1_735_689_600_000  // 2025-01-01T00:00:00Z
+        let diagnostics = Planner.check(Frontend.parse(source).script, context: ScriptContext(origin: .file, directory: nowhere), now: now)
+        #expect(diagnostics.map(\.id) == [.futureTime])
+        #expect(
+            diagnostics.map(\.message) == [
+                "2999-01-01T00:00:00Z is in the future (it is 2025-01-01T00:00:00Z now); a query's times are in the past: check the date"
+            ])
     }
 
     @Test("every diagnostic id has a bad script in the table")

@@ -21,7 +21,7 @@ import Testing
             + "set concurrency 0\n"
             + "                \u{1B}[1;32m^\u{1B}[0m\n")
         // No id is a warning yet (each id carries its severity); the printer draws one all the same.
-        var warning = Diagnostic(id: .unknownStatement, message: "careful", location: r.diagnostics[0].location)
+        var warning = Diagnostic(.nulByte, location: r.diagnostics[0].location)
         warning.severity = .warning
         #expect(DiagnosticPrinter.render(warning, source: source, colour: true).contains("\u{1B}[1;33mwarning:\u{1B}[0m"))
         #expect(!DiagnosticPrinter.render(warning, source: source, colour: false).contains("\u{1B}"))
@@ -98,8 +98,8 @@ import Testing
     }
 
     @Test func withoutSourceOnlyTheHeader() {
-        let d = Diagnostic(id: .unknownStatement, message: "boom", location: SourceLocation(file: "f", line: 9, column: 3, offset: 999))
-        #expect(DiagnosticPrinter.render(d, source: nil) == "f:9:3: error: boom\n")
-        #expect(DiagnosticPrinter.render(d, source: SourceFile(name: "f", text: "short")) == "f:9:3: error: boom\n")
+        let d = Diagnostic(.nulByte, location: SourceLocation(file: "f", line: 9, column: 3, offset: 999))
+        #expect(DiagnosticPrinter.render(d, source: nil) == "f:9:3: error: NUL byte in the source\n")
+        #expect(DiagnosticPrinter.render(d, source: SourceFile(name: "f", text: "short")) == "f:9:3: error: NUL byte in the source\n")
     }
 }
