@@ -183,6 +183,8 @@ struct MP3Scanner: Sendable {
         phase = frame.length - consumed > 0 ? .skip(frame.length - consumed) : .header
     }
 
+    // `fail` and the start of `finish` have the same shape in each scanner (AudioScanner's
+    // protocol); their words name the format, so they stay apart.
     private mutating func fail(_ why: String) {
         phase = .failed(AudioProblem("not an MP3 recording: " + why))
     }

@@ -126,6 +126,8 @@ struct WAVScanner: Sendable {
         phase = next
     }
 
+    // `fail` and the start of `finish` have the same shape in each scanner (AudioScanner's
+    // protocol); their words name the format, so they stay apart.
     private mutating func fail(_ why: String) {
         phase = .failed(AudioProblem("not a WAV recording: " + why))
     }

@@ -1,5 +1,8 @@
 import TerminalText
 
+// Over 400 lines on purpose: every message of the language in one place, as the bad-script
+// table of docs/language.md lists them, so a wording is changed here and nowhere else.
+
 /// What a diagnostic says, bound to its id as swift-syntax binds a message to its `MessageID`:
 /// only the factories below make one, each named for its `DiagnosticID` and building that
 /// id's wording from typed parts (a token, a setting, a path), so a call site can neither pair

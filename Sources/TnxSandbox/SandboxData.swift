@@ -191,6 +191,8 @@ enum SandboxData {
 
 /// The JSON bodies the sandbox sends.
 enum SandboxJSON {
+    /// JSON's escapes only. Not `TerminalText.quoted`, whose first lines look the same: that one
+    /// also escapes what a terminal must not see, and the sandbox must send hostile text as is.
     static func escape(_ text: String) -> String {
         // Nearly every string needs nothing: a page of 250 recordings escapes a thousand.
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { return text }
