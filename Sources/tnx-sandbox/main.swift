@@ -37,6 +37,9 @@ struct TnxSandboxCommand: AsyncParsableCommand {
     @Option(help: "Answer 429 past this many requests a second (0: no limit), with x-ratelimit-* headers, as the API does.")
     var rateLimit = 0
 
+    @Option(help: "Refuse a batch delete of more than this many ids (400, code 10015, nothing deleted), as an API with a size cap would (0: no cap).")
+    var batchCap = 0
+
     @Flag(help: "Print the ids of the seeded recordings, one per line, and exit.")
     var printIds = false
 
@@ -52,6 +55,7 @@ struct TnxSandboxCommand: AsyncParsableCommand {
         }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
         guard mediaLinkSeconds >= 0 else { throw ValidationError("--media-link-seconds must not be negative") }
+        guard batchCap >= 0 else { throw ValidationError("--batch-cap must not be negative") }
     }
 
     /// Unbuffered: the parent waits for the base URL before it sends anything.
@@ -68,6 +72,7 @@ struct TnxSandboxCommand: AsyncParsableCommand {
         faults.latency = .milliseconds(latencyMs)
         faults.mediaKbps = mediaKbps
         faults.mediaLinkLifetime = .seconds(mediaLinkSeconds)
+        if batchCap > 0 { faults.batch = .sizeCap(batchCap) }
         if rateLimit > 0 { faults.rateLimit = SandboxFaults.RateLimit(requests: rateLimit, window: .seconds(1)) }
         let sandbox = try await Sandbox.start(port: port, seed: seed, faults: faults)
         if untilStdinCloses {
