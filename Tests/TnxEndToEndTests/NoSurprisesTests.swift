@@ -103,6 +103,37 @@ struct NoSurprisesTests {
         #expect(result.stdout.contains("dry.tnx: ok (deletes nothing)"))
     }
 
+    @Test("--check says what each loop does when they differ: one downloads first, the other only deletes")
+    func checkDescribesEachLoop() async throws {
+        let scratch = try Scratch()
+        let env = TnxProcess.environment(stateHome: scratch.path)
+        try scratch.write("a.txt", Sandbox.seededIDs(count: 3).joined(separator: "\n"))
+        try scratch.write("b.txt", Sandbox.seededIDs(count: 5).joined(separator: "\n"))
+        let mixed = try scratch.write("mixed.tnx", "foreach id in a.txt {\n  download $id to archive\n  delete $id\n}\nforeach id in b.txt delete $id\n")
+        let result = try await TnxProcess.run(["--check", mixed], environment: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            result.stdout.contains(
+                "2 bulk deletes of 8 recordings (the loop at \(mixed):1:1 over an id file downloads each recording, then deletes it once its copy is verified; "
+                    + "the loop at \(mixed):5:1 over an id file deletes each recording); needs --yes to run"), "\(result.stdout)")
+        #expect(!result.stdout.contains("each only once its downloaded copy is verified"), "not said of both loops: \(result.stdout)")
+    }
+
+    @Test("show last after a purge shows the purge: its snapshot, its run and what still matches, with the requests")
+    func showLastAfterPurge() async throws {
+        let scratch = try Scratch()
+        try await SandboxFixture.with(seed: 30, scratch: scratch) { sandbox, env in
+            let result = try await TnxProcess.run(
+                ["--yes", "-c", "foreach id in recordings where created after 2000-01-01 delete $id\nshow last"], environment: env)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(sandbox.recordingCount == 0)
+            // Once as it ran, once again for show last.
+            #expect(result.stdout.components(separatedBy: "snapshot 30 recordings").count - 1 == 2, "\(result.stdout)")
+            #expect(result.stdout.components(separatedBy: "after the purge, no recordings match").count - 1 == 2, "\(result.stdout)")
+            #expect(result.stdout.components(separatedBy: "\nrequests: ").count - 1 == 2, "\(result.stdout)")
+        }
+    }
+
     @Test("an id file given as a script: a few errors, then the foreach that was meant")
     func idFileAsScript() async throws {
         let scratch = try Scratch()
