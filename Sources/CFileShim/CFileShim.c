@@ -3,6 +3,8 @@
 #include <spawn.h>
 #include <errno.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "CFileShim.h"
 
 int tnx_start_writeback(int fd, long long offset, long long count) {
@@ -28,6 +30,16 @@ int tnx_memory_file(const char *name) {
     return memfd_create(name, MFD_CLOEXEC);
 #else
     (void)name;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int tnx_rename_noreplace(const char *from, const char *to) {
+#ifdef SYS_renameat2
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */);
+#else
+    (void)from; (void)to;
     errno = ENOSYS;
     return -1;
 #endif

@@ -8,7 +8,8 @@ extension Interpreter {
         let dryRun = settings.dryRun
         if !dryRun {
             if let refused = await services.preparation.prepare() { return refused }
-            if let problem = Directories.create(directory) {
+            // Without its placeholder: the dated directories are made as copies arrive.
+            if let problem = Directories.create(DownloadDirectory.parse(directory).map(\.base).get(or: directory)) {
                 reporter.error("\(problem); nothing was downloaded")
                 return .failures
             }

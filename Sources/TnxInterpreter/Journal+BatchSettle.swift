@@ -9,7 +9,7 @@ import TnxSystem
 /// back settles them.
 ///
 /// Kept apart from `completedIDs` (what `--resume` skips) on purpose: it answers another
-/// question, and is read only by a purge that settles them (`settleEarlierBatches`).
+/// question, and is read only by a purge that settles them (`EarlierBatches.settle`).
 struct UnsettledBatchIDs {
     /// In the order they were first sent.
     var ids: [String] = []

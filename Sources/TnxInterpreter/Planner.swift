@@ -42,20 +42,6 @@ struct Planner {
         return body.allSatisfy { isStep($0, on: variable) }
     }
 
-    /// `foreach v in S delete $v`: the bulk engine's plain delete.
-    static func isDeleteOnly(_ statement: Statement) -> Bool {
-        guard case .foreach(let variable, _, _, let body) = statement.kind, body.count == 1,
-            case .delete(let target) = body[0].kind, target.kind == .variable(variable)
-        else { return false }
-        return true
-    }
-
-    /// An id loop whose body deletes.
-    static func loopDeletes(_ statement: Statement) -> Bool {
-        guard isIDLoop(statement), case .foreach(_, _, _, let body) = statement.kind else { return false }
-        return body.contains { if case .delete = $0.kind { true } else { false } }
-    }
-
     static func isStep(_ statement: Statement, on variable: String) -> Bool {
         switch statement.kind {
         case .delete(let target), .download(let target, _), .showRecording(let target): target.kind == .variable(variable)
@@ -147,6 +133,9 @@ struct Planner {
         case .run(let file):
             if origin != .repl {
                 report(.runOutsideShell, at: statement.location, length: 3)
+            } else if case .variable(let name) = file.kind {
+                // Read and checked before anything runs, so it is written out.
+                report(.unreadableScript(path: "$" + name, problem: "'run' takes a script written out, not a variable: its file is read and checked before anything runs"), at: file)
             } else if case .literal(let path) = file.kind, let problem = Self.unreadable(context.resolve(path)) {
                 report(.unreadableScript(path: context.resolve(path), problem: problem), at: file)
             }
@@ -201,10 +190,23 @@ struct Planner {
                 report(.downloadDirectory(.empty), at: directory)
                 return
             }
-            switch FileKind.of(context.resolve(text)) {
+            let target: DownloadDirectory
+            switch DownloadDirectory.parse(context.resolve(text)) {
+            case .success(let parsed): target = parsed
+            case .failure(let problem):
+                let what: String
+                switch problem {
+                case .unbalanced: what = "a brace that does not open or close a placeholder"
+                case .unknown(let name): what = "'{\(name)}'"
+                case .format(let format): what = "'{created:\(format)}'"
+                }
+                report(.downloadDirectory(.template(what)), at: directory)
+                return
+            }
+            switch FileKind.of(target.base) {
             case .missing, .directory: break
             case .regular, .stream:
-                report(.downloadDirectory(.notADirectory(context.resolve(text))), at: directory)
+                report(.downloadDirectory(.notADirectory(target.base)), at: directory)
             }
         }
     }

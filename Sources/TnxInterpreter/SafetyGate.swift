@@ -21,7 +21,7 @@ struct DeleteEstimate {
     /// Loops that delete, and those of them that download first.
     var deletingLoops = 0
     var deletingLoopsThatCopy = 0
-    /// What each loop does, in order, for `--check` (`line 3: a purge by query that …`).
+    /// What each loop that deletes does, in order, for `--check` (`line 3: a purge by query that …`).
     var loops: [String] = []
 
     var needsConfirmation: Bool { count > 1 || !uncounted.isEmpty }
@@ -88,8 +88,7 @@ enum SafetyGate {
                 }
             case .queryLoop(let query, let steps):
                 estimate.reads = true
-                note(steps, dryRun: settings.dryRun, into: &estimate)
-                estimate.loops.append(describe(steps, source: "a query", at: statement.location, dryRun: settings.dryRun))
+                note(steps, source: "a query", at: statement.location, dryRun: settings.dryRun, into: &estimate)
                 // A body that only downloads or shows deletes nothing.
                 guard !settings.dryRun, steps.deletes else { continue }
                 estimate.mayDelete = true
@@ -98,8 +97,7 @@ enum SafetyGate {
                 estimate.uncounted.append("every recording matching the query at \(query.location)")
             case .idLoop(let source, let steps):
                 if !steps.isDeleteOnly { estimate.reads = true }
-                note(steps, dryRun: settings.dryRun, into: &estimate)
-                estimate.loops.append(describe(steps, source: "an id file", at: statement.location, dryRun: settings.dryRun))
+                note(steps, source: "an id file", at: statement.location, dryRun: settings.dryRun, into: &estimate)
                 guard !settings.dryRun, steps.deletes else { continue }
                 estimate.mayDelete = true
                 estimate.bulkDeletes += 1
@@ -132,8 +130,9 @@ enum SafetyGate {
         }
     }
 
-    private static func note(_ steps: LoopSteps, dryRun: Bool, into estimate: inout DeleteEstimate) {
+    private static func note(_ steps: LoopSteps, source: String, at location: SourceLocation, dryRun: Bool, into estimate: inout DeleteEstimate) {
         if steps.deletes, !dryRun {
+            estimate.loops.append(describe(steps, source: source, at: location))
             estimate.deletingLoops += 1
             if steps.downloads { estimate.deletingLoopsThatCopy += 1 }
         }
@@ -144,7 +143,7 @@ enum SafetyGate {
 
     /// `the loop at 3:1 over an id file downloads each recording, then deletes it once its
     /// copy is verified`: what one loop does, exactly, for `--check`.
-    private static func describe(_ steps: LoopSteps, source: String, at location: SourceLocation, dryRun: Bool) -> String {
+    private static func describe(_ steps: LoopSteps, source: String, at location: SourceLocation) -> String {
         var verbs: [String] = []
         for step in steps.steps {
             switch step {
@@ -160,7 +159,6 @@ enum SafetyGate {
             let last = verbs.removeLast()
             text += verbs.joined(separator: ", ") + " each recording" + (last.hasPrefix("then") ? ", " + last : " and " + last + " it")
         }
-        if dryRun, steps.deletes { text += " (dry-run: nothing is deleted)" }
         return text
     }
 

@@ -62,7 +62,12 @@ extension Interpreter {
     /// with the requests it took.
     private func showPurge(_ purge: PurgeReport, format: OutputFormat) {
         guard let matched = purge.matched else {
-            if format == .text { reporter.info("purge of \(Reporter.safe(purge.query)): stopped before its matches were read (nothing was deleted)") }
+            // (In JSON nothing: there is no line of a purge that read nothing.)
+            if format == .text { reporter.info("purge of \(Reporter.safe(purge.query)): stopped before its matches were all read; nothing was deleted") }
+            return
+        }
+        if purge.run == nil, !purge.declined, matched.count > 0, purge.snapshotPath == nil, !purge.dryRun, format == .text {
+            reporter.info("purge of \(Reporter.safe(purge.query)): its snapshot could not be kept; nothing was deleted")
             return
         }
         QueryPurge.reportSnapshot(query: purge.query, matched, path: purge.snapshotPath, dryRun: purge.dryRun, reporter: reporter, format: format)

@@ -67,6 +67,8 @@ public struct DiagnosticMessage: Hashable, Sendable {
         case empty
         /// This path exists and is not a directory.
         case notADirectory(String)
+        /// Braces other than one `{created:FORMAT}` placeholder: what is wrong, said.
+        case template(String)
     }
 }
 
@@ -461,6 +463,10 @@ extension DiagnosticMessage {
             Self(.downloadDirectory, "the directory of a download is empty; write a path: download $id to archive/")
         case .notADirectory(let path):
             Self(.downloadDirectory, "'\(path)' exists and is not a directory; download into a directory")
+        case .template(let what):
+            Self(
+                .downloadDirectory,
+                "\(what) in the directory of a download: the one placeholder is {created:FORMAT}, FORMAT made of yyyy, MM, dd, HH and / - _ . (download $id to \"archive/{created:yyyy/MM}\")")
         }
     }
 

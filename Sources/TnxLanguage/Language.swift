@@ -11,8 +11,8 @@ public enum Language {
         StatementSpec(
             keyword: .download,
             usage: "download ID to DIR",
-            summary: "Save one recording's media (DIR/ID.mp3, or .wav with 'set format wav') and metadata (DIR/ID.json), verified.",
-            examples: ["download 3fa85f64-5717-4562-b3fc-2c963f66afa6 to archive/", "download $id to \"archive/2024\""]
+            summary: "Save one recording's media (DIR/ID.mp3, or .wav with 'set format wav') and metadata (DIR/ID.json), verified; never over another file. DIR may place each copy by its date: {created:yyyy/MM}.",
+            examples: ["download 3fa85f64-5717-4562-b3fc-2c963f66afa6 to archive/", "download $id to \"archive/{created:yyyy/MM}\""]
         ),
         StatementSpec(
             keyword: .foreach,

@@ -119,6 +119,26 @@ public enum FileDescriptor {
         Glibc.rename(from, to) == 0 ? nil : SystemError(errno)
     }
 
+    /// Renames `from` to `to` only if `to` does not exist: `.exists` when it does (nothing was
+    /// renamed). Where the file system cannot say so atomically (no `renameat2`), it checks
+    /// first, then renames: a race with another process is then possible, and rare.
+    public static func renameNoReplace(_ from: String, to: String) -> RenameResult {
+        if tnx_rename_noreplace(from, to) == 0 { return .renamed }
+        let error = errno
+        if error == EEXIST { return .exists }
+        guard error == EINVAL || error == ENOSYS else { return .failed(SystemError(error)) }
+        if case .missing = FileKind.of(to) {
+            return Glibc.rename(from, to) == 0 ? .renamed : .failed(SystemError(errno))
+        }
+        return .exists
+    }
+
+    public enum RenameResult: Sendable, Equatable {
+        case renamed
+        case exists
+        case failed(SystemError)
+    }
+
     /// `fsync` of a directory, so that a rename in it survives a power cut; nil, or the error.
     public static func syncDirectory(_ directory: String) -> SystemError? {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

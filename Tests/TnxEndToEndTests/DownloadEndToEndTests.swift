@@ -10,6 +10,73 @@ struct DownloadEndToEndTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
     }
 
+    /// Every file under `directory`, relative to it, `.partial` files included.
+    static func tree(_ directory: String) -> [String] {
+        (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).filter {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: directory + "/" + $0, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }.sorted()
+    }
+
+    @Test("download to \"archive/{created:yyyy/MM}\": each copy under its recording's own month; run again, the same copies are kept; a different file of the name is never overwritten")
+    func datedDirectories() async throws {
+        let scratch = try Scratch()
+        try await SandboxFixture.with(seed: 12, scratch: scratch) { sandbox, env in
+            let ids = Sandbox.seededIDs(count: 6)
+            let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
+            let archive = scratch.path + "/archive"
+            let download = "foreach id in \(file) download $id to \"\(archive)/{created:yyyy/MM}\""
+            let first = try await TnxProcess.run(["--output", "json", "-c", download], environment: env)
+            #expect(first.status == 0, "\(first.stderr)")
+            let placed = Self.tree(archive)
+            #expect(placed.count == 12, "a copy and its .json for each, no .partial left: \(placed)")
+            for id in ids {
+                // Where the copy is, by the recording's created_at in its sidecar.
+                guard let media = placed.first(where: { $0.hasSuffix("/\(id).mp3") }) else {
+                    Issue.record("no copy of \(id): \(placed)")
+                    continue
+                }
+                let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: archive + "/" + media.replacing(".mp3", with: ".json")))) as? [String: Any]
+                let created = (sidecar?["recording"] as? [String: Any])?["created_at"] as? String ?? ""
+                #expect(media == "\(created.prefix(4))/\(created.dropFirst(5).prefix(2))/\(id).mp3", "\(media) for \(created)")
+            }
+
+            // Again, without --resume: the same bytes are there already, and kept.
+            let again = try await TnxProcess.run(["--output", "json", "-c", download], environment: env)
+            #expect(again.status == 0, "\(again.stderr)")
+            let outcomes = JSONLines.outcomes(again.stdout)
+            #expect(outcomes.count == 6)
+            #expect(outcomes.allSatisfy { ($0["download"] as? [String: Any])?["reused"] as? Bool == true }, "\(again.stdout)")
+
+            // Another file where a copy goes: left as it is, and the recording is not deleted.
+            let victim = ids[0]
+            let media = try #require(placed.first { $0.hasSuffix("/\(victim).mp3") })
+            let theirs = Data("not the recording".utf8)
+            try theirs.write(to: URL(fileURLWithPath: archive + "/" + media))
+            let one = try scratch.write("one.txt", victim)
+            let purge = try await TnxProcess.run(
+                ["--yes", "-c", "foreach id in \(one) { download $id to \"\(archive)/{created:yyyy/MM}\"; delete $id }"], environment: env)
+            #expect(purge.status == 1, "\(purge.stderr)")
+            #expect(purge.stderr.contains("is there already and is not this recording's copy"), "\(purge.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: archive + "/" + media)) == theirs)
+            #expect(sandbox.deletedIDs.isEmpty)
+            #expect(!Self.tree(archive).contains { $0.hasSuffix(".partial") })
+        }
+    }
+
+    @Test("a download directory with a placeholder other than {created:FORMAT} is refused before anything runs, with its place")
+    func badTemplate() async throws {
+        let scratch = try Scratch()
+        let env = TnxProcess.environment(stateHome: scratch.path)
+        for (directory, said) in [("archive/{year}", "'{year}'"), ("archive/{created:yy}", "'{created:yy}'"), ("archive/{created:yyyy", "a brace")] {
+            let result = try await TnxProcess.run(["-c", "download 3fa85f64-5717-4562-b3fc-2c963f66afa6 to \"\(directory)\""], environment: env)
+            #expect(result.status == 2, "\(directory): \(result.stderr)")
+            #expect(result.stderr.contains("<command line>:1:"), "\(result.stderr)")
+            #expect(result.stderr.contains("\(said)"), "\(directory): \(result.stderr)")
+            #expect(result.stderr.contains("the one placeholder is {created:FORMAT}"), "\(result.stderr)")
+        }
+    }
+
     @Test("a disk that cannot take a file stops the run: nothing is deleted, the message says why, exit 1")
     func diskFull() async throws {
         let scratch = try Scratch()

@@ -199,7 +199,7 @@ struct DownloadTests {
         }
     }
 
-    @Test("--resume neither downloads again a complete file nor deletes again; a changed file is downloaded again")
+    @Test("--resume neither downloads again a complete file nor deletes again; a changed file is downloaded again and never put over it")
     func resume() async throws {
         try await withSandboxInterpreter(seed: 10, settings: .with(confirm: false)) { h in
             let (ids, file, archive) = try Self.setUp(h, ids: 4)
@@ -233,9 +233,12 @@ struct DownloadTests {
             var bytes = try Data(contentsOf: URL(fileURLWithPath: changed))
             bytes[100] ^= 0xFF
             try bytes.write(to: URL(fileURLWithPath: changed))
-            #expect(await h.run("set resume on\n" + keep) == .success)
+            // Downloaded again, and not put over the changed file: a file that is not the copy
+            // is never overwritten; the id fails and says so.
+            #expect(await h.run("set resume on\n" + keep) == .failures)
             #expect(h.sandbox.statistics.mediaRequests == afterFirst + 1, "only the changed file again")
-            #expect(try MediaHash.file(changed).get().sha256 != MediaHash.hex(Array(bytes)))
+            #expect(try MediaHash.file(changed).get().sha256 == MediaHash.hex(Array(bytes)), "left as it was")
+            #expect(h.err.text.contains("is there already and is not this recording's copy"), "\(h.err.text)")
         }
     }
 

@@ -506,6 +506,21 @@ struct UntrustedListTests {
         #expect(out.text.split(separator: "\n").count == 250)
     }
 
+    @Test("one full page announced that repeats a recording: the one pushed past it is read too")
+    func repeatOnTheOnlyPage() async throws {
+        // 250 rows, one of them twice: the page shifted while it was made, and the 250th match
+        // went to page 2, which the server did not announce.
+        let first = (0..<249).map { recording($0) } + [recording(7)]
+        let client = ListingClient([
+            1: Self.page(first, pages: 1, results: 250),
+            2: Self.page([recording(249)], pages: 1, results: 250),
+        ])
+        let (status, _) = try await Self.purge(client, "created before 2025-01-01")
+        #expect(status == .success)
+        #expect(client.listed.withLock { $0 } == [1, 2])
+        #expect(client.deletes.withLock { $0.count } == 250)
+    }
+
     @Test("an absurd page count ends at the first empty pages, and deletes what was listed")
     func absurdPageCount() async throws {
         // Every page after the first is empty: the run ends after the pages already asked for.

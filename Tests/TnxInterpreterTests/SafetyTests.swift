@@ -59,6 +59,18 @@ struct SafetyTests {
         #expect(h.err.text.contains("'set dry-run' inside a loop"), "\(h.err.text)")
     }
 
+    @Test("run $f in the shell is refused before anything runs, saying why (not as a bug of tnx)")
+    func runVariable() async throws {
+        let client = FakeClient()
+        let h = try Harness(client: client, confirm: true)
+        let a = try h.idFile([uuid(1)], name: "a.txt")
+        let files = try h.idFile([a], name: "files.txt")
+        #expect(await h.run("foreach f in \(files) {\n  foreach id in $f delete $id\n  run $f\n}", origin: .repl) == .usage)
+        #expect(client.sent.isEmpty)
+        #expect(h.err.text.contains("'run' takes a script written out, not a variable"), "\(h.err.text)")
+        #expect(!h.err.text.contains("a bug in tnx"))
+    }
+
     @Test("without confirmation no run sends a second delete, whatever the count said")
     func allowanceIsEnforcedPerRequest() async throws {
         let client = FakeClient()

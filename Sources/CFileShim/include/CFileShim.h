@@ -18,4 +18,10 @@ int tnx_spawn_close_from(void *actions, int from);
 /// -1 with errno set (ENOSYS where the system has no such call).
 int tnx_memory_file(const char *name);
 
+/// Renames `from` to `to` unless `to` exists (Linux renameat2 with RENAME_NOREPLACE, which
+/// Swift's Glibc module does not declare): never replaces a file in one step that another
+/// process could race. 0, or -1 with errno set (EEXIST: `to` exists; EINVAL or ENOSYS: the
+/// file system or kernel cannot do it).
+int tnx_rename_noreplace(const char *from, const char *to);
+
 #endif

@@ -53,9 +53,6 @@ struct IDFeed {
         return pending[next...]
     }
 
-    /// Lines read and not taken: what the buffer holds.
-    var buffered: Int { pending.count - next }
-
     mutating func started(_ count: Int = 1) { inFlight += count }
     mutating func finished(_ count: Int = 1) { inFlight -= count }
 

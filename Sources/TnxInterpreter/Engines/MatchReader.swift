@@ -90,6 +90,8 @@ struct MatchReader {
                 ending: .adaptive, lastPage: lastPage, firstPageFull: page.recordings.count >= size,
                 maximumInFlight: min(Self.maximumPagesInFlight, context.settings.concurrency))
             if problem != nil { walker.halt() }
+            // Repeats on page 1 count too: a full single page that holds one reads one more.
+            walker.repeatsSeen = totals.duplicates > 0
             failure = await PageWalker.walk(&walker, client: client, filter: filter, size: size) { _, page, walker in
                 let new = take(page)
                 walker.repeatsSeen = totals.duplicates > 0

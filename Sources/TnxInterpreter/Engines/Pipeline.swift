@@ -33,8 +33,10 @@ struct Pipeline: Sendable {
     var deletes: Bool { steps.last == .delete }
     /// Only `delete`: the bulk engine's plain path, with no read per id.
     var isDeleteOnly: Bool { steps == [.delete] }
+    /// The directories to create before the first id and to sweep of `.partial` files: each
+    /// download directory without its placeholder (`DownloadDirectory.base`).
     var directories: [String] {
-        steps.compactMap { if case .download(let directory) = $0 { directory } else { nil } }
+        steps.compactMap { if case .download(let directory) = $0 { DownloadDirectory.parse(directory).map(\.base).get(or: directory) } else { nil } }
     }
     var downloads: Bool { !directories.isEmpty }
 
@@ -70,5 +72,13 @@ extension MediaFormat {
         case .mp3: .mp3
         case .wav: .wav
         }
+    }
+}
+
+extension Result {
+    /// The success value, or `fallback`.
+    func get(or fallback: Success) -> Success {
+        if case .success(let value) = self { return value }
+        return fallback
     }
 }

@@ -11,11 +11,14 @@ extension PipelineRunner {
     func downloadStep(_ id: RecordingID, into directory: String, fetched: inout (recording: Recording, at: ContinuousClock.Instant)?) async -> StepResult {
         let ext = pipeline.format.rawValue
         let name = Self.fileName(id)
-        let file = directory + "/" + name + "." + ext
-        let sidecar = directory + "/" + name + ".json"
+        // The planner checked the placeholder; a directory it could not parse has none.
+        let target = DownloadDirectory.parse(directory).get(or: DownloadDirectory(path: directory, base: directory, template: nil))
 
-        // Complete from an earlier run: the same size and hash as journaled.
-        if !dryRun, let before = earlier[id.rawValue], before.file == file, before.trusted(verifyDuration: verifyDuration) {
+        // Complete from an earlier run: the same size and hash as journaled, where this
+        // directory puts it (with a placeholder: under its base, the recording's date decides).
+        if !dryRun, let before = earlier[id.rawValue], target.holds(before.file, named: name + "." + ext), before.trusted(verifyDuration: verifyDuration) {
+            let file = before.file
+            let sidecar = Directories.containing(file) + "/" + name + ".json"
             // Off the pool: hashing a wav of hundreds of MB takes a while.
             let complete = await BlockingWorker().run { () -> Bool in
                 guard case .regular(let size) = FileKind.of(file), size == before.bytes, case .regular = FileKind.of(sidecar),
@@ -47,6 +50,14 @@ extension PipelineRunner {
                         kind: .unreadableResponse, status: 200, attempts: 1,
                         description: "the API answered GET /recordings/\(id.rawValue) with another recording (\(recording.id ?? "no id")); nothing was downloaded"))
             }
+            let placed: String
+            switch target.resolve(createdAt: recording.createdAt) {
+            case .success(let resolved): placed = resolved
+            case .failure(let why):
+                return .failed(RecordingsError(kind: .unreadableResponse, status: 200, attempts: 1, description: why.description))
+            }
+            let file = placed + "/" + name + "." + ext
+            let sidecar = placed + "/" + name + ".json"
             guard let url = pipeline.format == .mp3 ? recording.downloadUrls?.mp3 : recording.downloadUrls?.wav, !url.isEmpty else {
                 return .failed(
                     RecordingsError(
@@ -67,7 +78,8 @@ extension PipelineRunner {
             }
             // A name of its own: another run downloading the same recording here never writes
             // into this file. (downloadMedia removes it when it fails.)
-            let partial = directory + "/." + name + "." + ext + "." + Self.partialTag() + ".partial"
+            // In the base directory, swept before a run: renamed into the dated one once verified.
+            let partial = target.base + "/." + name + "." + ext + "." + Self.partialTag() + ".partial"
             switch await client.downloadMedia(from: url, to: partial, format: pipeline.format.audio) {
             case .failure(.disk(let reason)):
                 return .disk(reason + Self.diskAdvice)
@@ -91,14 +103,23 @@ extension PipelineRunner {
                     return .failed(RecordingsError(kind: .unreadableResponse, status: 200, attempts: media.attempts, description: problem.description))
                 }
                 let metadata = Self.sidecar(recording, record: record, format: pipeline.format)
-                let placed: String? = await BlockingWorker().run {
-                    Self.place(partial: partial, file: file, sidecar: sidecar, metadata: metadata, directory: directory)
+                let verified = record
+                let placement: Placement = await BlockingWorker().run {
+                    if target.template != nil, let problem = Directories.create(placed) { return .disk(problem) }
+                    return Self.place(partial: partial, file: file, sidecar: sidecar, metadata: metadata, record: verified, directory: placed)
                 }
                 // Locked until now: no other run's sweep can take the verified file before it
                 // has its name.
                 await media.file.close()
-                if let problem = placed { return .disk(problem + Self.diskAdvice) }
-                return .done(record)
+                switch placement {
+                case .placed: return .done(record)
+                case .kept:
+                    record.reused = true
+                    return .done(record)
+                case .refused(let why):
+                    return .failed(RecordingsError(kind: .unreadableResponse, status: nil, attempts: media.attempts, description: why))
+                case .disk(let problem): return .disk(problem + Self.diskAdvice)
+                }
             }
         }
     }

@@ -85,14 +85,52 @@ extension PipelineRunner {
         return bytes
     }
 
-    /// Renames the verified `.partial` into place, then writes the sidecar the same way
-    /// (temporary file, `fsync`, rename), then `fsync`s the directory. nil, or what failed.
-    /// Blocking.
-    static func place(partial: String, file: String, sidecar: String, metadata: [UInt8], directory: String) -> String? {
-        if let error = FileDescriptor.rename(partial, to: file) {
+    /// How a verified copy found its place.
+    enum Placement: Sendable {
+        case placed
+        /// A file of its name was there already, byte for byte this copy: kept, the new one
+        /// dropped.
+        case kept
+        /// A file of its name was there already, and is not this copy: left as it is, the new
+        /// one dropped, the id not done (not deleted either).
+        case refused(String)
+        case disk(String)
+    }
+
+    /// Renames the verified `.partial` into place, never over another file (an existing file
+    /// of the same name with the same bytes is kept; a different one is never overwritten),
+    /// then writes the sidecar the same way (temporary file, `fsync`, rename), then `fsync`s
+    /// the directory. Blocking.
+    static func place(partial: String, file: String, sidecar: String, metadata: [UInt8], record: DownloadRecord, directory: String) -> Placement {
+        switch FileDescriptor.renameNoReplace(partial, to: file) {
+        case .renamed: break
+        case .failed(let error):
             FileDescriptor.remove(partial)
-            return "cannot rename '\(partial)' to '\(file)': \(error)"
+            return .disk("cannot rename '\(partial)' to '\(file)': \(error)")
+        case .exists:
+            FileDescriptor.remove(partial)
+            let same: Bool
+            if case .success(let there) = MediaHash.file(file) {
+                same = there.bytes == record.bytes && there.sha256 == record.sha256
+            } else {
+                same = false
+            }
+            guard same else {
+                return .refused(
+                    "'\(file)' is there already and is not this recording's copy (another size or SHA-256): it was left as it is, the new copy was not kept, and the recording was not deleted; move that file away and run again")
+            }
+            // The same bytes: kept. Its sidecar is written only where there is none.
+            if case .regular = FileKind.of(sidecar) { return .kept }
+            if let problem = writeSidecar(partial: partial, sidecar: sidecar, metadata: metadata, directory: directory) { return .disk(problem) }
+            return .kept
         }
+        if let problem = writeSidecar(partial: partial, sidecar: sidecar, metadata: metadata, directory: directory) { return .disk(problem) }
+        return .placed
+    }
+
+    /// The sidecar, written beside its copy (temporary file, `fsync`, rename), then the
+    /// directory flushed. nil, or what failed.
+    private static func writeSidecar(partial: String, sidecar: String, metadata: [UInt8], directory: String) -> String? {
         let temporary = String(partial.dropLast(".partial".count)) + ".json.partial"
         let fd: Int32
         switch FileDescriptor.createNewLocked(temporary) {

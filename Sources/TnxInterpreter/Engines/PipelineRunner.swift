@@ -4,7 +4,7 @@ import TelnyxRecordings
 import TnxLanguage
 import TnxSystem
 
-/// Runs a pipeline for one id. Not on the interpreter actor: many run at once; what must be
+/// Runs a pipeline for one id. Not on the `BulkRun` actor: many run at once; what must be
 /// recorded in order (the journal) goes through `journal`.
 struct PipelineRunner: Sendable {
     let pipeline: Pipeline
@@ -12,13 +12,13 @@ struct PipelineRunner: Sendable {
     let dryRun: Bool
     /// `--resume`: the downloads an earlier run journaled, by id.
     let earlier: [String: JournaledDownload]
-    /// Appends a line to the journal (on the actor); false when it could not be written.
+    /// Appends a line to the journal (on the `BulkRun` actor); false when it could not be written.
     let journal: @Sendable (Outcome) async -> Bool
     /// `set verify-duration`: a copy must play as long as its recording.
     var verifyDuration = true
     /// The copies of this run, by hash: one file for two recordings is not a copy of either.
     var copies = CopyRegistry()
-    /// Journals the id `sending` (on the actor) just before its delete goes; false when it could
+    /// Journals the id `sending` (on the `BulkRun` actor) just before its delete goes; false when it could
     /// not be written. nil: this runner never deletes (it refuses to).
     var sending: (@Sendable (RecordingID) async -> Bool)? = nil
 

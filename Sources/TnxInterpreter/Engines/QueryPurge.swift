@@ -67,6 +67,7 @@ struct QueryPurge {
             return result.ending(status)
         case .read(let t): totals = t
         }
+        result.report.matched = totals
         let failure: String?
         switch written {
         case .failure(let problem): failure = problem.reason
@@ -76,7 +77,6 @@ struct QueryPurge {
             reporter.error(failure + "; nothing was deleted")
             return result.ending(.failures)
         }
-        result.report.matched = totals
         let requestsAfterSnapshot = context.client.activity?.requestsSent
         guard totals.count > 0 else {
             snapshot.discard()
