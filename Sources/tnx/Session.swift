@@ -36,8 +36,10 @@ enum Session {
             return RunStatus.usage.exitCode
         }
         let settings = command.startingSettings(from: startup.settings)
+        // `validate` refused a malformed -D before anything was read.
+        let parameters = (try? command.scriptParameters(directory: Directories.current)) ?? ScriptParameters(directory: Directories.current)
         if command.check {
-            return ScriptRunner.check(sources, settings: settings, colour: colour)
+            return ScriptRunner.check(sources, parameters: parameters, settings: settings, colour: colour)
         }
 
         let connection: Connection
@@ -71,6 +73,7 @@ enum Session {
         interpreterEnvironment.colourAllowed = colourAllowed(environment)
         // Once a run's loop has ended, no stop signal exits before its summary and journal flush.
         interpreterEnvironment.finishing = { signals.setFinishing($0) }
+        interpreterEnvironment.parameters = parameters
 
         if sources.isEmpty {
             return REPL.run(
@@ -78,7 +81,7 @@ enum Session {
                 signals: signals)
         }
         let interpreter = Interpreter(settings: settings, environment: interpreterEnvironment)
-        return ScriptRunner.run(sources, interpreter: interpreter, signals: signals)
+        return ScriptRunner.run(sources, parameters: parameters, interpreter: interpreter, signals: signals)
     }
 
     static func colourAllowed(_ environment: [String: String]) -> Bool {
