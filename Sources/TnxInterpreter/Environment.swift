@@ -34,9 +34,8 @@ public struct InterpreterEnvironment: Sendable {
     /// Opens stdin for `foreach id in -`.
     public var standardInputDescriptor: Int32 = 0
     /// What to do when a real delete is due and no key is set: the shell says `set api-key`,
-    /// a script says TELNYX_API_KEY.
-    public var noKeyAdvice =
-        "no API key: set TELNYX_API_KEY (export TELNYX_API_KEY=KEY…) or pass --api-key; nothing was sent"
+    /// a script says TELNYX_API_KEY, --api-key and profiles (`KeyOrigin.missing`).
+    public var noKeyAdvice = KeyOrigin.missing()
     /// How to go on after an interrupted run: `--resume` for a script, `set resume on` in the
     /// shell.
     public var resumeAdvice = "run again with --resume to go on"

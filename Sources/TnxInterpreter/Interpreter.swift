@@ -23,6 +23,8 @@ public actor Interpreter {
     public nonisolated let failures: FailureTally
     /// Where the journal is, for the closing line of a run that fails.
     public nonisolated let journalPath: String?
+    /// Where the key in use came from, for the closing line of a run that ends on it.
+    public nonisolated var keyOrigin: KeyOrigin? { environment.client.keyOrigin }
     var last: LastResult = .nothing
     /// What the session's engines share: the journal's writer (and what `--resume` knows),
     /// the gate's allowance, and the preparation done once before the first delete.

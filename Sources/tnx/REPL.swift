@@ -18,7 +18,7 @@ enum REPL {
         // `Mutex` is not copyable and cannot be captured by the escaping closures below.)
         let keys = connection.secrets
         environment.askConfirmation = { question in await TerminalQuestion.confirm(question) }
-        environment.noKeyAdvice = "no API key: type 'set api-key' to enter one (or start tnx with TELNYX_API_KEY set); nothing was sent"
+        environment.noKeyAdvice = KeyOrigin.missing(shell: true)
         environment.resumeAdvice = "type 'set resume on' and run it again to go on"
         environment.enterAPIKey = {
             // Whatever the statement printed before must be on the screen before the prompt,
@@ -27,11 +27,10 @@ enum REPL {
             guard let key = LineEditor.readSecret(prompt: "API key (input hidden): "), !key.isEmpty else { return .unchanged }
             keys.add(key)
             do throws(ConfigurationError) {
-                try client.setAPIKey(key)
+                try client.setAPIKey(key, origin: .entered)
             } catch {
                 return .refused(error.message)
             }
-            connection.keySource.withLock { $0 = "entered in this session" }
             return .set
         }
         let interpreter = Interpreter(settings: settings, environment: environment)
@@ -128,7 +127,7 @@ enum REPL {
         let client = connection.client
         let dryRun = runBlocking { await interpreter.settings.dryRun }
         let key = client.hasAPIKey
-            ? "API key set (\(connection.keySource.withLock { $0 } ?? "given"))"
+            ? "API key set (\(client.keyOrigin?.name ?? "given"))"
             : "no API key (export TELNYX_API_KEY or 'set api-key')"
         let profileText = profile.map { "profile \($0) · " } ?? ""
         let text = "tnx \(TnxCommand.version) · \(profileText)\(key) · \(client.baseURL) · dry-run \(dryRun ? "on" : "off")\n"

@@ -17,7 +17,7 @@ enum ScriptRunner {
             // A cron job's stdout goes to a log: what reaches a person is stderr, so it ends
             // with why the run failed and where to look.
             var lines = interpreter.failures.groupedLines()
-            lines.append(interpreter.failures.closingLine(status: status, journal: interpreter.journalPath))
+            lines.append(interpreter.failures.closingLine(status: status, journal: interpreter.journalPath, keyCheck: interpreter.keyOrigin?.check))
             FileOutput.standardError.write(lines.map { "tnx: " + TerminalText.sanitized($0) + "\n" }.joined())
             FileOutput.standardError.flush()
         }
