@@ -83,6 +83,14 @@ public struct ScriptParameters: Hashable, Sendable {
         return directory == "/" ? "/" + relative : directory + "/" + relative
     }
 
+    /// The first parameter whose value holds one of `secrets` (the API keys the command line
+    /// knows, each of at least 8 characters), as the error to stop on.
+    public func holdingSecret(_ secrets: [String]) -> ParameterError? {
+        let keys = secrets.filter { $0.utf8.count >= 8 }
+        guard let name = names.first(where: { name in keys.contains { values[name]!.contains($0) } }) else { return nil }
+        return .holdsKey(name)
+    }
+
     /// The names given that no source of an invocation used, in the order given.
     public func unused(_ used: Set<String>) -> [String] {
         names.filter { !used.contains($0) }
@@ -113,6 +121,11 @@ public struct ParameterError: Error, Sendable, Hashable, CustomStringConvertible
 
     static func controlCharacter(name: String, scalar: UInt32, position: Int) -> Self {
         Self("-D \(name)=…: the value has a control character (U+\(TerminalText.hex(scalar))) at position \(position); a parameter is one line of printable text")
+    }
+
+    /// Never quotes the value: it holds the key.
+    static func holdsKey(_ name: String) -> Self {
+        Self("-D \(name)=…: the value holds the API key, which would then show in messages, the journal and requests; a key belongs in TELNYX_API_KEY (or --api-key, or a profile's api-key-command), never in a script's values; nothing was run or sent")
     }
 
     static func given(twice name: String) -> Self {

@@ -37,6 +37,11 @@ enum Session {
         let settings = command.startingSettings(from: startup.settings)
         // `validate` refused a malformed -D before anything was read.
         let parameters = (try? command.scriptParameters(directory: Directories.current)) ?? ScriptParameters(directory: Directories.current)
+        // A key among them would be quoted by diagnostics and sent as an id or a filter.
+        if let error = parameters.holdingSecret([environment[ClientConfiguration.apiKeyVariable], command.apiKey].compactMap { $0 }) {
+            Messages.error(error.message)
+            return RunStatus.usage.exitCode
+        }
         if command.check {
             return ScriptRunner.check(sources, parameters: parameters, settings: settings, colour: colour)
         }

@@ -174,6 +174,23 @@ struct ParametersEndToEndTests {
         }
     }
 
+    @Test("a parameter that holds the API key is refused before anything runs, and the key is not shown")
+    func keyAsAParameter() async throws {
+        let scratch = try Scratch()
+        try await SandboxFixture.with(seed: 20, scratch: scratch) { sandbox, env in
+            for arguments in [["-D", "who=\(Sandbox.defaultAPIKey)"], ["--api-key", "KEYgiven0123456789", "-D", "who=xKEYgiven0123456789x"]] {
+                var environment = env
+                if arguments.contains("--api-key") { environment["TELNYX_API_KEY"] = nil }
+                let result = try await TnxProcess.run(arguments + ["-c", "count recordings where from $who"], environment: environment)
+                #expect(result.status == 2)
+                #expect(result.stderr.contains("-D who=…: the value holds the API key"), "\(result.stderr)")
+                #expect(!result.stderr.contains(Sandbox.defaultAPIKey) && !result.stderr.contains("KEYgiven0123456789"), "\(result.stderr)")
+                #expect(result.stdout.isEmpty)
+            }
+            #expect(sandbox.totalRequests == 0)
+        }
+    }
+
     @Test("a parameter that no script uses (a misspelt name) stops the run before it starts")
     func unusedParameter() async throws {
         let scratch = try Scratch()
