@@ -15,6 +15,8 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
 
     /// The API key; nil until one is given (dry-run needs none).
     public var apiKey: String?
+    /// Where `apiKey` came from, for the messages that say what to check about it (a 401).
+    public var keyOrigin: KeyOrigin?
     /// The validated base URL without a trailing slash, e.g. `https://api.telnyx.com/v2`.
     public private(set) var baseURL: String
     /// Time allowed to open a connection.
@@ -30,9 +32,9 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     /// client, whatever the caller asks (`deleteRecording` answers `.wouldDelete`). The last
     /// line of the promise that a dry-run never deletes.
     public var deletesAllowed = true
-    /// Where the base URL came from, for messages: `TELNYX_BASE_URL` (or unset: the default),
-    /// `--base-url`, `profile prod (…/prod.tnx:1)`.
-    public var baseURLOrigin: String?
+    /// Where the base URL came from, for the messages that say what to check when it cannot
+    /// be reached or is not the API: the default, `TELNYX_BASE_URL`, `--base-url`, a profile.
+    public var baseURLOrigin: URLOrigin = .standard
     /// The proxies requests go through (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`); none by
     /// default.
     public var proxies: ProxyEnvironment = .none
@@ -68,9 +70,16 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     public static func fromEnvironment(
         _ environment: [String: String], apiKey: String? = nil, baseURL: String? = nil
     ) throws(ConfigurationError) -> ClientConfiguration {
-        let key = normalisedKey(apiKey) ?? normalisedKey(environment[apiKeyVariable])
-        let base = nonEmpty(baseURL) ?? nonEmpty(environment[baseURLVariable]) ?? defaultBaseURL
-        return try ClientConfiguration(apiKey: key, baseURL: base)
+        let optionKey = normalisedKey(apiKey)
+        let key = optionKey ?? normalisedKey(environment[apiKeyVariable])
+        let optionURL = nonEmpty(baseURL)
+        let environmentURL = nonEmpty(environment[baseURLVariable])
+        let origin: KeyOrigin? = key == nil ? nil : optionKey != nil ? .option : .environment
+        var configuration = try ClientConfiguration(baseURL: optionURL ?? environmentURL ?? defaultBaseURL)
+        configuration.apiKey = try validatedKey(key, origin: origin)
+        configuration.keyOrigin = origin
+        configuration.baseURLOrigin = optionURL != nil ? .option : environmentURL != nil ? .environment : .standard
+        return configuration
     }
 
     /// Replaces the base URL, with the same checks as `init`.
@@ -92,8 +101,8 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     /// The key with surrounding whitespace trimmed, refused unless every character is
     /// printable ASCII (what an API key is made of). An HTTP library refuses such a header
     /// anyway, after quoting it in its error; so the check comes first, and its message never
-    /// quotes the key.
-    public static func validatedKey(_ key: String?) throws(ConfigurationError) -> String? {
+    /// quotes the key; it says what to check from where the key came from (`origin`).
+    public static func validatedKey(_ key: String?, origin: KeyOrigin? = nil) throws(ConfigurationError) -> String? {
         guard let key = normalisedKey(key) else { return nil }
         for (index, scalar) in key.unicodeScalars.enumerated() where !(0x21...0x7E).contains(scalar.value) {
             let what =
@@ -101,7 +110,7 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
                 : scalar == " " ? "a space" : "a character that is not ASCII"
             throw ConfigurationError(
                 message:
-                    "the API key has \(what) at position \(index + 1); a key is printable ASCII only (letters, digits, punctuation): check TELNYX_API_KEY (or --api-key). Nothing was sent"
+                    "the API key has \(what) at position \(index + 1); a key is printable ASCII only (letters, digits, punctuation): \(KeyOrigin.check(origin)). Nothing was sent"
             )
         }
         return key
@@ -228,16 +237,16 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
 }
 
 /// A key that is not known yet: `resolve` runs at most once, off the cooperative pool, when a
-/// request first needs a key. `origin` says where it was set up (`api-key-command of profile
-/// prod`), for messages; neither ever holds the key.
+/// request first needs a key. `origin` says where it was set up (the `api-key-command` of
+/// profile prod), for messages; neither ever holds the key.
 public struct DeferredKey: Sendable {
-    public var origin: String
+    public var origin: KeyOrigin
     public var resolve: @Sendable () async -> Result<String, ConfigurationError>
     /// Stops a `resolve` in progress (every request waiting for it was cancelled).
     public var cancel: @Sendable () -> Void
 
     public init(
-        origin: String, resolve: @escaping @Sendable () async -> Result<String, ConfigurationError>,
+        origin: KeyOrigin, resolve: @escaping @Sendable () async -> Result<String, ConfigurationError>,
         cancel: @escaping @Sendable () -> Void = {}
     ) {
         self.origin = origin

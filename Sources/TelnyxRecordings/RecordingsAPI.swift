@@ -24,6 +24,9 @@ public protocol RecordingsAPI: Sendable {
     /// What the client is waiting for (retries, rate-limit pauses), if it says.
     var activity: ClientActivity? { get }
 
+    /// Where the key in use came from, for the messages that say what to check after a 401.
+    var keyOrigin: KeyOrigin? { get }
+
     /// One page of the recordings that match `filter` (`GET /recordings`).
     func listRecordings(_ filter: RecordingFilter, page: Int, size: Int) async -> Result<RecordingPage, RecordingsError>
 
@@ -49,6 +52,7 @@ extension RecordingsAPI {
     public func confirmEndpoint() async -> RecordingsError? { nil }
     public func prepareKey() async -> RecordingsError? { nil }
     public var activity: ClientActivity? { nil }
+    public var keyOrigin: KeyOrigin? { nil }
 
     public func listRecordings(_ filter: RecordingFilter, page: Int, size: Int) async -> Result<RecordingPage, RecordingsError> {
         .failure(Self.unsupported("list recordings"))

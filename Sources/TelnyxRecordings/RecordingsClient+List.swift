@@ -37,7 +37,7 @@ extension RecordingsClient {
                 return .failure(
                     attempts.error(
                         .unreadableResponse, status: answer.status,
-                        "GET /recordings answered HTTP \(answer.status) but not with a list of recordings (\(ErrorText.excerpt(answer))): TELNYX_BASE_URL may not point at the Telnyx recordings API"))
+                        "GET /recordings answered HTTP \(answer.status) but not with a list of recordings (\(ErrorText.excerpt(answer))): \(baseURLNamed) may not point at the Telnyx recordings API"))
             }
             // More than was asked for is not a page: whatever it adds, a listing that does not
             // keep to its own paging cannot be trusted to say what matches (nor what is gone).

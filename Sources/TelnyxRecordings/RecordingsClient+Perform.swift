@@ -66,7 +66,7 @@ extension RecordingsClient {
                 attempts.requestID = Self.requestID(in: answer.headers)
                 let hints = Self.hints(answer.headers, status: answer.status)
                 rateLimiter.release(status: answer.status, hints: hints)
-                switch ResponseVerdict.judge(answer, hints: hints, subject: subject, attempts: &attempts) {
+                switch ResponseVerdict.judge(answer, hints: hints, subject: subject, attempts: &attempts, origins: origins) {
                 case .success(let success): return .success(success)
                 case .notFound(let apiErrors, let summary): return .notFound(apiErrors: apiErrors, summary: summary)
                 case .failed(let error): return .failed(error)
@@ -80,7 +80,8 @@ extension RecordingsClient {
                     attempts.uncertain = "attempt \(attempts.attempts) \(failure.summary)"
                 }
                 let error = attempts.error(
-                    failure.kind, status: nil, failure.description(host: hostDescription, effect: effect.map { "it may or may not have been \($0)" }))
+                    failure.kind, status: nil,
+                    failure.description(host: hostDescription, effect: effect.map { "it may or may not have been \($0)" }, origins: origins))
                 attempts.last = error
                 attempts.lastWasUncertain = failure.maybeSent && effect != nil
                 guard failure.retryable, !(failure.maybeSent && !attempts.resendsUnknown),

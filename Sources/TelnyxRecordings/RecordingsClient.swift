@@ -54,6 +54,8 @@ public final class RecordingsClient: RecordingsAPI {
     struct Credentials: Sendable {
         var key: String?
         var authorization: String?
+        /// Where `key` came from.
+        var origin: KeyOrigin?
     }
 
     public init(configuration: ClientConfiguration) {
@@ -61,7 +63,7 @@ public final class RecordingsClient: RecordingsAPI {
         stored.apiKey = nil
         self.configuration = stored
         self.rateLimiter = RateLimiter(policy: configuration.retryPolicy, activity: waits)
-        self.credentials = Mutex(Self.credentials(for: configuration.apiKey))
+        self.credentials = Mutex(Self.credentials(for: configuration.apiKey, origin: configuration.keyOrigin))
         self.recordingsURL = configuration.baseURL + "/recordings"
         var headers = HTTPHeaders()
         headers.add(name: "Accept", value: "application/json")
@@ -113,11 +115,19 @@ public final class RecordingsClient: RecordingsAPI {
         }
     }
 
-    /// `TELNYX_BASE_URL (https://…)`, or the base URL with where else it came from: what a
-    /// message about a base URL that is not the API names.
-    var baseURLNamed: String {
-        guard let origin = configuration.baseURLOrigin else { return "the base URL (\(baseURL), the default)" }
-        return origin == ClientConfiguration.baseURLVariable ? "\(origin) (\(baseURL))" : "the base URL \(baseURL) (from \(origin))"
+    /// `--base-url (https://…)`, `TELNYX_BASE_URL (https://…)`, the base-url of a profile: what
+    /// a message about a base URL that is not the API names (`URLOrigin.named`).
+    var baseURLNamed: String { configuration.baseURLOrigin.named(baseURL) }
+
+    /// Where the key in use came from (the one set, else the deferred one to be asked for):
+    /// what a message about a refused key tells to check.
+    public var keyOrigin: KeyOrigin? {
+        credentials.withLock { $0.key == nil ? nil : $0.origin } ?? deferredKey?.origin
+    }
+
+    /// Where the key and the base URL came from, for the messages of a request's answer.
+    var origins: RequestOrigins {
+        RequestOrigins(key: keyOrigin, url: configuration.baseURLOrigin, baseURL: baseURL)
     }
 
     /// The base URL requests go to, e.g. `https://api.telnyx.com/v2`.
@@ -128,10 +138,11 @@ public final class RecordingsClient: RecordingsAPI {
         credentials.withLock({ $0.key != nil }) || deferredKey != nil
     }
 
-    /// Sets or clears the key for the requests that start from now on. Thread-safe.
+    /// Sets or clears the key for the requests that start from now on; `origin` is where it
+    /// came from (by default, typed at the shell). Thread-safe.
     /// - Throws: when the key is not printable ASCII (the message never quotes it).
-    public func setAPIKey(_ key: String?) throws(ConfigurationError) {
-        let new = Self.credentials(for: try ClientConfiguration.validatedKey(key))
+    public func setAPIKey(_ key: String?, origin: KeyOrigin = .entered) throws(ConfigurationError) {
+        let new = Self.credentials(for: try ClientConfiguration.validatedKey(key, origin: origin), origin: origin)
         credentials.withLock { $0 = new }
     }
 
@@ -173,10 +184,10 @@ public final class RecordingsClient: RecordingsAPI {
             // A key typed with `set api-key` meanwhile wins; otherwise this one is kept.
             if let ready = currentHeaders() { return ready }
             do {
-                let new = Self.credentials(for: try ClientConfiguration.validatedKey(key))
+                let new = Self.credentials(for: try ClientConfiguration.validatedKey(key, origin: deferredKey.origin), origin: deferredKey.origin)
                 credentials.withLock { if $0.key == nil { $0 = new } }
             } catch {
-                throw keyFailed(task, ConfigurationError(message: "the key that \(deferredKey.origin) printed is not usable: \(error.message)"))
+                throw keyFailed(task, ConfigurationError(message: "the key that the \(deferredKey.origin.name) printed is not usable: \(error.message)"))
             }
             guard let ready = currentHeaders() else { throw Self.noKeyError }
             return ready
@@ -185,7 +196,7 @@ public final class RecordingsClient: RecordingsAPI {
             if Task.isCancelled {
                 _ = keyFailed(task, failure)
                 throw RecordingsError(
-                    kind: .interrupted, status: nil, attempts: 0, description: "interrupted while the \(deferredKey.origin) ran; nothing was sent")
+                    kind: .interrupted, status: nil, attempts: 0, description: "interrupted while the \(deferredKey.origin.name) ran; nothing was sent")
             }
             throw keyFailed(task, failure)
         }
@@ -219,13 +230,11 @@ public final class RecordingsClient: RecordingsAPI {
     }
 
     /// The error of a request that needs a key when none is set; nothing is sent.
-    static let noKeyError = RecordingsError(
-        kind: .unauthorized, status: nil, attempts: 0,
-        description: "no API key: set TELNYX_API_KEY (export TELNYX_API_KEY=KEY…), pass --api-key, or give a profile an api-key-command; nothing was sent")
+    static let noKeyError = RecordingsError(kind: .unauthorized, status: nil, attempts: 0, description: KeyOrigin.missing())
 
-    static func credentials(for key: String?) -> Credentials {
-        guard let key, !key.isEmpty else { return Credentials(key: nil, authorization: nil) }
-        return Credentials(key: key, authorization: "Bearer " + key)
+    static func credentials(for key: String?, origin: KeyOrigin?) -> Credentials {
+        guard let key, !key.isEmpty else { return Credentials(key: nil, authorization: nil, origin: nil) }
+        return Credentials(key: key, authorization: "Bearer " + key, origin: origin)
     }
 
     static func authority(of url: String) -> String {

@@ -25,8 +25,11 @@ enum ResponseVerdict {
         var id: String?
     }
 
-    /// Judges `answer`, counting it in `attempts` (retry budgets, uncertainty).
-    static func judge(_ answer: HTTPAnswer, hints: ServerHints, subject: Subject, attempts: inout AttemptHistory) -> ResponseVerdict {
+    /// Judges `answer`, counting it in `attempts` (retry budgets, uncertainty). `origins`: where
+    /// the key and the base URL came from, which a 401 or an answer that is not the API's names.
+    static func judge(
+        _ answer: HTTPAnswer, hints: ServerHints, subject: Subject, attempts: inout AttemptHistory, origins: RequestOrigins = RequestOrigins()
+    ) -> ResponseVerdict {
         let status = answer.status
         if (200..<300).contains(status) { return .success(answer) }
         let parsed = answer.bodyComplete ? ErrorBody.parse(answer.body) : ErrorBody(errors: [], unreadable: answer.body.readableBytes > 0)
@@ -38,7 +41,7 @@ enum ResponseVerdict {
 
         func unreadableError() -> RecordingsError {
             let excerpt = ErrorText.excerpt(answer)
-            var hint = "a proxy or gateway may be in the way, or TELNYX_BASE_URL does not point at the Telnyx API"
+            var hint = "a proxy or gateway may be in the way, or \(origins.url.named(origins.baseURL)) does not point at the Telnyx API"
             if status == 404, subject.id != nil { hint = "so it is not known whether the recording exists; " + hint }
             if RetryPolicy.isRetryable(status: status) { hint = "the API or a gateway in front of it is failing; try again later" }
             return attempts.error(
@@ -88,7 +91,7 @@ enum ResponseVerdict {
             return .failed(
                 attempts.error(
                     .unauthorized, status: status,
-                    "HTTP 401 Unauthorized\(apiSummary): the API key was refused; check TELNYX_API_KEY (or --api-key)",
+                    "HTTP 401 Unauthorized\(apiSummary): \(KeyOrigin.refused(origins.key))",
                     apiErrors: parsed.errors))
         case 403:
             return .failed(
@@ -101,7 +104,7 @@ enum ResponseVerdict {
             return .failed(
                 attempts.error(
                     .clientError, status: status,
-                    "HTTP \(status) \(reason): the server redirected\(location), which tnx does not follow with your key; check TELNYX_BASE_URL",
+                    "HTTP \(status) \(reason): the server redirected\(location), which tnx does not follow with your key; \(origins.url.checkIsTheAPI(origins.baseURL))",
                     apiErrors: parsed.errors))
         default:
             let what =

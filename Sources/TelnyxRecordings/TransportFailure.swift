@@ -92,19 +92,21 @@ struct TransportFailure: Sendable {
     }
 
     /// What a person reads. `effect` says what the request would have done ("the recording
-    /// may or may not have been deleted"); nil for requests that change nothing.
-    func description(host: String, effect: String?) -> String {
+    /// may or may not have been deleted"); nil for requests that change nothing. `origins`:
+    /// where the base URL came from, which a server that cannot be reached tells to check.
+    func description(host: String, effect: String?, origins: RequestOrigins = RequestOrigins()) -> String {
+        let check = origins.url.checkReachable(origins.baseURL)
         let unknown = effect.map { ": \($0); run this id again (a 404 then confirms it is gone)" } ?? ""
         let nothing = effect == nil ? "" : "; nothing was deleted"
         switch kind {
         case .timeout where maybeSent:
             return "\(detail) from \(host)\(unknown)"
         case .timeout:
-            return "\(detail) to \(host): check TELNYX_BASE_URL and the network\(nothing)"
+            return "\(detail) to \(host): \(check)\(nothing)"
         case .transport where !retryable:
             return "the request to \(host) \(summary): \(detail)\(nothing)"
         case .transport where !maybeSent:
-            return "could not reach \(host) (\(detail)): check TELNYX_BASE_URL and the network\(nothing)"
+            return "could not reach \(host) (\(detail)): \(check)\(nothing)"
         default:
             return "request to \(host) \(summary) (\(detail))\(unknown)"
         }

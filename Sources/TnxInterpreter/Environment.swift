@@ -1,4 +1,5 @@
 import TelnyxRecordings
+import TnxLanguage
 
 /// Everything the interpreter talks to, handed in by the executable (or a test). The
 /// interpreter never reaches for globals: the client, the terminal and the journal all
@@ -27,12 +28,14 @@ public struct InterpreterEnvironment: Sendable {
     /// Told when a bulk run's loop has ended (true: its summary and the journal's flush follow)
     /// and when the next starts (false): the executable then lets no stop signal exit at once.
     public var finishing: @Sendable (Bool) -> Void = { _ in }
+    /// The command line's `-D NAME=VALUE`, for the shell's entries and `run FILE` (a script's
+    /// come with its `Interpreter.Input`).
+    public var parameters = ScriptParameters()
     /// Opens stdin for `foreach id in -`.
     public var standardInputDescriptor: Int32 = 0
     /// What to do when a real delete is due and no key is set: the shell says `set api-key`,
-    /// a script says TELNYX_API_KEY.
-    public var noKeyAdvice =
-        "no API key: set TELNYX_API_KEY (export TELNYX_API_KEY=KEY…) or pass --api-key; nothing was sent"
+    /// a script says TELNYX_API_KEY, --api-key and profiles (`KeyOrigin.missing`).
+    public var noKeyAdvice = KeyOrigin.missing()
     /// How to go on after an interrupted run: `--resume` for a script, `set resume on` in the
     /// shell.
     public var resumeAdvice = "run again with --resume to go on"

@@ -9,15 +9,26 @@ extension Interpreter {
     ) async -> Bool {
         let reporter = Reporter(stdout: stdout, stderr: stderr, colourOut: false, colourErr: colour)
         var clean = true
+        var used: Set<String> = []
+        var plans: [(plan: [PlannedStatement], input: Input)] = []
         for input in inputs {
-            guard let plan = checked(input.file, context: input.context, settings: settings, reporter: reporter) else {
+            guard let plan = checked(input.file, context: input.context, settings: settings, reporter: reporter, usedParameters: &used) else {
                 clean = false
                 continue
             }
+            plans.append((plan, input))
+        }
+        for (plan, input) in plans {
             let estimate = await SafetyGate.estimate([(plan, input.context)], startingFrom: settings) { path, _ in
                 await SafetyGate.countDeletable(path, skipping: nil)
             }
             reporter.info("\(Reporter.safe(input.file.name)): ok (\(describe(estimate, settings: settings)))")
+        }
+        // A parameter that no script uses is an error (said once the scripts parse: one with a
+        // syntax error may use it past its error).
+        if clean, let unused = unusedParameters(inputs, used: used) {
+            reporter.error(unused.message)
+            clean = false
         }
         stdout.flush()
         stderr.flush()

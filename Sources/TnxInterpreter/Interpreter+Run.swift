@@ -15,7 +15,7 @@ extension Interpreter {
             return Flow(status: .usage)
         }
         let source = SourceFile(name: path, bytes: bytes)
-        let context = ScriptContext(origin: .shellScript, directory: Directories.containing(path))
+        let context = ScriptContext(origin: .shellScript, directory: Directories.containing(path), parameters: environment.parameters)
         guard let plan = Self.checked(source, context: context, settings: settings, reporter: reporter) else {
             return Flow(status: .usage)
         }

@@ -23,6 +23,8 @@ public actor Interpreter {
     public nonisolated let failures: FailureTally
     /// Where the journal is, for the closing line of a run that fails.
     public nonisolated let journalPath: String?
+    /// Where the key in use came from, for the closing line of a run that ends on it.
+    public nonisolated var keyOrigin: KeyOrigin? { environment.client.keyOrigin }
     var last: LastResult = .nothing
     /// What the session's engines share: the journal's writer (and what `--resume` knows),
     /// the gate's allowance, and the preparation done once before the first delete.
@@ -67,29 +69,39 @@ public actor Interpreter {
     public struct Input: Sendable {
         public var file: SourceFile
         public var context: ScriptContext
-        public init(file: SourceFile, origin: ScriptOrigin, directory: String) {
+        /// `parameters`: the command line's `-D NAME=VALUE`.
+        public init(file: SourceFile, origin: ScriptOrigin, directory: String, parameters: ScriptParameters = ScriptParameters()) {
             self.file = file
-            self.context = ScriptContext(origin: origin, directory: directory)
+            self.context = ScriptContext(origin: origin, directory: directory, parameters: parameters)
         }
     }
 
-    /// Runs one shell entry (or one script), with the session's current settings.
+    /// Runs one shell entry, with the session's current settings and the command line's
+    /// parameters (which an entry need not use).
     public func run(_ source: SourceFile, origin: ScriptOrigin, directory: String = Directories.current) async -> Result {
-        await run([Input(file: source, origin: origin, directory: directory)], eachFromStartingSettings: origin != .repl)
+        await run(
+            [Input(file: source, origin: origin, directory: directory, parameters: environment.parameters)],
+            eachFromStartingSettings: origin != .repl, parametersMustBeUsed: false)
     }
 
     /// Runs the scripts of one invocation: every one is checked and counted by the safety gate
     /// before the first runs; then they run in order, each from the invocation's starting
-    /// settings (with `eachFromStartingSettings`), until one ends the invocation.
-    public func run(_ inputs: [Input], eachFromStartingSettings: Bool = true) async -> Result {
+    /// settings (with `eachFromStartingSettings`), until one ends the invocation. With
+    /// `parametersMustBeUsed`, a parameter that none of them uses stops it before it runs.
+    public func run(_ inputs: [Input], eachFromStartingSettings: Bool = true, parametersMustBeUsed: Bool = true) async -> Result {
         defer { flush() }
         var scripts: [(plan: [PlannedStatement], context: ScriptContext)] = []
+        var used: Set<String> = []
         for input in inputs {
-            if let plan = Self.checked(input.file, context: input.context, settings: startingSettings, reporter: reporter) {
+            if let plan = Self.checked(input.file, context: input.context, settings: startingSettings, reporter: reporter, usedParameters: &used) {
                 scripts.append((plan, input.context))
             }
         }
         guard scripts.count == inputs.count else { return Result(status: .usage, exitRequested: false) }
+        if parametersMustBeUsed, let unused = Self.unusedParameters(inputs, used: used) {
+            reporter.error(unused.message)
+            return Result(status: .usage, exitRequested: false)
+        }
 
         let first = eachFromStartingSettings ? startingSettings : settings
         if let refusal = await safetyGate(scripts.map { ($0.plan, $0.context) }, startingFrom: first, nested: false) {
@@ -127,13 +139,32 @@ public actor Interpreter {
     /// the source is clean.
     public func check(_ source: SourceFile, origin: ScriptOrigin, directory: String = Directories.current) -> Bool {
         defer { flush() }
-        return Self.checked(source, context: ScriptContext(origin: origin, directory: directory), settings: startingSettings, reporter: reporter) != nil
+        var used: Set<String> = []
+        let context = ScriptContext(origin: origin, directory: directory, parameters: environment.parameters)
+        return Self.checked(source, context: context, settings: startingSettings, reporter: reporter, usedParameters: &used) != nil
+    }
+
+    /// The parameters given to `inputs` that none of them used (`used`), as the error to stop on.
+    static func unusedParameters(_ inputs: [Input], used: Set<String>) -> ParameterError? {
+        guard let parameters = inputs.first?.context.parameters else { return nil }
+        let unused = parameters.unused(used)
+        guard !unused.isEmpty else { return nil }
+        return .unused(unused, scripts: inputs.map(\.file.name))
     }
 
     /// Every diagnostic of `source`: the parser's, then the planner's checks of whatever parsed
     /// (all at once, in source order).
     static func diagnose(_ source: SourceFile, context: ScriptContext, settings: Settings) -> (Script, [Diagnostic]) {
-        let parsed = Frontend.parse(source)
+        var used: Set<String> = []
+        return diagnose(source, context: context, settings: settings, usedParameters: &used)
+    }
+
+    /// `diagnose`, adding the parameters the source used to `usedParameters`.
+    static func diagnose(
+        _ source: SourceFile, context: ScriptContext, settings: Settings, usedParameters: inout Set<String>
+    ) -> (Script, [Diagnostic]) {
+        let parsed = Frontend.parse(source, parameters: context.parameters)
+        usedParameters.formUnion(parsed.usedParameters)
         var diagnostics = parsed.diagnostics
         // The statements without a syntax error of their own are checked further; one with an
         // error is reported once, not again by a check that misreads what is left of it.
@@ -158,7 +189,15 @@ public actor Interpreter {
 
     /// Parses and checks `source`; prints every diagnostic. Its plan when it is clean.
     static func checked(_ source: SourceFile, context: ScriptContext, settings: Settings, reporter: Reporter) -> [PlannedStatement]? {
-        let (script, diagnostics) = diagnose(source, context: context, settings: settings)
+        var used: Set<String> = []
+        return checked(source, context: context, settings: settings, reporter: reporter, usedParameters: &used)
+    }
+
+    /// `checked`, adding the parameters the source used to `usedParameters`.
+    static func checked(
+        _ source: SourceFile, context: ScriptContext, settings: Settings, reporter: Reporter, usedParameters: inout Set<String>
+    ) -> [PlannedStatement]? {
+        let (script, diagnostics) = diagnose(source, context: context, settings: settings, usedParameters: &usedParameters)
         if let note = IDFileAsScript.note(for: diagnostics, source: source) {
             // An id file given as a script: a few of its errors, then what was meant.
             reporter.diagnostics(Array(diagnostics.prefix(3)), source: source)

@@ -1,3 +1,4 @@
+import TnxLanguage
 import TnxSystem
 
 /// Where a script came from, which decides what it may do.
@@ -16,15 +17,19 @@ public enum ScriptOrigin: Sendable, Hashable {
     case startup
 }
 
-/// Where a script runs: what it may do (`origin`) and where its relative paths start.
+/// Where a script runs: what it may do (`origin`), where its relative paths start, and the
+/// parameters its `$NAME`s may stand for.
 public struct ScriptContext: Sendable, Hashable {
     public var origin: ScriptOrigin
     /// Absolute.
     public var directory: String
+    /// The command line's `-D NAME=VALUE` (none for a startup file, which takes none).
+    public var parameters: ScriptParameters
 
-    public init(origin: ScriptOrigin, directory: String) {
+    public init(origin: ScriptOrigin, directory: String, parameters: ScriptParameters = ScriptParameters()) {
         self.origin = origin
         self.directory = directory
+        self.parameters = origin == .startup ? .notAccepted : parameters
     }
 
     /// `path` as the script means it: absolute, or under the script's directory.

@@ -12,7 +12,7 @@ extension Interpreter {
         if connection.hasAPIKey {
             key = "set" + (connection.keySource.map { " (\($0))" } ?? "")
         } else {
-            key = "not set: export TELNYX_API_KEY=… (or 'set api-key' in the shell)"
+            key = KeyOrigin.missingShort
         }
         rows.append(("api-key", key))
         // In JSON the value stays a URL that `jq` can use as is.

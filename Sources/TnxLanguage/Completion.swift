@@ -40,9 +40,10 @@ public enum Completion {
     ///
     /// Offers statement keywords at the start of a statement (also as a foreach body),
     /// setting names after `set`, values after `set KEY`, topics after `show` and `help`,
-    /// `in` after `foreach NAME`, `$name` of the loop variables in scope after `$` (or at an
-    /// empty `delete` argument), and `.filePath` after `foreach NAME in`.
-    public static func candidates(line: String, cursor: Int, previousLines: [String] = []) -> CompletionResult {
+    /// `in` after `foreach NAME`, `$name` of the loop variables in scope and of the
+    /// `parameters` (`-D NAME=VALUE`) after `$` (or at an empty `delete` argument), and
+    /// `.filePath` after `foreach NAME in`.
+    public static func candidates(line: String, cursor: Int, previousLines: [String] = [], parameters: [String] = []) -> CompletionResult {
         let lineBytes = Array(line.utf8)
         let cut = max(0, min(cursor, lineBytes.count))
         var bytes: [UInt8] = []
@@ -94,7 +95,13 @@ public enum Completion {
         func variables() -> CompletionResult {
             var seen: [String] = []
             for s in scopes.reversed() where !seen.contains("$" + s.name) { seen.append("$" + s.name) }
+            // A loop variable hides a parameter of its name (and is an error): offered once.
+            for name in parameters where !seen.contains("$" + name) { seen.append("$" + name) }
             return words(seen)
+        }
+        /// Where a loop variable cannot go but a parameter can: a directory, a query's value.
+        func parameterWords() -> CompletionResult {
+            typed.hasPrefix("$") ? words(parameters.map { "$" + $0 }) : CompletionResult(replaceFrom: replaceFrom, kind: .none)
         }
         switch state {
         case .start:
@@ -109,7 +116,7 @@ public enum Completion {
         case .downloadTo:
             return words([Language.downloadTo])
         case .downloadDirectory:
-            return typed.hasPrefix("$") ? CompletionResult(replaceFrom: replaceFrom, kind: .none) : CompletionResult(replaceFrom: replaceFrom, kind: .filePath(prefix: typed))
+            return typed.hasPrefix("$") ? parameterWords() : CompletionResult(replaceFrom: replaceFrom, kind: .filePath(prefix: typed))
         case .foreachIn:
             return words(["in"])
         case .foreachSource:
@@ -131,7 +138,7 @@ public enum Completion {
             case .afterCondition: return words(["and"] + after)
             case .condition: return words(Language.conditionWords)
             case .createdComparison: return words(Language.timeComparisons)
-            case .time, .fieldValue, .limit: return CompletionResult(replaceFrom: replaceFrom, kind: .none)
+            case .time, .fieldValue, .limit: return parameterWords()
             }
         case .setKey:
             return words(Language.settings.map(\.key.rawValue))

@@ -28,6 +28,15 @@ public struct DiagnosticMessage: Hashable, Sendable {
     public enum ExpectedValue: Sendable {
         case deleteID, downloadID, downloadDirectory, loopSource, showRecordingID, runScript
 
+        /// A file or a directory goes here: a parameter's relative path starts from the
+        /// directory tnx was started in.
+        var isPath: Bool {
+            switch self {
+            case .downloadDirectory, .loopSource, .runScript: true
+            case .deleteID, .downloadID, .showRecordingID: false
+            }
+        }
+
         var description: String {
             switch self {
             case .deleteID: "an id after 'delete'"
@@ -164,6 +173,13 @@ extension DiagnosticMessage {
         Self(.shadowedVariable, "loop variable '\(name)' is already bound by the foreach at line \(outerLine); choose another name")
     }
 
+    /// A loop variable with the name of a parameter (`-D NAME=VALUE`).
+    public static func shadowedParameter(_ name: String) -> Self {
+        Self(
+            .shadowedParameter,
+            "loop variable '\(name)' has the name of the parameter given with -D \(name)=…, so $\(name) would mean two things; choose another name")
+    }
+
     public static func expectedIn(variable: String) -> Self {
         Self(.expectedIn, "expected 'in' after loop variable '\(variable)'")
     }
@@ -188,13 +204,19 @@ extension DiagnosticMessage {
         Self(.missingValue, "expected a value after 'set \(setting.key.rawValue)': \(Parser.expectation(setting.values))")
     }
 
-    /// `bound`: the names the enclosing foreach statements bind, outermost first.
-    public static func unknownVariable(_ name: String, bound: [String]) -> Self {
+    /// `bound`: the names the enclosing foreach statements bind, outermost first. `parameters`:
+    /// the names given with `-D` (in order), or nil where a source cannot take parameters (a
+    /// startup file).
+    public static func unknownVariable(_ name: String, bound: [String], parameters: [String]? = nil) -> Self {
         var text = "unknown variable \(Quote.single("$" + name))"
-        if bound.isEmpty {
+        let known = bound.map { "$" + $0 } + (parameters ?? []).map { "$" + $0 }
+        if known.isEmpty {
             text += "; no foreach binds a variable here"
         } else {
-            text += "; variables here: " + bound.map { "$" + $0 }.joined(separator: ", ")
+            text += "; variables here: " + known.joined(separator: ", ")
+        }
+        if parameters != nil, ScriptParameters.isName(name) {
+            text += "; to give it a value, run tnx -D \(name)=VALUE"
         }
         return Self(.unknownVariable, text)
     }
@@ -241,7 +263,7 @@ extension DiagnosticMessage {
         let key = setting.key.rawValue
         let expectation = Parser.expectation(setting.values)
         if found.kind == .variable {
-            return Self(.invalidSettingValue, "\(key) must be \(expectation); a variable cannot be used here")
+            return Self(.invalidSettingValue, "\(key) must be \(expectation); a loop variable cannot be used here (a value given with -D NAME=VALUE can)")
         }
         return Self(.invalidSettingValue, "\(key) must be \(expectation), not \(Quote.single(found.text))")
     }
@@ -308,9 +330,11 @@ extension DiagnosticMessage {
     public static func variableInQuery(_ place: QueryPlace) -> Self {
         switch place {
         case .field(let word, let name):
-            Self(.variableInQuery, "a query's values are written out; '$\(Quote.sanitize(name))' cannot be used after '\(word)'")
+            Self(
+                .variableInQuery,
+                "a query's values are written out (or given with -D NAME=VALUE); the loop variable '$\(Quote.sanitize(name))' cannot be used after '\(word)'")
         case .time(let name):
-            Self(.variableInQuery, "a query's times are written out; '$\(Quote.sanitize(name))' cannot be used here")
+            Self(.variableInQuery, "a query's times are written out (or given with -D NAME=VALUE); the loop variable '$\(Quote.sanitize(name))' cannot be used here")
         case .showRecording:
             Self(.variableInQuery, "'show recording' takes an id written out; to see the recordings of a query, use 'list'")
         }
@@ -458,7 +482,9 @@ extension DiagnosticMessage {
     public static func downloadDirectory(_ problem: DirectoryProblem) -> Self {
         switch problem {
         case .variable(let name):
-            Self(.downloadDirectory, "the directory of a download is written out, not a variable ('$\(name)'): download $id to archive/")
+            Self(
+                .downloadDirectory,
+                "the directory of a download is written out (or given with -D NAME=VALUE), not a loop variable ('$\(name)'): download $id to archive/")
         case .empty:
             Self(.downloadDirectory, "the directory of a download is empty; write a path: download $id to archive/")
         case .notADirectory(let path):

@@ -1,14 +1,15 @@
 /// The entry point of the language front end: source text in, checked script and
 /// diagnostics out. Nothing here does I/O.
 public enum Frontend {
-    /// Lexes, parses and checks a whole source. Never traps, whatever the bytes.
-    public static func parse(_ source: SourceFile) -> ParseResult {
-        Parser(source: source).parse()
+    /// Lexes, parses and checks a whole source. Never traps, whatever the bytes. `$NAME` of a
+    /// parameter in `parameters` is parsed as its value written at that place.
+    public static func parse(_ source: SourceFile, parameters: ScriptParameters = ScriptParameters()) -> ParseResult {
+        Parser(source: source, parameters: parameters).parse()
     }
 
-    /// `parse(SourceFile(name: name, text: text))`
-    public static func parse(_ text: String, name: String = "<input>") -> ParseResult {
-        parse(SourceFile(name: name, text: text))
+    /// `parse(SourceFile(name: name, text: text), parameters: parameters)`
+    public static func parse(_ text: String, name: String = "<input>", parameters: ScriptParameters = ScriptParameters()) -> ParseResult {
+        parse(SourceFile(name: name, text: text), parameters: parameters)
     }
 
     /// Deepest foreach nesting accepted.
@@ -30,6 +31,8 @@ public struct ParseResult: Sendable {
     /// The input ends inside a `{` block that is still open, whatever else is wrong: the shell
     /// keeps reading the block (and drops a line with an error) until it is closed.
     public var hasOpenBlock: Bool
+    /// The parameters (`-D NAME=VALUE`) the source used.
+    public var usedParameters: Set<String> = []
 
     public init(script: Script, diagnostics: [Diagnostic], isIncomplete: Bool, hasOpenBlock: Bool = false) {
         self.script = script

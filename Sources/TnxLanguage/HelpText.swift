@@ -313,7 +313,9 @@ public enum Help {
           - a word is any run of characters except spaces and  # ; { } " $
           - a "string" holds spaces or special characters, on one line, with the
             escapes \\" \\\\ \\n \\t; a '$' inside a string is just a '$';
-          - $name is a loop variable bound by an enclosing foreach;
+          - $name is a loop variable bound by an enclosing foreach, or a parameter
+            given on the command line: tnx -D name=VALUE (one value, checked like
+            the same text written there);
           - a foreach body is one statement on the same line, or { … } opened on that
             line.
         The whole script is checked before anything runs; errors point at the place:

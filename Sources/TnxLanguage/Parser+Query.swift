@@ -19,7 +19,12 @@ extension Parser {
         guard let query = parseQuery(after: "list") else { return nil }
         guard token.kind == .word, token.text == "limit" else { return Statement(kind: .list(query, limit: nil), location: keyword.location) }
         advance()
-        let t = token
+        var t = token
+        if let given = parameterToken(t) { t = given }
+        if t.kind == .variable, !t.isMalformed, !isBound(t.text) {
+            error(unknownVariable(t.text), at: t)
+            return nil
+        }
         let maximum = Language.maximumListLimit
         guard t.kind == .word || t.kind == .string else {
             error(.invalidLimit(found: t), at: t)
@@ -95,7 +100,8 @@ extension Parser {
             return nil
         }
         advance()
-        let v = token
+        var v = token
+        if let given = parameterToken(v) { v = given }
         switch v.kind {
         case .word, .string:
             if v.text.isEmpty {
@@ -107,6 +113,9 @@ extension Parser {
             return Condition(
                 kind: .field(word: spec.word, apiName: spec.apiName, value: v.text), location: first.location, valueLocation: v.location,
                 valueLength: v.length)
+        case .variable where !v.isMalformed && !isBound(v.text):
+            error(unknownVariable(v.text), at: v)
+            return nil
         case .variable:
             error(.variableInQuery(.field(spec.word, variable: v.text)), at: v)
             return nil
@@ -118,9 +127,12 @@ extension Parser {
 
     /// TIME: a date, a date-time with Z or an offset, or an age (`90d`, `12h`, `2w`).
     func parseTime() -> TimeValue? {
-        let t = token
+        var t = token
+        if let given = parameterToken(t) { t = given }
         guard t.kind == .word || t.kind == .string else {
-            if t.kind == .variable {
+            if t.kind == .variable, !t.isMalformed, !isBound(t.text) {
+                error(unknownVariable(t.text), at: t)
+            } else if t.kind == .variable {
                 error(.variableInQuery(.time(variable: t.text)), at: t)
             } else {
                 error(.invalidTime(found: t), at: t)

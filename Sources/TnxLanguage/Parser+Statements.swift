@@ -36,6 +36,10 @@ extension Parser {
         let name = nameToken.text
         if let outer = scopes.last(where: { $0.name == name }) {
             error(.shadowedVariable(name, outerLine: outer.location.line), at: nameToken)
+        } else if parameters[name] != nil {
+            // `$name` in the body would otherwise mean the loop's ids there and the value given
+            // on the command line everywhere else: one name, one meaning.
+            error(.shadowedParameter(name), at: nameToken)
         }
         advance()
         guard token.kind == .word, token.text == "in" else {
@@ -113,7 +117,8 @@ extension Parser {
             return nil
         }
         advance()
-        let v = token
+        var v = token
+        if let given = parameterToken(v) { v = given }
         if case .none = spec.values {
             if isEnd(v) { return Statement(kind: .set(.apiKey), location: keyword.location) }
             // The message never quotes the value: it may be the secret itself.
@@ -123,6 +128,9 @@ extension Parser {
         switch v.kind {
         case .word, .string:
             break
+        case .variable where !v.isMalformed && !isBound(v.text):
+            error(unknownVariable(v.text), at: v)
+            return nil
         case .variable:
             error(.invalidSettingValue(spec, found: v), at: v)
             return nil

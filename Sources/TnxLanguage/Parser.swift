@@ -36,8 +36,9 @@ import CivilTime
 // Every statement keyword (`StatementKeyword`) starts one alternative of `statement` above (a
 // test reads this comment and holds it to the enum). Keywords, setting names/values and show
 // topics come from the `Language` table.
-// Checks made here as well: every `$name` is bound by an enclosing foreach; a loop variable
-// does not shadow an outer one; a block is not empty; foreach nests at most 64 deep.
+// Checks made here as well: every `$name` is bound by an enclosing foreach or is a parameter
+// (`tnx -D NAME=VALUE`, put in as its value: `parameterToken`); a loop variable does not shadow
+// an outer one or a parameter; a block is not empty; foreach nests at most 64 deep.
 // After an error the parser skips to the end of the statement (a newline or ';' outside any
 // braces, or the '}' closing the enclosing block) and goes on, up to 50 errors.
 
@@ -59,9 +60,14 @@ final class Parser {
     /// Loop variables bound by the enclosing foreach statements, innermost last.
     var scopes: [(name: String, location: SourceLocation)] = []
     var unclosedBlock = false
+    /// The command line's `-D NAME=VALUE`: `$NAME` outside a loop that binds it is VALUE.
+    let parameters: ScriptParameters
+    /// The parameters the source used.
+    var usedParameters: Set<String> = []
 
-    init(source: SourceFile) {
+    init(source: SourceFile, parameters: ScriptParameters = ScriptParameters()) {
         self.source = source
+        self.parameters = parameters
         self.lexer = Lexer(source: source)
         self.token = Token(kind: .endOfFile, text: "", location: SourceLocation(file: source.name, line: 1, column: 1, offset: 0),
                            length: 1, byteLength: 0)
@@ -77,8 +83,10 @@ final class Parser {
         }.map(\.element)
         if let tooManyErrors { all.append(tooManyErrors) }
         let onlyUnclosed = all.allSatisfy { $0.severity != .error || $0.id == .unterminatedBlock }
-        return ParseResult(script: Script(statements: statements, source: source), diagnostics: all,
-                           isIncomplete: unclosedBlock && onlyUnclosed, hasOpenBlock: unclosedBlock)
+        var result = ParseResult(script: Script(statements: statements, source: source), diagnostics: all,
+                                 isIncomplete: unclosedBlock && onlyUnclosed, hasOpenBlock: unclosedBlock)
+        result.usedParameters = usedParameters
+        return result
     }
 
     // MARK: - Tokens and diagnostics
@@ -228,16 +236,18 @@ final class Parser {
 
     // MARK: - value
 
-    /// `WORD | STRING | VARIABLE`; a variable must be bound by an enclosing foreach.
+    /// `WORD | STRING | VARIABLE`; a variable must be bound by an enclosing foreach, or be a
+    /// parameter (`-D NAME=VALUE`), which stands for its value written there.
     func parseValue(expected: DiagnosticMessage.ExpectedValue) -> Expr? {
-        let t = token
+        var t = token
+        if let given = parameterToken(t, path: expected.isPath) { t = given }
         switch t.kind {
         case .word, .string:
             advance()
             return Expr(kind: .literal(t.text), location: t.location, length: t.length)
         case .variable:
-            if !t.isMalformed, !scopes.contains(where: { $0.name == t.text }) {
-                error(.unknownVariable(t.text, bound: scopes.map(\.name)), at: t)
+            if !t.isMalformed, !isBound(t.text) {
+                error(unknownVariable(t.text), at: t)
             }
             advance()
             return Expr(kind: .variable(t.text), location: t.location, length: t.length)
@@ -245,6 +255,32 @@ final class Parser {
             error(.missingValue(expected, found: t), at: t)
             return nil
         }
+    }
+}
+
+// MARK: - Parameters
+
+extension Parser {
+    /// `$name` is a loop variable of an enclosing foreach.
+    func isBound(_ name: String) -> Bool { scopes.contains { $0.name == name } }
+
+    /// A `$name` that is a parameter here (no enclosing foreach binds the name) as the STRING
+    /// token its value would be, at the place of `$name`: every rule and check after this one
+    /// treats it as that text written there, and a diagnostic about it points at `$name`. A path
+    /// (`path`) that is relative starts from the directory tnx was started in. nil for any other
+    /// token.
+    func parameterToken(_ t: Token, path: Bool = false) -> Token? {
+        guard t.kind == .variable, !t.isMalformed, !isBound(t.text), let value = parameters[t.text] else { return nil }
+        usedParameters.insert(t.text)
+        return Token(
+            kind: .string, text: path ? parameters.path(value) : value, location: t.location, length: t.length, byteLength: t.byteLength,
+            isAfterSpace: t.isAfterSpace)
+    }
+
+    /// `unknown-variable` for `$name`, naming the loop variables bound here and, where the source
+    /// may use them, the parameters given.
+    func unknownVariable(_ name: String) -> DiagnosticMessage {
+        .unknownVariable(name, bound: scopes.map(\.name), parameters: parameters.accepted ? parameters.names : nil)
     }
 }
 

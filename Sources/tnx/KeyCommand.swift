@@ -22,8 +22,8 @@ import TnxSystem
 /// typing a passphrase at a terminal, 60 s otherwise: a cron job must not hang).
 final class KeyCommand: Sendable {
     let command: String
-    /// `api-key-command of profile prod (…/profiles/prod.tnx:2)`.
-    let origin: String
+    /// The `set` that named it: `api-key-command of profile prod (…/profiles/prod.tnx:2)`.
+    let origin: KeyOrigin
     let timeout: Duration
     /// Whether someone may answer a prompt on the terminal (stderr is one).
     let interactive: Bool
@@ -38,7 +38,7 @@ final class KeyCommand: Sendable {
     static let exitGrace: Duration = .milliseconds(250)
 
     /// `timeout` nil: 10 minutes with a terminal on stderr (a passphrase may be typed), else 60 s.
-    init(command: String, origin: String, interactive: Bool, timeout: Duration?) {
+    init(command: String, origin: KeyOrigin, interactive: Bool, timeout: Duration?) {
         self.command = command
         self.origin = origin
         self.interactive = interactive
@@ -69,7 +69,7 @@ final class KeyCommand: Sendable {
     /// Runs the command and returns the key (blocking).
     func run() -> Result<String, ConfigurationError> {
         func failure(_ what: String) -> Result<String, ConfigurationError> {
-            .failure(ConfigurationError(message: "the \(origin) \(what); nothing was sent. Run the command yourself to see what it prints"))
+            .failure(ConfigurationError(message: "the \(origin.name) \(what); nothing was sent. Run the command yourself to see what it prints"))
         }
         state.withLock { $0.cancelled = false }
         let child: ChildProcess

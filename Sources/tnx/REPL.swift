@@ -18,7 +18,7 @@ enum REPL {
         // `Mutex` is not copyable and cannot be captured by the escaping closures below.)
         let keys = connection.secrets
         environment.askConfirmation = { question in await TerminalQuestion.confirm(question) }
-        environment.noKeyAdvice = "no API key: type 'set api-key' to enter one (or start tnx with TELNYX_API_KEY set); nothing was sent"
+        environment.noKeyAdvice = KeyOrigin.missing(shell: true)
         environment.resumeAdvice = "type 'set resume on' and run it again to go on"
         environment.enterAPIKey = {
             // Whatever the statement printed before must be on the screen before the prompt,
@@ -27,11 +27,10 @@ enum REPL {
             guard let key = LineEditor.readSecret(prompt: "API key (input hidden): "), !key.isEmpty else { return .unchanged }
             keys.add(key)
             do throws(ConfigurationError) {
-                try client.setAPIKey(key)
+                try client.setAPIKey(key, origin: .entered)
             } catch {
                 return .refused(error.message)
             }
-            connection.keySource.withLock { $0 = "entered in this session" }
             return .set
         }
         let interpreter = Interpreter(settings: settings, environment: environment)
@@ -53,7 +52,8 @@ enum REPL {
         // knows the loop variables bound there.
         let entry = EntryInProgress()
         editor.completer = { line, cursor in
-            let completion = Completer.complete(line: line, cursor: cursor, previousLines: entry.previousLines)
+            let completion = Completer.complete(
+                line: line, cursor: cursor, previousLines: entry.previousLines, parameters: environment.parameters.names)
             return .init(replaceStart: completion.replaceStart, candidates: completion.candidates)
         }
 
@@ -62,7 +62,7 @@ enum REPL {
         while true {
             let dryRun = runBlocking { await interpreter.settings.dryRun }
             let prompt = dryRun ? "tnx[dry-run]> " : "tnx> "
-            guard let text = readEntry(editor: editor, prompt: prompt, entry: entry, colour: colour) else {
+            guard let text = readEntry(editor: editor, prompt: prompt, entry: entry, parameters: environment.parameters, colour: colour) else {
                 // Ctrl-D: the line editor has already ended the line.
                 FileOutput.standardOutput.flush()
                 return 0
@@ -84,7 +84,7 @@ enum REPL {
     /// error while the block is still open is shown with its diagnostic and left out, and the
     /// block stays open for the line to be typed again (psql keeps its query buffer the same
     /// way). Ctrl-C abandons the entry; nil at Ctrl-D on an empty first line.
-    static func readEntry(editor: LineEditor, prompt: String, entry: EntryInProgress, colour: Bool) -> String? {
+    static func readEntry(editor: LineEditor, prompt: String, entry: EntryInProgress, parameters: ScriptParameters, colour: Bool) -> String? {
         var lines: [String] = []
         defer { entry.previousLines = [] }
         while true {
@@ -100,7 +100,7 @@ enum REPL {
             case .line(let line):
                 let candidate = (lines + [line]).joined(separator: "\n")
                 let source = SourceFile(name: "<shell>", text: candidate)
-                let parsed = Frontend.parse(source)
+                let parsed = Frontend.parse(source, parameters: parameters)
                 if parsed.isIncomplete {
                     lines.append(line)
                     continue
@@ -127,7 +127,7 @@ enum REPL {
         let client = connection.client
         let dryRun = runBlocking { await interpreter.settings.dryRun }
         let key = client.hasAPIKey
-            ? "API key set (\(connection.keySource.withLock { $0 } ?? "given"))"
+            ? "API key set (\(client.keyOrigin?.name ?? "given"))"
             : "no API key (export TELNYX_API_KEY or 'set api-key')"
         let profileText = profile.map { "profile \($0) · " } ?? ""
         let text = "tnx \(TnxCommand.version) · \(profileText)\(key) · \(client.baseURL) · dry-run \(dryRun ? "on" : "off")\n"
@@ -178,11 +178,11 @@ final class EntryInProgress {
 /// where a file goes. The language speaks in UTF-8 offsets, the line editor in `String.Index`.
 enum Completer {
     static func complete(
-        line: String, cursor: String.Index, previousLines: [String] = []
+        line: String, cursor: String.Index, previousLines: [String] = [], parameters: [String] = []
     ) -> (replaceStart: String.Index, candidates: [String]) {
         let utf8 = line.utf8
         let cursorOffset = utf8.distance(from: utf8.startIndex, to: cursor)
-        let completion = Completion.candidates(line: line, cursor: cursorOffset, previousLines: previousLines)
+        let completion = Completion.candidates(line: line, cursor: cursorOffset, previousLines: previousLines, parameters: parameters)
         let from = min(max(0, completion.replaceFrom), cursorOffset)
         var start = utf8.index(utf8.startIndex, offsetBy: from)
         switch completion.kind {

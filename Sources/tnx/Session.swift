@@ -1,5 +1,4 @@
 import LineEditor
-import Synchronization
 import TnxSystem
 import TelnyxRecordings
 import TnxInterpreter
@@ -36,8 +35,15 @@ enum Session {
             return RunStatus.usage.exitCode
         }
         let settings = command.startingSettings(from: startup.settings)
+        // `validate` refused a malformed -D before anything was read.
+        let parameters = (try? command.scriptParameters(directory: Directories.current)) ?? ScriptParameters(directory: Directories.current)
+        // A key among them would be quoted by diagnostics and sent as an id or a filter.
+        if let error = parameters.holdingSecret([environment[ClientConfiguration.apiKeyVariable], command.apiKey].compactMap { $0 }) {
+            Messages.error(error.message)
+            return RunStatus.usage.exitCode
+        }
         if command.check {
-            return ScriptRunner.check(sources, settings: settings, colour: colour)
+            return ScriptRunner.check(sources, parameters: parameters, settings: settings, colour: colour)
         }
 
         let connection: Connection
@@ -58,8 +64,8 @@ enum Session {
             client: client, stdout: FileOutput.standardOutput, stderr: FileOutput.standardError, journal: journal,
             connection: {
                 ConnectionInfo(
-                    baseURL: client.baseURL, hasAPIKey: client.hasAPIKey, keySource: connection.keySource.withLock { $0 },
-                    baseURLSource: client.configuration.baseURLOrigin, profile: startup.profile)
+                    baseURL: client.baseURL, hasAPIKey: client.hasAPIKey, keySource: client.keyOrigin?.name,
+                    baseURLSource: client.configuration.baseURLOrigin.shown, profile: startup.profile)
             })
         // A purge by query keeps its snapshot beside the journal; without one, where it would be.
         if journal == nil { interpreterEnvironment.snapshotDirectory = Directories.containing(defaultJournal) + "/snapshots" }
@@ -71,6 +77,7 @@ enum Session {
         interpreterEnvironment.colourAllowed = colourAllowed(environment)
         // Once a run's loop has ended, no stop signal exits before its summary and journal flush.
         interpreterEnvironment.finishing = { signals.setFinishing($0) }
+        interpreterEnvironment.parameters = parameters
 
         if sources.isEmpty {
             return REPL.run(
@@ -78,7 +85,7 @@ enum Session {
                 signals: signals)
         }
         let interpreter = Interpreter(settings: settings, environment: interpreterEnvironment)
-        return ScriptRunner.run(sources, interpreter: interpreter, signals: signals)
+        return ScriptRunner.run(sources, parameters: parameters, interpreter: interpreter, signals: signals)
     }
 
     static func colourAllowed(_ environment: [String: String]) -> Bool {
@@ -97,15 +104,12 @@ enum Session {
 final class Connection: Sendable {
     let client: RecordingsClient
     let sandbox: SandboxProcess?
-    /// Where the key came from, for `show settings`; the REPL's `set api-key` changes it.
-    let keySource: Mutex<String?>
     /// Every key this run has seen, so that no shell history line ever holds one.
     let secrets: KnownSecrets
 
-    private init(client: RecordingsClient, sandbox: SandboxProcess?, keySource: String?, secrets: KnownSecrets) {
+    private init(client: RecordingsClient, sandbox: SandboxProcess?, secrets: KnownSecrets) {
         self.client = client
         self.sandbox = sandbox
-        self.keySource = Mutex(keySource)
         self.secrets = secrets
     }
 
@@ -118,7 +122,6 @@ final class Connection: Sendable {
         do {
             var sandbox: SandboxProcess?
             var configuration: ClientConfiguration
-            let keySource: String?
             if command.sandbox {
                 // The sandbox chooses its own base URL and key, whatever a startup file says,
                 // and is reached direct: it is on loopback, where no proxy can reach it.
@@ -132,8 +135,8 @@ final class Connection: Sendable {
                     sandbox?.stop()
                     throw error
                 }
-                keySource = "the sandbox's key"
-                configuration.baseURLOrigin = "--sandbox"
+                configuration.keyOrigin = .sandbox
+                configuration.baseURLOrigin = .sandbox
             } else {
                 // A profile that names the base URL or the key is one account: neither comes from
                 // the environment then, or a key left exported would go to the profile's URL, or
@@ -150,18 +153,19 @@ final class Connection: Sendable {
                 let base = Self.baseURL(command, startup: startup, environment: environment)
                 configuration = try ClientConfiguration(
                     apiKey: nil, baseURL: base?.url ?? ClientConfiguration.defaultBaseURL)
-                configuration.baseURLOrigin = base?.source
+                let urlOrigin = base?.origin ?? .standard
+                configuration.baseURLOrigin = urlOrigin
                 let environmentKey = ClientConfiguration.normalisedKey(environment[ClientConfiguration.apiKeyVariable])
                 if let key = ClientConfiguration.normalisedKey(command.apiKey) {
-                    configuration.apiKey = try ClientConfiguration.validatedKey(key)
-                    keySource = "--api-key"
+                    configuration.apiKey = try ClientConfiguration.validatedKey(key, origin: .option)
+                    configuration.keyOrigin = .option
                 } else if let keyCommand = startup.keyCommand, keyCommand.fromProfile || environmentKey == nil {
                     let runner = KeyCommand(
-                        command: keyCommand.text, origin: "api-key-command of \(keyCommand.origin)",
+                        command: keyCommand.text, origin: keyCommand.keyOrigin,
                         interactive: FileDescriptor.isTerminal(2), timeout: command.keyCommandTimeoutMs.map { .milliseconds($0) })
                     // The key it gives is looked for in the base URL too, before any request.
                     let deferred = runner.deferredKey(onKey: { secrets.add($0) })
-                    let (url, origin) = (base?.url ?? ClientConfiguration.defaultBaseURL, base?.source ?? "the default")
+                    let (url, origin) = (base?.url ?? ClientConfiguration.defaultBaseURL, urlOrigin.shown ?? "the default")
                     configuration.deferredKey = DeferredKey(
                         origin: deferred.origin,
                         resolve: {
@@ -174,18 +178,15 @@ final class Connection: Sendable {
                             }
                             return result
                         }, cancel: deferred.cancel)
-                    keySource = runner.origin
                 } else if let key = environmentKey {
-                    configuration.apiKey = try ClientConfiguration.validatedKey(key)
-                    keySource = ClientConfiguration.apiKeyVariable
-                } else {
-                    keySource = nil
+                    configuration.apiKey = try ClientConfiguration.validatedKey(key, origin: .environment)
+                    configuration.keyOrigin = .environment
                 }
                 configuration.proxies = try ProxyEnvironment.from(environment)
                 // Every key this run knows, not only the one it uses: a profile's base URL must
                 // not carry the key left in the environment either.
                 try ClientConfiguration.refuseKeys(
-                    secrets.all, inBaseURL: base?.url ?? ClientConfiguration.defaultBaseURL, origin: base?.source ?? "the default")
+                    secrets.all, inBaseURL: base?.url ?? ClientConfiguration.defaultBaseURL, origin: urlOrigin.shown ?? "the default")
             }
             // The pool must never cap a bulk run, and `set concurrency` can raise the number of
             // requests in flight to its largest value mid-script. Connections are opened on
@@ -198,19 +199,19 @@ final class Connection: Sendable {
             }
             if command.verbose { configuration.trace = { Messages.trace($0) } }
             let client = RecordingsClient(configuration: configuration)
-            return .success(Connection(client: client, sandbox: sandbox, keySource: keySource, secrets: secrets))
+            return .success(Connection(client: client, sandbox: sandbox, secrets: secrets))
         } catch {
             return .failure(Failure(message: secrets.redacted("\(error)")))
         }
     }
 
     /// The base URL and where it came from (see `Startup`), or nil for the default.
-    static func baseURL(_ command: TnxCommand, startup: Startup, environment: [String: String]) -> (url: String, source: String)? {
+    static func baseURL(_ command: TnxCommand, startup: Startup, environment: [String: String]) -> (url: String, origin: URLOrigin)? {
         func nonEmpty(_ s: String?) -> String? { s.flatMap { $0.allSatisfy { $0 == " " || $0 == "\t" } ? nil : $0 } }
-        if let url = nonEmpty(command.baseURL) { return (url, "--base-url") }
-        if let set = startup.baseURL, set.fromProfile { return (set.text, set.origin) }
-        if let url = nonEmpty(environment[ClientConfiguration.baseURLVariable]) { return (url, ClientConfiguration.baseURLVariable) }
-        if let set = startup.baseURL { return (set.text, set.origin) }
+        if let url = nonEmpty(command.baseURL) { return (url, .option) }
+        if let set = startup.baseURL, set.fromProfile { return (set.text, set.urlOrigin) }
+        if let url = nonEmpty(environment[ClientConfiguration.baseURLVariable]) { return (url, .environment) }
+        if let set = startup.baseURL { return (set.text, set.urlOrigin) }
         return nil
     }
 

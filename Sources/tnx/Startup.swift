@@ -23,11 +23,19 @@ struct Startup {
     var profile: String?
     var baseURL: Value?
     var keyCommand: Value?
-    /// Whether the value came from the profile (it then wins over the environment).
+    /// A value of `base-url` or `api-key-command`, with the file and line that set it (`place`)
+    /// and whether the profile did (it then wins over the environment).
     struct Value {
         var text: String
-        var origin: String
+        var place: String
         var fromProfile: Bool
+        /// The profile's name, when the profile set it.
+        var profile: String?
+
+        /// Where a key its command gives comes from, for messages.
+        var keyOrigin: KeyOrigin { .command(profile: fromProfile ? profile ?? "" : nil, place: place) }
+        /// Where the base URL comes from, for messages.
+        var urlOrigin: URLOrigin { .startup(profile: fromProfile ? profile ?? "" : nil, place: place) }
     }
 
     /// The profile, when it sets the base URL or the key command: it then owns the connection.
@@ -121,7 +129,6 @@ struct Startup {
 
     /// Applies one file's assignments, or returns its rendered diagnostics.
     private mutating func apply(_ file: SourceFile, profile: Bool, colour: Bool) -> LoadError? {
-        let name = profile ? self.profile.map { "profile \($0)" } ?? "profile" : "init.tnx"
         switch StartupFile.read(file) {
         case .failure(let problems):
             let rendered = DiagnosticPrinter.render(problems.diagnostics, source: file, colour: colour)
@@ -138,8 +145,9 @@ struct Startup {
                     } catch {
                         return LoadError(message: "\(set.place): \(error.message); fix the startup file, or run \(profile ? "without the profile" : "with --no-init")")
                     }
-                    baseURL = Value(text: url, origin: "\(name) (\(set.place))", fromProfile: profile)
-                case .apiKeyCommand(let text): keyCommand = Value(text: text, origin: "\(name) (\(set.place))", fromProfile: profile)
+                    baseURL = Value(text: url, place: set.place, fromProfile: profile, profile: profile ? self.profile : nil)
+                case .apiKeyCommand(let text):
+                    keyCommand = Value(text: text, place: set.place, fromProfile: profile, profile: profile ? self.profile : nil)
                 default: settings.apply(set.assignment)
                 }
             }

@@ -23,6 +23,7 @@ struct TnxCommand: ParsableCommand {
               tnx --sandbox -c 'delete 3fa85f64-5717-4562-b3fc-2c963f66afa6'
               tnx --dry-run cleanup.tnx        see exactly what would be deleted
               tnx --yes cleanup.tnx            delete for real, no question asked
+              tnx -D caller=+12125551940 --dry-run erase.tnx    $caller in erase.tnx is that number
               jq -r '.data[].id' export.json | tnx --yes -c 'foreach id in - delete $id'
 
             Environment: TELNYX_API_KEY (the API key), TELNYX_BASE_URL (default https://api.telnyx.com/v2), TNX_PROFILE, HTTPS_PROXY, HTTP_PROXY, NO_PROXY, NO_COLOR, XDG_CONFIG_HOME (init.tnx and profiles/ live in $XDG_CONFIG_HOME/tnx/), XDG_STATE_HOME (the journal and the history live in $XDG_STATE_HOME/tnx/).
@@ -41,6 +42,16 @@ struct TnxCommand: ParsableCommand {
 
     @Option(name: .customShort("c"), help: ArgumentHelp("Run TEXT as a script.", valueName: "TEXT"))
     var command: String?
+
+    /// The help of `-D`, as README.md and docs/language.md say it, word for word (a test
+    /// compares them).
+    static let parameterHelp =
+        "Make $NAME mean VALUE in the scripts (and the shell), wherever a value goes: an id, a file, a directory, a query's value or time, a setting's value; checked like the same text written there, before anything runs. Repeatable."
+
+    @Option(
+        name: [.customShort("D"), .customLong("set")],
+        help: ArgumentHelp(TnxCommand.parameterHelp, valueName: "NAME=VALUE"))
+    var parameters: [String] = []
 
     @Flag(help: "Parse and validate the scripts without running anything or touching the network.")
     var check = false
@@ -144,6 +155,17 @@ struct TnxCommand: ParsableCommand {
         if sandbox && (baseURL != nil || apiKey != nil) {
             throw ValidationError("--sandbox chooses its own base URL and key; drop --base-url and --api-key")
         }
+        do {
+            _ = try scriptParameters(directory: "/")
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// The `-D NAME=VALUE` definitions; a relative path among their values starts from
+    /// `directory` (the current one).
+    func scriptParameters(directory: String) throws(ParameterError) -> ScriptParameters {
+        try ScriptParameters(definitions: parameters, directory: directory)
     }
 
     /// The settings a script starts with: the startup files' (`base`), then the options.

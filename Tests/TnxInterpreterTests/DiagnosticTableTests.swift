@@ -27,15 +27,19 @@ struct BadScript: CustomTestStringConvertible, Sendable {
     var firstOnly = true
     /// Compare without order or places (several diagnostics at one marker).
     var unordered = false
+    /// The command line's `-D NAME=VALUE`, in order; a relative path among them starts in `nowhere`.
+    var parameters: [String] = []
 
     init(
         _ name: String, _ marked: String, _ expected: [(DiagnosticID, String?)], origin: ScriptOrigin = .file,
-        dryRunLocked: Bool = false, firstOnly: Bool = true, unordered: Bool = false, directory: String = nowhere
+        dryRunLocked: Bool = false, firstOnly: Bool = true, unordered: Bool = false, directory: String = nowhere,
+        parameters: [String] = []
     ) {
         self.init(name, bytes: Array(marked.utf8), expected, origin: origin, dryRunLocked: dryRunLocked)
         self.firstOnly = firstOnly
         self.unordered = unordered
         self.directory = directory
+        self.parameters = parameters
     }
 
     /// `bytes` may hold invalid UTF-8; markers are spliced in as their UTF-8 bytes
@@ -131,8 +135,14 @@ let badScripts: [BadScript] = [
         (.unexpectedValue, "'set api-key' takes no value; the key is asked for without echo, or read from TELNYX_API_KEY"),
     ]),
     BadScript("setting value from a variable", "foreach c in x set concurrency 1️⃣$c", [
-        (.invalidSettingValue, "concurrency must be a whole number from 1 to 256; a variable cannot be used here"),
+        (.invalidSettingValue, "concurrency must be a whole number from 1 to 256; a loop variable cannot be used here (a value given with -D NAME=VALUE can)"),
     ]),
+    BadScript("setting value from a variable that is nothing", "set concurrency 1️⃣$n", [
+        (.unknownVariable, "unknown variable '$n'; no foreach binds a variable here; to give it a value, run tnx -D n=VALUE"),
+    ]),
+    BadScript("setting value from a parameter, checked like the same text", "set concurrency 1️⃣$n", [
+        (.invalidSettingValue, "concurrency must be a whole number from 1 to 256, not '0'"),
+    ], parameters: ["n=0"]),
     BadScript("delete without id", "delete1️⃣", [
         (.missingValue, "expected an id after 'delete', found the end of the input"),
     ]),
@@ -149,11 +159,47 @@ let badScripts: [BadScript] = [
         (.unknownShowTopic, "unknown show topic 'everything'; topics are: last, settings, recording"),
     ]),
     BadScript("unbound variable", "delete 1️⃣$x", [
-        (.unknownVariable, "unknown variable '$x'; no foreach binds a variable here"),
+        (.unknownVariable, "unknown variable '$x'; no foreach binds a variable here; to give it a value, run tnx -D x=VALUE"),
     ]),
     BadScript("unbound variable inside a loop", "foreach id in f delete 1️⃣$ID", [
-        (.unknownVariable, "unknown variable '$ID'; variables here: $id"),
+        (.unknownVariable, "unknown variable '$ID'; variables here: $id; to give it a value, run tnx -D ID=VALUE"),
     ]),
+    BadScript("a misspelt parameter", "delete 1️⃣$calle", [
+        (.unknownVariable, "unknown variable '$calle'; variables here: $caller; to give it a value, run tnx -D calle=VALUE"),
+    ], parameters: ["caller=+12125551940"]),
+    BadScript("a variable whose name no -D can give", "delete 1️⃣$my-id", [
+        (.unknownVariable, "unknown variable '$my-id'; no foreach binds a variable here"),
+    ]),
+    BadScript("a variable in a startup file, which takes no -D", "set output 1️⃣$format", [
+        (.unknownVariable, "unknown variable '$format'; no foreach binds a variable here"),
+    ], origin: .startup, parameters: ["format=json"]),
+    BadScript("a loop variable named like a parameter", "foreach 1️⃣caller in f delete $caller", [
+        (.shadowedParameter, "loop variable 'caller' has the name of the parameter given with -D caller=…, so $caller would mean two things; choose another name"),
+    ], parameters: ["caller=+12125551940"]),
+    BadScript("a parameter that is no recording id", "delete 1️⃣$id_param", [
+        (.invalidRecordingID, nil),
+    ], parameters: ["id_param=../../v2/numbers"]),
+    BadScript("a parameter is one value, never more script", "delete 1️⃣$id", [
+        (.invalidRecordingID, nil),
+    ], parameters: ["id=3fa85f64-5717-4562-b3fc-2c963f66afa6; delete 0b4e2f7a-5717-4562-b3fc-2c963f66afa6"]),
+    BadScript("a parameter that names an id file that is not there", "foreach id in 1️⃣$file delete $id", [
+        (.unreadableIDFile, "cannot read id file '/nonexistent-tnx-test-dir/missing.txt': No such file or directory"),
+    ], parameters: ["file=missing.txt"]),
+    BadScript("a parameter that is no time", "count recordings where created before 1️⃣$cutoff", [
+        (.invalidTime, "'yesterday' is not a time: \(Language.timeSyntax)"),
+    ], parameters: ["cutoff=yesterday"]),
+    BadScript("a parameter that is a time in the future", "foreach id in recordings where created before 1️⃣$cutoff delete $id", [
+        (.futureTime, nil),
+    ], parameters: ["cutoff=2999-01-01"]),
+    BadScript("a parameter that is empty, for a query's value", "count recordings where from 1️⃣$caller", [
+        (.missingValue, nil),
+    ], parameters: ["caller="]),
+    BadScript("a parameter that is no limit", "list recordings limit 1️⃣$n", [
+        (.invalidLimit, "a limit is a whole number from 1 to 1000000, not 'all'"),
+    ], parameters: ["n=all"]),
+    BadScript("a parameter that names a file as a download directory", "download 3fa85f64-5717-4562-b3fc-2c963f66afa6 to 1️⃣$dir", [
+        (.downloadDirectory, "'/dev/null' exists and is not a directory; download into a directory"),
+    ], parameters: ["dir=/dev/null"]),
     BadScript("shadowed loop variable", "foreach id in a {\n  foreach 1️⃣id in b delete $id\n}", [
         (.shadowedVariable, "loop variable 'id' is already bound by the foreach at line 1; choose another name"),
     ]),
@@ -324,10 +370,10 @@ let badScripts: [BadScript] = [
         (.repeatedCondition, "'from' is already given at column 24; a query holds each condition once"),
     ]),
     BadScript("a variable in a query", "foreach f in /dev/null { count recordings where from 1️⃣$f }", [
-        (.variableInQuery, "a query's values are written out; '$f' cannot be used after 'from'"),
+        (.variableInQuery, "a query's values are written out (or given with -D NAME=VALUE); the loop variable '$f' cannot be used after 'from'"),
     ]),
     BadScript("a variable as a query's time", "foreach t in /dev/null { count recordings where created before 1️⃣$t }", [
-        (.variableInQuery, "a query's times are written out; '$t' cannot be used here"),
+        (.variableInQuery, "a query's times are written out (or given with -D NAME=VALUE); the loop variable '$t' cannot be used here"),
     ]),
     BadScript("show recording of a variable outside a body of steps", "foreach id in /dev/null { 1️⃣show last; show recording 2️⃣$id }", [
         (.loopBodyNotDelete, nil),
@@ -361,7 +407,7 @@ let badScripts: [BadScript] = [
         (.deleteNotLast, "'delete' must be the last step of the loop body: nothing can run on a recording once it is deleted"),
     ]),
     BadScript("a download directory that is a variable", "foreach f in /dev/null { foreach id in $f download $id to 1️⃣$f }", [
-        (.downloadDirectory, "the directory of a download is written out, not a variable ('$f'): download $id to archive/"),
+        (.downloadDirectory, "the directory of a download is written out (or given with -D NAME=VALUE), not a loop variable ('$f'): download $id to archive/"),
     ]),
     BadScript("an empty download directory", "download 3fa85f64-5717-4562-b3fc-2c963f66afa6 to 1️⃣\"\"", [
         (.downloadDirectory, "the directory of a download is empty; write a path: download $id to archive/"),
@@ -410,8 +456,11 @@ struct DiagnosticTableTests {
     static func diagnose(_ bad: BadScript) -> [Diagnostic] {
         var settings = Settings()
         settings.dryRunLocked = bad.dryRunLocked
+        let parameters = try! ScriptParameters(definitions: bad.parameters, directory: nowhere)
         return Interpreter.diagnose(
-            SourceFile(name: "t.tnx", bytes: bad.bytes), context: ScriptContext(origin: bad.origin, directory: bad.directory), settings: settings).1
+            SourceFile(name: "t.tnx", bytes: bad.bytes), context: ScriptContext(origin: bad.origin, directory: bad.directory, parameters: parameters),
+            settings: settings
+        ).1
     }
 
     @Test(arguments: badScripts)

@@ -21,10 +21,13 @@ final class FakeClient: RecordingsAPI {
     let state = Mutex(State())
     let defaultAnswer: Answer
     let delay: Duration
+    /// Where the fake's key came from, as the live client says.
+    let keyOrigin: KeyOrigin?
 
-    init(defaultAnswer: Answer = .delete, delay: Duration = .zero, answers: [String: Answer] = [:]) {
+    init(defaultAnswer: Answer = .delete, delay: Duration = .zero, answers: [String: Answer] = [:], keyOrigin: KeyOrigin? = nil) {
         self.defaultAnswer = defaultAnswer
         self.delay = delay
+        self.keyOrigin = keyOrigin
         state.withLock { $0.answers = answers }
     }
 

@@ -213,6 +213,30 @@ struct InterpreterTests {
         #expect(h.err.text.contains("401"))
     }
 
+    @Test("a run stopped by a 401 says what to check about the key it sent, from where the key came from")
+    func unauthorizedSaysWhatToCheck() async throws {
+        let origin = KeyOrigin.command(profile: "prod", place: "/home/u/.config/tnx/profiles/prod.tnx:2")
+        let client = FakeClient(defaultAnswer: .fail(.unauthorized, 401), keyOrigin: origin)
+        let h = try Harness(client: client)
+        let path = try h.idFile((1...20).map(uuid))
+        #expect(await h.run("foreach id in \(path) delete $id", origin: .repl) == .unauthorized)
+        #expect(await h.run("show last", origin: .repl) == .success)
+        #expect(
+            h.out.text.contains(
+                "stopped early: the API refused the key (401); check the profile's api-key-command (profile prod, /home/u/.config/tnx/profiles/prod.tnx:2)"),
+            "\(h.out.text)")
+        #expect(!h.out.text.contains("TELNYX_API_KEY"))
+    }
+
+    @Test("the closing line of an exit 1 blames the journal only when the journal failed")
+    func closingLineOfExitOne() {
+        let tally = FailureTally()
+        #expect(tally.closingLine(status: 1, journal: "/j") == "exit 1: a statement failed (said above); journal /j")
+        tally.journalFailed()
+        #expect(tally.closingLine(status: 1, journal: "/j") == "exit 1: the journal could not be written (see above); journal /j")
+        #expect(tally.closingLine(status: 3, journal: nil, keyCheck: "check --api-key") == "exit 3: the API refused the key, or there was none (see above); check --api-key")
+    }
+
     @Test("requests in flight never exceed the concurrency setting")
     func boundedConcurrency() async throws {
         let client = FakeClient(delay: .milliseconds(5))

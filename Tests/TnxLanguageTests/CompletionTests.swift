@@ -89,6 +89,20 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
         #expect(complete("} ; delete $", ["foreach id in x {"]).candidates == [])
     }
 
+    @Test func parametersWhereAValueGoes() {
+        func complete(_ line: String) -> [String] {
+            Completion.candidates(line: line, cursor: line.utf8.count, parameters: ["caller", "cutoff", "dir"]).candidates
+        }
+        #expect(complete("delete $") == ["$caller", "$cutoff", "$dir"])
+        #expect(complete("foreach id in x delete $") == ["$id", "$caller", "$cutoff", "$dir"])
+        #expect(complete("count recordings where from $ca") == ["$caller"])
+        #expect(complete("count recordings where created before $c") == ["$caller", "$cutoff"])
+        #expect(complete("foreach id in x download $id to $d") == ["$dir"])
+        // Not in a string, and not where no value goes.
+        #expect(complete("count recordings where from \"$ca").isEmpty)
+        #expect(complete("$c").isEmpty)
+    }
+
     @Test func nothingInCommentsStringsAndIds() {
         #expect(complete("delete a # de").kind == .none)
         #expect(complete("delete 3fa").kind == .none)

@@ -56,7 +56,7 @@ extension BatchPurge {
         for _ in 0..<Self.listingAttempts {
             switch await listAgain() {
             case .failure(let error):
-                if error.kind == .unauthorized { ledger!.mark(failure: RunLedger.keyRefused, status: .unauthorized) }
+                if error.kind == .unauthorized { ledger!.mark(failure: RunLedger.keyRefused(context.client), status: .unauthorized) }
                 if error.kind == .interrupted || Task.isCancelled { ledger!.mark(interrupted: true) }
                 reporter.error("listing \(plan.description) again, to verify the batches, failed: \(error.description)")
                 return .unverified("the listing that verifies them failed")

@@ -222,7 +222,7 @@ actor BatchPurge {
                     feed.finished()
                     switch error.kind {
                     case .unauthorized:
-                        ledger!.mark(failure: RunLedger.keyRefused, status: .unauthorized)
+                        ledger!.mark(failure: RunLedger.keyRefused(context.client), status: .unauthorized)
                         stop()
                     case .interrupted:
                         ledger!.mark(interrupted: true)

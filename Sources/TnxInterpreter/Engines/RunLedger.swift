@@ -47,7 +47,7 @@ struct RunLedger {
         if outcome.kind == .failed {
             if outcome.error?.kind == .unauthorized {
                 status = max(status, .unauthorized)
-                report.stoppedBecause = Self.keyRefused
+                report.stoppedBecause = Self.keyRefused(context.client)
                 keepGoing = false
             } else if outcome.error?.kind != .interrupted {
                 status = max(status, .failures)
@@ -60,8 +60,10 @@ struct RunLedger {
         return keepGoing
     }
 
-    /// Why a run stops on a 401.
-    static let keyRefused = "the API refused the key (401); check TELNYX_API_KEY"
+    /// Why a run stops on a 401: what to check, from where `client`'s key came from.
+    static func keyRefused(_ client: any RecordingsAPI) -> String {
+        KeyOrigin.refusedStop(client.keyOrigin)
+    }
 
     /// Records a `would_delete` outcome of a dry-run without a progress line: what `record`
     /// does for it (a dry-run has no journal), without building the `Outcome`.

@@ -65,7 +65,10 @@ final class JournalWriter: Sendable {
             defer { reported = true }
             return !reported
         }
-        if first { reporter.error(error.description) }
+        if first {
+            reporter.error(error.description)
+            reporter.failures.journalFailed()
+        }
     }
 
     /// Flushes the journal to the disk at the end of an invocation that wrote to it.
