@@ -13,9 +13,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        // SHA-256 of downloaded media. Already in the build: swift-certificates, which
-        // async-http-client uses, depends on it.
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Helpers, named for what they hold (as swift-nio's NIOConcurrencyHelpers); any module
@@ -44,8 +41,15 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CLibCrypto",
             ]
+        ),
+        // SHA-256 of downloaded media, from the system's libcrypto (`libssl-dev`): swift-crypto
+        // vendored a second BoringSSL into every first build for this one hash.
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
         ),
         // AST → effects: settings, bulk engine, outcomes, journal, reporting.
         .target(name: "TnxInterpreter", dependencies: ["TnxLanguage", "TelnyxRecordings", "TnxSystem", "TerminalText", "CivilTime", "AudioCheck"]),

@@ -1,4 +1,3 @@
-import Crypto
 import TnxSystem
 
 /// SHA-256 of files, as a download records it.
@@ -24,13 +23,14 @@ public enum MediaHash {
             hash.update(bufferPointer: UnsafeRawBufferPointer(start: buffer, count: n))
             total += n
         }
-        return .success((total, hex(hash.finalize())))
+        return .success((total, hex(digest: hash.finalize())))
     }
 
     /// SHA-256 of `bytes`, hex.
-    public static func hex(_ bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
+    public static func hex(_ bytes: [UInt8]) -> String { hex(digest: SHA256.hash(data: bytes)) }
 
-    static func hex(_ digest: SHA256.Digest) -> String {
+    /// A digest's bytes in lower-case hex.
+    static func hex(digest: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)

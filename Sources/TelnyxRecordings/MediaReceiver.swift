@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import AudioCheck
-import Crypto
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -213,7 +212,7 @@ public final class MediaFileWriter: Sendable {
                     }
                     if let error = FileDescriptor.sync(s.fd) { return .failure(error) }
                     guard case .regular(let size) = FileDescriptor.kind(s.fd), size == s.bytes else { return .failure(SystemError(5)) }
-                    return .success(Written(bytes: s.bytes, sha256: MediaHash.hex(s.hash.finalize()), audio: s.scanner.finish()))
+                    return .success(Written(bytes: s.bytes, sha256: MediaHash.hex(digest: s.hash.finalize()), audio: s.scanner.finish()))
                 }
             }, otherwise: .failure(SystemError(5)))
     }
