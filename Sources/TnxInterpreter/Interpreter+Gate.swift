@@ -28,7 +28,9 @@ extension Interpreter {
         if !nested { allowance.reset() }
         guard estimate.needsConfirmation || estimate.count > allowance.remaining else { return nil }
         if let ask = environment.askConfirmation {
-            if await ask("Delete \(estimate.phrase)? This cannot be undone. [y/N] ") {
+            // What is deleted only once its copy is kept says so: the question is about both.
+            let copiesFirst = estimate.deletingLoopsThatCopy > 0 && estimate.deletingLoopsThatCopy == estimate.deletingLoops && estimate.deleteStatements == 0
+            if await ask("\(copiesFirst ? "Download and then delete" : "Delete") \(estimate.phrase)? This cannot be undone. [y/N] ") {
                 allowance.grantAll()
                 return nil
             }

@@ -172,6 +172,20 @@ struct REPLTests {
         try await ShellSession.leave(pty)
     }
 
+    @Test("the shell's question for a loop that keeps a copy first says so: 'Download and then delete 3 recordings'")
+    func questionSaysDownloadFirst() async throws {
+        let scratch = try Scratch()
+        let ids = Sandbox.seededIDs(count: 3)
+        let file = try ShellSession.idFile("three.txt", ids, in: scratch)
+        let pty = try await ShellSession.startAtPrompt(scratch: scratch)
+        pty.sendLine("foreach id in \(file) { download $id to \(scratch.path)/archive; delete $id }")
+        try await pty.waitFor("Download and then delete 3 recordings? This cannot be undone. [y/N]", timeout: .seconds(10))
+        pty.sendLine("n")
+        let output = PseudoTerminal.stripANSI(try await pty.waitFor(ShellSession.prompt))
+        #expect(output.contains("nothing was deleted"), "\(output)")
+        try await ShellSession.leave(pty)
+    }
+
     @Test("answering n to the question deletes nothing")
     func bulkDeclined() async throws {
         let scratch = try Scratch()
