@@ -27,6 +27,9 @@ public struct InterpreterEnvironment: Sendable {
     /// Told when a bulk run's loop has ended (true: its summary and the journal's flush follow)
     /// and when the next starts (false): the executable then lets no stop signal exit at once.
     public var finishing: @Sendable (Bool) -> Void = { _ in }
+    /// `--wait-lock SECONDS`: how long a run that will write the journal waits for another tnx
+    /// that holds it; zero: not at all (it stops, exit 4).
+    public var journalLockWait: Duration = .zero
     /// Opens stdin for `foreach id in -`.
     public var standardInputDescriptor: Int32 = 0
     /// What to do when a real delete is due and no key is set: the shell says `set api-key`,
@@ -87,6 +90,9 @@ public enum RunStatus: Int32, Sendable, Comparable {
     case usage = 2
     /// Authentication failed: a bad key will not get better.
     case unauthorized = 3
+    /// Another tnx holds the journal's lock (and `--wait-lock` did not wait long enough):
+    /// nothing was sent.
+    case journalBusy = 4
     /// Ctrl-C, SIGTERM or SIGHUP: the exit code is 128 + the signal (130, 143, 129), which
     /// the executable knows; 130 here.
     case interrupted = 130
@@ -102,7 +108,8 @@ public enum RunStatus: Int32, Sendable, Comparable {
         case .failures: 1
         case .usage: 2
         case .unauthorized: 3
-        case .interrupted: 4
+        case .journalBusy: 4
+        case .interrupted: 5
         }
     }
 }

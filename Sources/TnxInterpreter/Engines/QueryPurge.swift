@@ -36,7 +36,9 @@ struct QueryPurge {
             reporter.error("resume skips what the journal says is done, but tnx runs with --no-journal; run without it")
             return result.ending(.usage)
         }
-        if !dryRun, pipeline.deletes, let refused = await context.preparation.prepare() { return result.ending(refused) }
+        // Before the first request of a real run, whatever the body: the journal is this run's
+        // alone (its lock) and the base URL answers like the API.
+        if !dryRun, let refused = await context.preparation.prepare() { return result.ending(refused) }
         // Ids an earlier batch purge sent and never verified: read back, so that one gone is
         // journaled deleted (no listing shows it again), even when nothing matches any more.
         if !dryRun, pipeline.deletes, settings.method == .batch || settings.resume, let stop = await EarlierBatches(context: context).settle() {
