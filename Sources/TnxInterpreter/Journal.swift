@@ -145,6 +145,20 @@ public final class Journal: Sendable {
         try append(bytes)
     }
 
+    /// A real purge by query that matched nothing: one line, so the journal shows the job
+    /// ran. It has no `id` and no `outcome`: the readers of outcomes (`--resume`, a batch
+    /// purge's settling) pass it by.
+    func recordPurge(query: String, matched: Int) throws(JournalError) {
+        var purge = JSONObjectWriter()
+        purge.field("query", query)
+        purge.field("matched", matched)
+        var line = lineStart(time: WallClock.iso8601Now())
+        line.field("purge", json: purge.finish())
+        var bytes = line.finishBytes()
+        bytes.append(UInt8(ascii: "\n"))
+        try append(bytes)
+    }
+
     /// What every line starts with: `time`, `run`, `base_url`.
     func lineStart(time: String) -> JSONObjectWriter {
         var line = JSONObjectWriter()

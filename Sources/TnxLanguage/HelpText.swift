@@ -234,6 +234,9 @@ public enum Help {
             out += "\nExample:\n  set verify all\n"
         case .verifySample:
             out += "\nExample:\n  set verify-sample 1000\n"
+        case .keepSnapshots:
+            out += "\n" + wrap("Each real purge by query keeps its snapshot, the list of what it meant to delete, in snapshots/ beside the journal. When it creates its own, it removes from that directory the snapshots older than keep-snapshots, counted from the time in their names: only files named as tnx names them (2026-11-29T23-11-16Z-RUN.jsonl), never anything else, and says on stderr how many it removed. A dry-run removes nothing. off keeps every snapshot.") + "\n"
+            out += "\nExample:\n  set keep-snapshots 90d\n"
         case .apiKey:
             out += "\nThe key never appears in output, errors, the journal or the history file.\n"
             out += "\nExample:\n  set api-key\n"

@@ -36,6 +36,13 @@ struct DocsInStepTests {
         }
     }
 
+    @Test("keep-snapshots: the docs' table says what help says, in the same words")
+    func keepSnapshotsWords() {
+        let spec = Language.setting(.keepSnapshots)
+        #expect(Self.docs.contains("| `keep-snapshots` | an age of at least `1d` (`30d`, `12w`, `6mo`, `1y`), `off` | `\(spec.defaultValue)` | \(spec.summary) "))
+        #expect(spec.values.syntax == "AGE|off")
+    }
+
     @Test("every help topic is named")
     func topics() {
         for topic in Help.topics {
