@@ -31,6 +31,9 @@ public struct InterpreterEnvironment: Sendable {
     /// The command line's `-D NAME=VALUE`, for the shell's entries and `run FILE` (a script's
     /// come with its `Interpreter.Input`).
     public var parameters = ScriptParameters()
+    /// `--wait-lock SECONDS`: how long a run that will write the journal waits for another tnx
+    /// that holds it; zero: not at all (it stops, exit 4).
+    public var journalLockWait: Duration = .zero
     /// Opens stdin for `foreach id in -`.
     public var standardInputDescriptor: Int32 = 0
     /// What to do when a real delete is due and no key is set: the shell says `set api-key`,
@@ -90,6 +93,9 @@ public enum RunStatus: Int32, Sendable, Comparable {
     case usage = 2
     /// Authentication failed: a bad key will not get better.
     case unauthorized = 3
+    /// Another tnx holds the journal's lock (and `--wait-lock` did not wait long enough):
+    /// nothing was sent.
+    case journalBusy = 4
     /// Ctrl-C, SIGTERM or SIGHUP: the exit code is 128 + the signal (130, 143, 129), which
     /// the executable knows; 130 here.
     case interrupted = 130
@@ -105,7 +111,8 @@ public enum RunStatus: Int32, Sendable, Comparable {
         case .failures: 1
         case .usage: 2
         case .unauthorized: 3
-        case .interrupted: 4
+        case .journalBusy: 4
+        case .interrupted: 5
         }
     }
 }

@@ -45,7 +45,8 @@ public actor Interpreter {
         self.reporter = reporter
         self.services = SessionServices(
             journal: JournalWriter(journal: environment.journal, reporter: reporter), allowance: DeleteAllowance(),
-            preparation: DeletePreparation(journal: environment.journal, client: environment.client, reporter: reporter))
+            preparation: DeletePreparation(
+                journal: environment.journal, client: environment.client, reporter: reporter, lockWait: environment.journalLockWait))
         self.failures = failures
         self.journalPath = environment.journal?.path
         let notices = WaitNotices(stderr: environment.stderr)
@@ -262,7 +263,7 @@ public actor Interpreter {
             switch step.status {
             case .success: break
             case .failures: if settings.onError == .stop { flow.stop = true }
-            case .usage, .unauthorized: flow.stop = true
+            case .usage, .unauthorized, .journalBusy: flow.stop = true
             case .interrupted:
                 if index + 1 < statements.count { continue }  // reported at the next statement
                 flow.stop = true

@@ -55,9 +55,13 @@ extension Journal {
         guard let reader = try openForReading(path) else { return result }
         do {
             while let line = try reader.next() {
-                guard line.text.utf8.count < maximumLineLength, let json = JSONValue.parse(line.text.utf8),
-                    case .object = json, let id = json["id"]?.string, let outcome = json["outcome"]?.string
-                else {
+                guard line.text.utf8.count < maximumLineLength, let json = JSONValue.parse(line.text.utf8), case .object = json else {
+                    result.unreadableLines += 1
+                    continue
+                }
+                // A purge that matched nothing (`Journal.recordPurge`): no id, nothing to skip.
+                if json["id"] == nil, json["outcome"] == nil, case .object? = json["purge"] { continue }
+                guard let id = json["id"]?.string, let outcome = json["outcome"]?.string else {
                     result.unreadableLines += 1
                     continue
                 }

@@ -69,8 +69,14 @@ public final class Journal: Sendable {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
-    /// Opens the journal for appending (once), creating it and its directory when missing.
-    /// Throws when it cannot be written: then nothing may be deleted.
+    /// Where the holder of the journal's lock says who it is: `PATH.lock`, `PID START-TIME`.
+    public var lockRecordPath: String { path + ".lock" }
+
+    /// Opens the journal for appending (once), creating it and its directory when missing, and
+    /// takes its lock: an exclusive `flock` on the journal itself, held until the process
+    /// ends, so two runs never write one journal at once (`--wait-lock` queues behind a
+    /// holder). Throws when it cannot be written, or another process holds it (`busy`): then
+    /// nothing may be sent.
     public func open() throws(JournalError) {
         let result: Result<Void, JournalError> = state.withLock { s in
             if s.fd >= 0 { return .success(()) }
@@ -84,6 +90,20 @@ public final class Journal: Sendable {
             switch FileDescriptor.openForAppending(path) {
             case .success(let opened): fd = opened
             case .failure(let error): return .failure(JournalError(path: path, reason: error.description))
+            }
+            // One run at a time: the lock lasts as long as the descriptor, so for the rest of
+            // this process, and the kernel drops it when the process ends, however it ends.
+            switch FileLock.tryExclusive(fd) {
+            case .held:
+                // Who holds it, for the message of a run that finds it taken (best effort: the
+                // lock is the flock, never this file).
+                _ = LockHolder.current.write(to: lockRecordPath)
+            case .busy:
+                FileDescriptor.close(fd)
+                return .failure(JournalError(path: path, reason: "another tnx is using it", busy: true, holder: LockHolder.read(lockRecordPath)))
+            case .failed(let error):
+                FileDescriptor.close(fd)
+                return .failure(JournalError(path: path, reason: "cannot lock it (flock): \(error)"))
             }
             // A crash in the middle of a line left it without its end: end it, so the next
             // line is whole (the torn one is ignored by --resume, with a warning).
@@ -122,6 +142,20 @@ public final class Journal: Sendable {
             bytes += line.finishBytes()
             bytes.append(UInt8(ascii: "\n"))
         }
+        try append(bytes)
+    }
+
+    /// A real purge by query that matched nothing: one line, so the journal shows the job
+    /// ran. It has no `id` and no `outcome`: the readers of outcomes (`--resume`, a batch
+    /// purge's settling) pass it by.
+    func recordPurge(query: String, matched: Int) throws(JournalError) {
+        var purge = JSONObjectWriter()
+        purge.field("query", query)
+        purge.field("matched", matched)
+        var line = lineStart(time: WallClock.iso8601Now())
+        line.field("purge", json: purge.finish())
+        var bytes = line.finishBytes()
+        bytes.append(UInt8(ascii: "\n"))
         try append(bytes)
     }
 
@@ -198,7 +232,26 @@ public final class Journal: Sendable {
 public struct JournalError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var reason: String
+    /// Another process holds the journal's lock (`Journal.open`): it is in use, not broken.
+    public var busy = false
+    /// Who holds it, when its record says so.
+    public var holder: LockHolder?
+
+    public init(path: String, reason: String, busy: Bool = false, holder: LockHolder? = nil) {
+        self.path = path
+        self.reason = reason
+        self.busy = busy
+        self.holder = holder
+    }
+
     public var description: String {
-        "cannot write the journal '\(path)': \(reason); choose another place with --journal PATH (or --no-journal)"
+        if busy { return "\(JournalError.another(holder)) is using this journal (\(path))" }
+        return "cannot write the journal '\(path)': \(reason); choose another place with --journal PATH (or --no-journal)"
+    }
+
+    /// `another tnx (pid 4242, started 2026-12-05T09:00:00Z)`.
+    static func another(_ holder: LockHolder?) -> String {
+        guard let holder else { return "another tnx" }
+        return "another tnx (pid \(holder.pid), started \(holder.started))"
     }
 }

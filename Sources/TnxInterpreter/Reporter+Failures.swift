@@ -86,6 +86,8 @@ public final class FailureTally: Sendable {
             return "exit 2: stopped by the error above (a usage or syntax error, the journal, the base URL, or the safety gate)" + look
         case 3:
             return "exit 3: the API refused the key, or there was none (see above); \(keyCheck ?? "check where the key comes from (show settings)")" + look
+        case 4:
+            return "exit 4: another tnx is using the journal (see above); nothing was sent" + look
         case 129, 130, 143:
             let signal = status == 130 ? "Ctrl-C (SIGINT)" : status == 143 ? "SIGTERM" : "SIGHUP"
             return "exit \(status): stopped by \(signal); what was not done is said above: run the same command with --resume to go on" + look

@@ -28,6 +28,8 @@ public struct Settings: Sendable, Hashable {
     /// sample.
     public var verify: VerifyLevel = .sample
     public var verifySample = 300
+    /// How long a real purge keeps the snapshots in its snapshot directory.
+    public var keepSnapshots: SnapshotRetention = .age(seconds: 30 * 86_400, text: "30d")
 
     public init() {}
 
@@ -45,6 +47,7 @@ public struct Settings: Sendable, Hashable {
         case .batchSize(let n): batchSize = n
         case .verify(let level): verify = level
         case .verifySample(let n): verifySample = n
+        case .keepSnapshots(let retention): keepSnapshots = retention
         case .apiKey: break  // handled by the interpreter: it needs the terminal
         // Startup files only, read before the client opens (the planner refuses them elsewhere).
         case .baseURL, .apiKeyCommand: break
@@ -66,6 +69,7 @@ public struct Settings: Sendable, Hashable {
         case .batchSize: String(batchSize)
         case .verify: verify.rawValue
         case .verifySample: String(verifySample)
+        case .keepSnapshots: keepSnapshots.text
         case .apiKey, .baseURL, .apiKeyCommand: ""
         }
     }

@@ -27,7 +27,7 @@ extension Interpreter {
             for (name, value) in rows {
                 if let number = Int(value), name == SettingKey.concurrency.rawValue || name == SettingKey.batchSize.rawValue || name == SettingKey.verifySample.rawValue {
                     w.field(dynamic: name, number)
-                } else if let flag = ["on": true, "off": false][value], SettingKey(rawValue: name) != nil {
+                } else if let flag = ["on": true, "off": false][value], let key = SettingKey(rawValue: name), key != .keepSnapshots {
                     w.field(dynamic: name, flag)
                 } else {
                     w.field(dynamic: name, value)

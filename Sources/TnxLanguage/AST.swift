@@ -47,6 +47,26 @@ public enum MediaFormat: String, Hashable, Sendable, CaseIterable {
     case mp3, wav
 }
 
+/// How long a real purge keeps the snapshots in its snapshot directory (`set keep-snapshots`):
+/// those older than an age are removed, or (`off`) all are kept.
+public enum SnapshotRetention: Hashable, Sendable {
+    case off
+    /// Older than `seconds`; `text` is the age as written (`30d`).
+    case age(seconds: Int64, text: String)
+
+    /// The shortest age allowed: a purge can run for hours, and its own snapshot is read
+    /// until it ends.
+    public static let minimumSeconds: Int64 = 86_400
+
+    /// As `set` spells it: `30d`, `off`.
+    public var text: String {
+        switch self {
+        case .off: "off"
+        case .age(_, let text): text
+        }
+    }
+}
+
 /// What a `set` statement assigns, already checked and typed by the parser.
 public enum SettingAssignment: Hashable, Sendable {
     case dryRun(Bool)
@@ -61,6 +81,7 @@ public enum SettingAssignment: Hashable, Sendable {
     case batchSize(Int)
     case verify(VerifyLevel)
     case verifySample(Int)
+    case keepSnapshots(SnapshotRetention)
     /// `set api-key`: takes no value in the source; the shell asks for the key without echo.
     case apiKey
     /// `set base-url "URL"` (startup files only; the URL is checked when the client opens).
@@ -82,6 +103,7 @@ public enum SettingAssignment: Hashable, Sendable {
         case .batchSize: .batchSize
         case .verify: .verify
         case .verifySample: .verifySample
+        case .keepSnapshots: .keepSnapshots
         case .apiKey: .apiKey
         case .baseURL: .baseURL
         case .apiKeyCommand: .apiKeyCommand

@@ -35,8 +35,12 @@ public enum Help {
         return message + "; topics are: " + topics.joined(separator: ", ")
     }
 
+    /// Exit status 4, in the same words wherever it is explained (help, `--help`, the man page,
+    /// the README, docs/language.md).
+    public static let journalBusyMeaning = "another tnx is using the journal, so nothing was sent (wait, or use --wait-lock SECONDS)"
+
     static let exitCodesLine =
-        "Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, journal or base URL unusable, or refused by the safety gate; 3 authentication failed or no key; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP."
+        "Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, journal or base URL unusable, or refused by the safety gate; 3 authentication failed or no key; 4 " + journalBusyMeaning + "; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP."
 
     /// `text` wrapped at word boundaries to `width` columns: the first line starts with
     /// `prefix` (kept as it is), the others with `hanging` spaces.
@@ -230,6 +234,9 @@ public enum Help {
             out += "\nExample:\n  set verify all\n"
         case .verifySample:
             out += "\nExample:\n  set verify-sample 1000\n"
+        case .keepSnapshots:
+            out += "\n" + wrap("Each real purge by query keeps its snapshot, the list of what it meant to delete, in snapshots/ beside the journal. When it creates its own, it removes from that directory the snapshots older than keep-snapshots, counted from the time in their names: only files named as tnx names them (2026-11-29T23-11-16Z-RUN.jsonl), never anything else, and says on stderr how many it removed. A dry-run removes nothing. off keeps every snapshot.") + "\n"
+            out += "\nExample:\n  set keep-snapshots 90d\n"
         case .apiKey:
             out += "\nThe key never appears in output, errors, the journal or the history file.\n"
             out += "\nExample:\n  set api-key\n"
@@ -293,6 +300,7 @@ public enum Help {
         ("1", "some deletes failed, some ids were invalid, or the journal could not be written mid-run"),
         ("2", "usage or syntax error, a journal that cannot be written, a base URL that is not the API, or refused by the safety gate (confirm)"),
         ("3", "authentication failed, or no API key for a real delete or a query"),
+        ("4", journalBusyMeaning),
         ("130", "interrupted (Ctrl-C)"),
         ("143", "terminated (SIGTERM)"),
         ("129", "hung up (SIGHUP)"),

@@ -124,6 +124,10 @@ public enum Language {
             summary: "How many of those ids `verify sample` reads back (all of them when fewer); any still there and every id is deleted on its own."
         ),
         SettingSpec(
+            key: .keepSnapshots, values: .age, defaultValue: "30d",
+            summary: "How long a real purge keeps the snapshots in its snapshot directory: it removes tnx's snapshots older than this age (at least 1d), nothing else; off keeps them all."
+        ),
+        SettingSpec(
             key: .apiKey, values: .none, defaultValue: "from TELNYX_API_KEY",
             summary: "Shell only: ask for the API key without echo (never stored in history)."
         ),
@@ -222,6 +226,7 @@ public enum SettingKey: String, Hashable, Sendable, CaseIterable {
     case batchSize = "batch-size"
     case verify
     case verifySample = "verify-sample"
+    case keepSnapshots = "keep-snapshots"
     case apiKey = "api-key"
     case baseURL = "base-url"
     case apiKeyCommand = "api-key-command"
@@ -260,6 +265,8 @@ public struct SettingSpec: Sendable {
         case none
         /// Any text, best quoted; the argument is its name in messages (`"URL"`).
         case text(String)
+        /// An age (`30d`, `12w`, `1y`: a TIME's age units) of at least a day, or `off`.
+        case age
 
         /// The whole numbers the setting takes (`1...256`), or nil for words or text.
         public var range: ClosedRange<Int>? {
@@ -274,12 +281,14 @@ public struct SettingSpec: Sendable {
             case .integer(let range): "\(range.lowerBound)…\(range.upperBound)"
             case .none: ""
             case .text(let name): name
+            case .age: "AGE|off"
             }
         }
 
         /// The words TAB completion offers after the setting's name.
         public var completions: [String] {
             if case .choice(let words) = self { return words }
+            if case .age = self { return ["off"] }
             return []
         }
     }

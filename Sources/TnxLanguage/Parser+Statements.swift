@@ -175,6 +175,7 @@ extension Parser {
         case .integer(let range): "a whole number from \(range.lowerBound) to \(range.upperBound)"
         case .none: "nothing"
         case .text(let name): "a \(name) in double quotes"
+        case .age: "an age of at least 1d (30d, 12w, 6mo, 1y) or off"
         }
     }
 
@@ -190,6 +191,11 @@ extension Parser {
             case .apiKeyCommand: return .apiKeyCommand(text)
             default: return nil
             }
+        case .age:
+            guard spec.key == .keepSnapshots else { return nil }
+            if text == "off" { return .keepSnapshots(.off) }
+            guard case .age(let seconds, let written)? = Parser.time(text), seconds >= SnapshotRetention.minimumSeconds else { return nil }
+            return .keepSnapshots(.age(seconds: seconds, text: written))
         case .choice(let words):
             guard words.contains(text) else { return nil }
         case .integer(let range):
@@ -216,7 +222,7 @@ extension Parser {
         case .output: return OutputFormat(rawValue: text).map { .output($0) }
         case .onError: return ErrorPolicy(rawValue: text).map { .onError($0) }
         case .concurrency: return Int(text).map { .concurrency($0) }
-        case .apiKey, .baseURL, .apiKeyCommand: return nil
+        case .keepSnapshots, .apiKey, .baseURL, .apiKeyCommand: return nil
         }
     }
 

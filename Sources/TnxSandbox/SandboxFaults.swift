@@ -113,6 +113,10 @@ public struct SandboxFaults: Sendable, Hashable {
         case truncated
         /// 404 `NoSuchKey`, as when storage lost the object.
         case missing
+        /// The recording is removed just as its media is asked for, as by another client of
+        /// the account (not counted as deleted by a request): storage answers 404
+        /// `NoSuchKey`, and the API 404 from then on.
+        case removedMeanwhile
         /// 403 `AccessDenied: Request has expired`, whatever the link says.
         case expired
         /// The first KiB, then a pause this long, then the rest.

@@ -251,6 +251,7 @@ extension Handler {
             if fault == .serverError {
                 return .refuse(status: 500, code: "InternalError", message: "We encountered an internal error. Please try again.")
             }
+            if fault == .removedMeanwhile, s.recordings.removeValue(forKey: id) != nil { s.index?.remove(id) }
             guard let index = s.recordings[id], fault != .missing else {
                 return .refuse(status: 404, code: "NoSuchKey", message: "The specified key does not exist.")
             }

@@ -337,6 +337,13 @@ public enum Directories {
         return home.hasPrefix("/") ? home : nil
     }
 
+    /// Whether `path` is itself a regular file: not a directory, a device, a FIFO, nor a
+    /// symbolic link (`lstat`: a link is never followed).
+    public static func isRegularFile(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// Removes an empty directory; whether it is gone.
     @discardableResult
     public static func removeEmpty(_ path: String) -> Bool { rmdir(path) == 0 || errno == ENOENT }

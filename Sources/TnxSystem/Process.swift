@@ -36,6 +36,27 @@ public enum Executable {
     /// This process's id.
     public static var processID: Int32 { getpid() }
 
+    /// When this process started, in whole seconds since 1970 (UTC): the kernel's record
+    /// (`/proc/self/stat`'s start time after boot, plus `/proc/stat`'s boot time), so it is the
+    /// same whenever it is asked; now, where there is no `/proc`.
+    public static let startSeconds: Int64 = {
+        let now = WallClock.millis / 1000
+        guard case .success(let stat) = FileDescriptor.readFile("/proc/self/stat", limit: 4096),
+            let close = stat.lastIndex(of: UInt8(ascii: ")"))
+        else { return now }
+        // After the command's name (in parentheses, which may hold spaces): field 3 onwards;
+        // the start time is field 22, in clock ticks after boot.
+        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
+        guard fields.count > 19, let ticks = Int64(String(decoding: fields[19], as: UTF8.self)) else { return now }
+        let hertz = Int64(sysconf(Int32(_SC_CLK_TCK)))
+        guard hertz > 0, case .success(let system) = FileDescriptor.readFile("/proc/stat", limit: 1 << 20) else { return now }
+        for line in system.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("btime ".utf8)) {
+            guard let boot = Int64(String(decoding: line.dropFirst(6).filter { $0 != UInt8(ascii: " ") }, as: UTF8.self)) else { break }
+            return boot + ticks / hertz
+        }
+        return now
+    }()
+
     /// Whether a process with this id exists (it may be another user's: then it exists too).
     public static func isRunning(_ pid: Int32) -> Bool {
         guard pid > 0 else { return false }
@@ -176,12 +197,17 @@ public enum WallClock {
     public static func iso8601Now() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        var seconds = ts.tv_sec
+        return iso8601(seconds: Int64(ts.tv_sec)) + "." + pad(Int(ts.tv_nsec / 1_000_000), 3) + "Z"
+    }
+
+    /// A moment in whole seconds since 1970, as `2026-11-29T03:40:00` (UTC), without the `Z`
+    /// (the caller adds it, after any fraction).
+    public static func iso8601(seconds: Int64) -> String {
+        var time = time_t(seconds)
         var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let millis = Int(ts.tv_nsec / 1_000_000)
+        gmtime_r(&time, &parts)
         return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(millis, 3))Z"
+            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))"
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

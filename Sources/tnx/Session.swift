@@ -67,6 +67,8 @@ enum Session {
                     baseURL: client.baseURL, hasAPIKey: client.hasAPIKey, keySource: client.keyOrigin?.name,
                     baseURLSource: client.configuration.baseURLOrigin.shown, profile: startup.profile)
             })
+        // Another tnx holding the journal: stop at once (exit 4), or queue behind it.
+        interpreterEnvironment.journalLockWait = .seconds(command.waitLock ?? 0)
         // A purge by query keeps its snapshot beside the journal; without one, where it would be.
         if journal == nil { interpreterEnvironment.snapshotDirectory = Directories.containing(defaultJournal) + "/snapshots" }
         // --verbose writes lines of its own on stderr, which a redrawn progress line would garble.

@@ -28,7 +28,7 @@ struct TnxCommand: ParsableCommand {
 
             Environment: TELNYX_API_KEY (the API key), TELNYX_BASE_URL (default https://api.telnyx.com/v2), TNX_PROFILE, HTTPS_PROXY, HTTP_PROXY, NO_PROXY, NO_COLOR, XDG_CONFIG_HOME (init.tnx and profiles/ live in $XDG_CONFIG_HOME/tnx/), XDG_STATE_HOME (the journal and the history live in $XDG_STATE_HOME/tnx/).
 
-            Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, journal or base URL unusable, or refused by the safety gate; 3 authentication failed or no key; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP.
+            Exit codes: 0 all done; 1 some deletes failed; 2 usage or syntax error, journal or base URL unusable, or refused by the safety gate; 3 authentication failed or no key; 4 \(Help.journalBusyMeaning); 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP.
 
             Inside tnx, `help` lists the statements and settings.
             """,
@@ -94,6 +94,15 @@ struct TnxCommand: ParsableCommand {
     @Flag(help: "Skip ids that the journal says are already deleted or not found.")
     var resume = false
 
+    /// The longest `--wait-lock` (a day).
+    static let waitLockRange = 0...86_400
+
+    @Option(
+        help: ArgumentHelp(
+            "When another tnx is using the journal, wait up to SECONDS for it (\(TnxCommand.waitLockRange.lowerBound) to \(TnxCommand.waitLockRange.upperBound)) instead of stopping with exit status 4.",
+            valueName: "SECONDS"))
+    var waitLock: Int?
+
     @Option(help: ArgumentHelp("The API key (prefer TELNYX_API_KEY: options show up in `ps`).", valueName: "KEY"))
     var apiKey: String?
 
@@ -145,6 +154,10 @@ struct TnxCommand: ParsableCommand {
         if let concurrency, !Self.concurrencyRange.contains(concurrency) {
             throw ValidationError(
                 "--concurrency must be a whole number from \(Self.concurrencyRange.lowerBound) to \(Self.concurrencyRange.upperBound), not \(concurrency)")
+        }
+        if let waitLock, !Self.waitLockRange.contains(waitLock) {
+            throw ValidationError(
+                "--wait-lock must be a whole number of seconds from \(Self.waitLockRange.lowerBound) to \(Self.waitLockRange.upperBound), not \(waitLock)")
         }
         if command != nil && !scripts.isEmpty {
             throw ValidationError("give either -c TEXT or script files, not both")

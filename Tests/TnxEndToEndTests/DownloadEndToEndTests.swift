@@ -196,8 +196,17 @@ extension DownloadEndToEndTests {
             // Another run on the same directory, in a PID namespace of its own (as a container
             // on a shared volume): the live run's pid means nothing there.
             let second = try scratch.write("second.txt", ids[2])
+            let namespace = ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"]
+            // On the same journal it waits its turn: the journal's lock is a lock there too.
+            let sameJournal = try await TnxProcess.start(
+                ["-c", "foreach id in \(second) download $id to \(archive)"], environment: env, launcher: namespace
+            ).finish(timeout: .seconds(60))
+            #expect(sameJournal.status == 4, "\(sameJournal.stderr)")
+            #expect(sandbox.requestCount(for: ids[2]) == 0)
+            // With a journal of its own (a container keeps its own state) it runs beside it.
             let other = try await TnxProcess.start(
-                ["-c", "foreach id in \(second) download $id to \(archive)"], environment: env, launcher: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"]
+                ["--journal", scratch.path + "/container/journal.jsonl", "-c", "foreach id in \(second) download $id to \(archive)"],
+                environment: env, launcher: namespace
             ).finish(timeout: .seconds(60))
             #expect(other.status == 0, "\(other.stderr)")
             #expect(!other.stderr.contains("removed"), "it removed nothing: \(other.stderr)")
@@ -309,6 +318,45 @@ struct BatchEndToEndTests {
             #expect(result.stderr.contains("the listing that verifies the batches cannot be believed"), "\(result.stderr)")
             let believed = JSONLines.journal(scratch).filter { ($0["note"] as? String)?.hasPrefix("batch; absent from the listing") == true }
             #expect(believed.count == 0)
+        }
+    }
+}
+
+extension DownloadEndToEndTests {
+    @Test("a recording already gone is not_found, not a failed download; a media 404 while the recording exists stays failed and it is not deleted")
+    func goneRecordingIsNotFound() async throws {
+        let scratch = try Scratch()
+        try await SandboxFixture.with(seed: 10, scratch: scratch) { sandbox, env in
+            let ids = Sandbox.seededIDs(count: 4)
+            // ids[0]: removed by someone else just as its media is asked for (media 404, then
+            // its read 404); ids[1]: gone before the run (its read 404); ids[2]: storage lost
+            // its media, the recording is still there; ids[3]: fine.
+            sandbox.scriptMedia([.removedMeanwhile], for: ids[0])
+            sandbox.remove(ids: [ids[1]])
+            sandbox.scriptMedia([.missing], for: ids[2])
+            let file = try scratch.write("ids.txt", ids.joined(separator: "\n"))
+            let archive = scratch.path + "/archive"
+            let result = try await TnxProcess.run(
+                ["--yes", "--output", "json", "-c", "foreach id in \(file) { download $id to \(archive); delete $id }"], environment: env)
+            #expect(result.status == 1, "ids[2] failed: \(result.stderr)")
+            let outcomes = Dictionary(
+                JSONLines.outcomes(result.stdout).map { ($0["id"] as? String ?? "", $0) }, uniquingKeysWith: { $1 })
+            for gone in [ids[0], ids[1]] {
+                #expect(outcomes[gone]?["outcome"] as? String == "not_found", "\(outcomes[gone] ?? [:])")
+                #expect(outcomes[gone]?["step"] as? String == "download")
+                #expect(outcomes[gone]?["http_status"] as? Int == 404)
+            }
+            #expect(outcomes[ids[2]]?["outcome"] as? String == "failed")
+            #expect((outcomes[ids[2]]?["error"] as? String ?? "").contains("the recording itself is still there (read again: 200), so it was not deleted"), "\(outcomes[ids[2]] ?? [:])")
+            #expect(outcomes[ids[3]]?["outcome"] as? String == "deleted")
+            #expect(sandbox.deletedIDs == [ids[3]], "only the recording with a verified copy was deleted")
+            #expect(sandbox.contains(id: ids[2]))
+            #expect(result.stdout.contains("\"not_found\":2"), "\(result.stdout)")
+            #expect(result.stdout.contains("\"failed\":1"))
+            // The journal says the same: the last word on a recording gone is not_found.
+            let journal = JSONLines.journal(scratch).filter { $0["id"] as? String == ids[0] }
+            #expect(journal.last?["outcome"] as? String == "not_found", "\(journal)")
+            #expect(!result.stderr.contains("failed \(ids[0])"))
         }
     }
 }

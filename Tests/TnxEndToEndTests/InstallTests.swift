@@ -94,7 +94,7 @@ struct InstallTests {
         // EXIT STATUS lists every code, as README and `help exit-codes` do, not "0 or >0".
         let exitStatus = try #require(text.range(of: "EXIT STATUS")).upperBound
         let section = String(text[exitStatus...].prefix(1200))
-        for code in ["0", "1", "2", "3", "130", "143", "129"] {
+        for code in ["0", "1", "2", "3", "4", "130", "143", "129"] {
             #expect(section.contains("\n     \(code) "), "EXIT STATUS lists \(code): \(section)")
         }
         #expect(section.contains("terminated (SIGTERM)"))

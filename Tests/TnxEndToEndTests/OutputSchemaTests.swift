@@ -52,6 +52,8 @@ struct OutputSchemaTests {
                 ["--dry-run", "-c", "foreach id in recordings where created before 100d and connection 1494404757140276705 { download $id to \(archive); delete $id }"],
                 ["--yes", "-c", "foreach id in recordings where created before 100d and connection 1494404757140276705 { download $id to \(archive); delete $id }"],
                 ["--yes", "--resume", "-c", "foreach id in \(file) { download $id to \(archive); show recording $id }"],
+                // A purge that matches nothing: its journal line says it ran.
+                ["--yes", "-c", "foreach id in recordings where created before 1d and connection 9999999999999999999 delete $id"],
             ]
             var seen: Set<String> = []
             for arguments in runs {
@@ -65,7 +67,7 @@ struct OutputSchemaTests {
                 "outcome:deleted", "outcome:not_found", "outcome:failed", "outcome:invalid", "outcome:duplicate",
                 "outcome:would_delete", "outcome:downloaded", "outcome:shown", "outcome:batch_sent", "outcome:sending", "outcome:skipped",
                 "summary", "count", "recording", "snapshot", "after_purge", "batch", "settings", "record_type", "request", "request_id",
-                "download", "time",
+                "download", "time", "purge",
             ] {
                 #expect(seen.contains(kind), "no line had \(kind): \(seen.sorted())")
             }
@@ -84,6 +86,8 @@ struct OutputSchemaTests {
             #"{"count":1.5,"query":"q"}"#,
             #"{"settings":{"dry-run":"off"}}"#,
             #"{"snapshot":{"query":"q","recordings":1,"pages":1,"seconds":0.1,"path":3,"dry_run":false}}"#,
+            #"{"time":"t","run":"r","base_url":"b","purge":{"query":"q","matched":3}}"#,
+            #"{"time":"t","run":"r","base_url":"b","purge":{"query":"q"}}"#,
             #"[1,2]"#,
         ]
         for line in bad {

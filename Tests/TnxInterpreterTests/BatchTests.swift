@@ -346,12 +346,13 @@ struct BatchTests {
             h.sandbox.resetCounters()
             #expect(await h.run("set method batch\nforeach id in \(Self.query) delete $id") == .success, "\(h.err.text)")
             Self.expectSettled(h, sent: sent, gone: gone)
-            // Settled once: a purge after that reads nothing back.
+            // Settled once: a purge after that reads nothing back, and journals only that it ran.
             h.sandbox.resetCounters()
             let before = Self.journal(h).count
             #expect(await h.run("set method batch\nforeach id in \(Self.query) delete $id") == .success, "\(h.err.text)")
             #expect(h.sandbox.statistics.requestsByID.isEmpty)
-            #expect(Self.journal(h).count == before)
+            #expect(Self.journal(h).count == before + 1)
+            #expect((Self.journal(h).last?["purge"] as? [String: Any])?["matched"] as? Int == 0)
         }
     }
 

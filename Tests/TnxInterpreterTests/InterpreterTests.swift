@@ -13,6 +13,9 @@ struct Harness {
     let err = MemoryOutput()
     let interpreter: Interpreter
     let journalPath: String?
+    /// The journal this harness's interpreter writes (and locks: a second interpreter on the
+    /// same file in this process shares it, as a second run would wait for the first).
+    let journal: Journal?
     let scratch: TemporaryFile
 
     init(client: FakeClient = FakeClient(), settings: Settings = Settings(), journal: Bool = true, resume: Bool = false, confirm: Bool = false,
@@ -20,8 +23,9 @@ struct Harness {
         self.client = client
         scratch = try TemporaryFile(text: "")
         journalPath = journal ? scratch.directory + "/journal.jsonl" : nil
+        self.journal = journalPath.map { Journal(path: $0, baseURL: "https://api.example/v2", runID: "test") }
         var environment = InterpreterEnvironment(
-            client: client, stdout: out, stderr: err, journal: journalPath.map { Journal(path: $0, baseURL: "https://api.example/v2", runID: "test") },
+            client: client, stdout: out, stderr: err, journal: self.journal,
             connection: { ConnectionInfo(baseURL: "https://api.example/v2", hasAPIKey: true, keySource: "TELNYX_API_KEY") })
         environment.askConfirmation = ask
         var settings = settings
@@ -267,7 +271,7 @@ struct InterpreterTests {
         // A second run over the same journal with --resume.
         let second = FakeClient()
         var environment = InterpreterEnvironment(
-            client: second, stdout: MemoryOutput(), stderr: MemoryOutput(), journal: Journal(path: first.journalPath!, baseURL: "https://api.example/v2"),
+            client: second, stdout: MemoryOutput(), stderr: MemoryOutput(), journal: first.journal,
             connection: { ConnectionInfo(baseURL: "x", hasAPIKey: true) })
         let out = MemoryOutput()
         environment.stdout = out

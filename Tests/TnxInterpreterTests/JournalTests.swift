@@ -88,6 +88,27 @@ struct JournalTests {
         #expect(set.done.contains("a") && set.done.contains("c") && !set.done.contains("e"))
     }
 
+    @Test("a purge that matched nothing is one line with no id and no outcome: --resume and a batch purge pass it by, without a warning")
+    func purgeLine() throws {
+        let dir = try TemporaryFile(text: "")
+        let path = dir.directory + "/journal.jsonl"
+        let journal = Journal(path: path, baseURL: base, runID: "run1")
+        try journal.recordSending(["a"])
+        try journal.recordPurge(query: "recordings created before 2026-01-01T00:00:00Z", matched: 0)
+        try journal.record(Outcome(kind: .deleted, id: "b", httpStatus: 200))
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let purge = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as! [String: Any]
+        #expect(Set(purge.keys) == ["time", "run", "base_url", "purge"])
+        #expect((purge["purge"] as? [String: Any])?["matched"] as? Int == 0)
+        #expect((purge["purge"] as? [String: Any])?["query"] as? String == "recordings created before 2026-01-01T00:00:00Z")
+        let set = try Journal.completedIDs(at: path, baseURL: base)
+        #expect(set.unreadableLines == 0 && set.otherBaseURLLines == 0)
+        #expect(set.warning(path: path, baseURL: base) == nil)
+        #expect(set.done.count == 1 && set.done.contains("b"))
+        #expect(set.unsettled.count == 1 && set.unsettled.contains("a"))
+        #expect(try Journal.unsettledBatchIDs(at: path, baseURL: base).ids == ["a"])
+    }
+
     @Test("an unwritable journal is an error that says where and what to do")
     func unwritable() throws {
         let journal = Journal(path: "/proc/forbidden/journal.jsonl", baseURL: base)

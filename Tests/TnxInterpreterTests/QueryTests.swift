@@ -571,6 +571,60 @@ struct SnapshotFileTests {
     }
 }
 
+@Suite("Snapshots older than keep-snapshots")
+struct SnapshotPruningTests {
+    @Test("the name a snapshot is created with is the one pruning knows, with its time")
+    func namesAgree() throws {
+        let scratch = try TemporaryFile(text: "")
+        let before = WallClock.millis / 1000 * 1000
+        let files = try (1...3).map { _ in try SnapshotFile.create(in: scratch.directory + "/snapshots", runID: Journal.makeRunID()).get() }
+        let again = try SnapshotFile.create(in: scratch.directory + "/snapshots", runID: "00000000000000ab").get()
+        let twice = try SnapshotFile.create(in: scratch.directory + "/snapshots", runID: "00000000000000ab").get()
+        for file in files + [again, twice] {
+            let name = String(file.path.split(separator: "/").last!)
+            let taken = try #require(SnapshotPruning.takenMillis(name), "\(name)")
+            #expect(taken >= before - 1000 && taken <= WallClock.millis, "\(name)")
+        }
+        #expect(twice.path.hasSuffix("-00000000000000ab-2.jsonl"), "\(twice.path)")
+    }
+
+    @Test("only the exact naming is a snapshot")
+    func exactNaming() {
+        let good = "2026-11-29T23-11-16Z-0123456789abcdef"
+        #expect(SnapshotPruning.takenMillis(good + ".jsonl") == CivilTime.parse("2026-11-29T23:11:16Z"))
+        #expect(SnapshotPruning.takenMillis(good + "-2.jsonl") != nil)
+        #expect(SnapshotPruning.takenMillis(good + "-1000.jsonl") != nil)
+        for bad in [
+            good + "-1.jsonl", good + "-1001.jsonl", good + "-02.jsonl", good + "-.jsonl", good + ".json", good + ".jsonl.bak",
+            "x" + good + ".jsonl", "2026-11-29T23-11-16Z-0123456789ABCDEF.jsonl", "2026-11-29T23-11-16Z-0123456789abcde.jsonl",
+            "2026-11-29T23-11-16Z-0123456789abcdef0.jsonl", "2026-13-29T23-11-16Z-0123456789abcdef.jsonl",
+            "2026-11-29T23:11:16Z-0123456789abcdef.jsonl", "notes.txt", ".jsonl", "",
+        ] {
+            #expect(SnapshotPruning.takenMillis(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test("prune removes regular files of that naming older than the age, nothing else; off removes nothing")
+    func prune() throws {
+        let scratch = try TemporaryFile(text: "")
+        let directory = scratch.directory + "/snapshots"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let now = try #require(CivilTime.parse("2026-12-05T12:00:00Z"))
+        let old = ["2026-11-01T00-00-00Z-0123456789abcdef.jsonl", "2025-01-01T00-00-00Z-0123456789abcdef-7.jsonl"]
+        let young = ["2026-11-20T00-00-00Z-0123456789abcdef.jsonl"]
+        let other = ["2026-11-01T00-00-00Z-0123456789abcdef.txt", "readme.jsonl"]
+        for name in old + young + other { FileManager.default.createFile(atPath: directory + "/" + name, contents: Data("x\n".utf8)) }
+        try FileManager.default.createDirectory(atPath: directory + "/2026-10-01T00-00-00Z-0123456789abcdef.jsonl", withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: directory + "/2026-10-02T00-00-00Z-0123456789abcdef.jsonl", withDestinationPath: directory + "/readme.jsonl")
+        let thirty = SnapshotRetention.age(seconds: 30 * 86_400, text: "30d")
+        #expect(SnapshotPruning.prune(directory, retention: .off, nowMillis: now) == SnapshotPruning.Result())
+        #expect(SnapshotPruning.prune(directory, retention: thirty, nowMillis: now) == SnapshotPruning.Result(removed: 2))
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
+        #expect(left == Set(young + other + ["2026-10-01T00-00-00Z-0123456789abcdef.jsonl", "2026-10-02T00-00-00Z-0123456789abcdef.jsonl"]))
+        #expect(SnapshotPruning.prune(directory, retention: thirty, nowMillis: now) == SnapshotPruning.Result())
+    }
+}
+
 @Suite("Fingerprints of a purge's match set")
 struct FingerprintTests {
     @Test("a million distinct UUIDs stay distinct; a repeat, in any case, is one; other ids too")

@@ -171,7 +171,7 @@ private func complete(_ line: String, _ previous: [String] = []) -> CompletionRe
 
     @Test func exitCodesTopic() throws {
         let text = try #require(Help.text(topic: "exit-codes"))
-        for code in ["0    all done", "1    some deletes failed", "2    usage or syntax error", "3    authentication failed", "130  interrupted"] {
+        for code in ["0    all done", "1    some deletes failed", "2    usage or syntax error", "3    authentication failed", "4    another tnx is using the journal", "130  interrupted"] {
             #expect(text.contains(code))
         }
     }

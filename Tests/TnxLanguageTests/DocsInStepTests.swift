@@ -36,6 +36,13 @@ struct DocsInStepTests {
         }
     }
 
+    @Test("keep-snapshots: the docs' table says what help says, in the same words")
+    func keepSnapshotsWords() {
+        let spec = Language.setting(.keepSnapshots)
+        #expect(Self.docs.contains("| `keep-snapshots` | an age of at least `1d` (`30d`, `12w`, `6mo`, `1y`), `off` | `\(spec.defaultValue)` | \(spec.summary) "))
+        #expect(spec.values.syntax == "AGE|off")
+    }
+
     @Test("every help topic is named")
     func topics() {
         for topic in Help.topics {
@@ -54,7 +61,7 @@ struct DocsInStepTests {
     @Test("the exit codes agree")
     func exitCodes() {
         let help = Help.text(topic: "exit-codes") ?? ""
-        for code in ["0", "1", "2", "3"] {
+        for code in ["0", "1", "2", "3", "4"] {
             #expect(help.contains(code))
             #expect(Self.docs.contains("| \(code) |"))
         }
@@ -62,6 +69,11 @@ struct DocsInStepTests {
             #expect(help.contains(code))
             #expect(Self.docs.contains(code))
         }
+        // Exit status 4 in the same words in help's table, its one-line summary and the docs.
+        #expect(help.contains("4    " + Help.journalBusyMeaning.prefix(40)))
+        #expect(Self.docs.contains("| 4 | \(Help.journalBusyMeaning) |"))
+        let overview = (Help.text(topic: nil) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        #expect(overview.contains("4 " + Help.journalBusyMeaning + ";"))
     }
 }
 

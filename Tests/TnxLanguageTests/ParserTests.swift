@@ -55,6 +55,21 @@ func variable(_ e: Expr) -> String? { if case .variable(let s) = e.kind { return
         #expect(parse("set concurrency 256").script.statements.first?.kind == .set(.concurrency(256)))
     }
 
+    @Test("set keep-snapshots takes an age of at least a day, or off; anything else is an error with what it takes")
+    func keepSnapshots() {
+        #expect(parse("set keep-snapshots 30d").script.statements.first?.kind == .set(.keepSnapshots(.age(seconds: 30 * 86_400, text: "30d"))))
+        #expect(parse("set keep-snapshots 1d").script.statements.first?.kind == .set(.keepSnapshots(.age(seconds: 86_400, text: "1d"))))
+        #expect(parse("set keep-snapshots 24h").script.statements.first?.kind == .set(.keepSnapshots(.age(seconds: 86_400, text: "24h"))))
+        #expect(parse("set keep-snapshots 1y").script.statements.first?.kind == .set(.keepSnapshots(.age(seconds: 365 * 86_400, text: "1y"))))
+        #expect(parse("set keep-snapshots off").script.statements.first?.kind == .set(.keepSnapshots(.off)))
+        for bad in ["23h", "0d", "30", "on", "2025-01-01", "\"30d \""] {
+            let r = parse("set keep-snapshots \(bad)")
+            #expect(r.diagnostics.map(\.id) == [.invalidSettingValue], "\(bad)")
+            #expect(r.diagnostics.first?.message.contains("keep-snapshots must be an age of at least 1d (30d, 12w, 6mo, 1y) or off") == true, "\(bad)")
+        }
+        #expect(Language.setting(.keepSnapshots).defaultValue == "30d")
+    }
+
     @Test func foreachWithOneStatementBody() throws {
         let r = parse("foreach id in old-recordings.txt delete $id")
         #expect(r.diagnostics.isEmpty)

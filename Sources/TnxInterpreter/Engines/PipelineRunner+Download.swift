@@ -72,6 +72,8 @@ extension PipelineRunner {
                     refreshed = true
                     fetched = nil
                     continue
+                case .failure(let e) where e.kind == .notFound:
+                    return await mediaMissing(id, e, fetched: &fetched)
                 case .failure(let e):
                     return .failed(e)
                 }
@@ -88,6 +90,8 @@ extension PipelineRunner {
                 refreshed = true
                 fetched = nil
                 continue
+            case .failure(.request(let e)) where e.kind == .notFound:
+                return await mediaMissing(id, e, fetched: &fetched)
             case .failure(.request(let e)):
                 return .failed(e)
             case .success(let media):
@@ -121,6 +125,29 @@ extension PipelineRunner {
                 case .disk(let problem): return .disk(problem + Self.diskAdvice)
                 }
             }
+        }
+    }
+
+    /// The media host has no file (404) for the link: the recording may have been deleted
+    /// since it was read (by another run, another tool, the provider's retention). A fresh
+    /// read decides: a 404 there too is a recording already gone, `not_found` as for a delete
+    /// of a gone recording; a recording still there whose media is missing stays a failure
+    /// (it must not be deleted without its copy).
+    func mediaMissing(
+        _ id: RecordingID, _ media: RecordingsError, fetched: inout (recording: Recording, at: ContinuousClock.Instant)?
+    ) async -> StepResult {
+        switch await client.retrieveRecording(id) {
+        case .failure(let gone) where gone.kind == .notFound:
+            return .notFound(gone)
+        case .success(let r):
+            fetched = (r, .now)
+            var error = media
+            error.description += "; the recording itself is still there (read again: 200), so it was not deleted: ask the provider why its media is missing"
+            return .failed(error)
+        case .failure(let other):
+            var error = media
+            error.description += "; reading the recording again to see whether it is gone failed too: \(other.description)"
+            return .failed(error)
         }
     }
 

@@ -36,7 +36,9 @@ struct QueryPurge {
             reporter.error("resume skips what the journal says is done, but tnx runs with --no-journal; run without it")
             return result.ending(.usage)
         }
-        if !dryRun, pipeline.deletes, let refused = await context.preparation.prepare() { return result.ending(refused) }
+        // Before the first request of a real run, whatever the body: the journal is this run's
+        // alone (its lock) and the base URL answers like the API.
+        if !dryRun, let refused = await context.preparation.prepare() { return result.ending(refused) }
         // Ids an earlier batch purge sent and never verified: read back, so that one gone is
         // journaled deleted (no listing shows it again), even when nothing matches any more.
         if !dryRun, pipeline.deletes, settings.method == .batch || settings.resume, let stop = await EarlierBatches(context: context).settle() {
@@ -54,6 +56,7 @@ struct QueryPurge {
         // A dry-run keeps nothing: its snapshot goes once the run has read it (the deferred call
         // also keeps an in-memory one open until then).
         defer { if dryRun { snapshot.discard() } }
+        if !dryRun { await pruneSnapshots(besides: snapshot.path) }
         let read = await MatchReader(context: context).read(plan, progress: context.showsProgress) { id, recording in
             snapshot.append(id, recording)
         }
@@ -81,6 +84,10 @@ struct QueryPurge {
         guard totals.count > 0 else {
             snapshot.discard()
             reportSnapshot(totals, path: nil, dryRun: dryRun)
+            // The journal shows that the job ran, also when it found nothing to do.
+            if !dryRun, !context.journal.audit({ journal throws(JournalError) in try journal.recordPurge(query: plan.description, matched: 0) }) {
+                return result.ending(.failures)
+            }
             return result
         }
         if !dryRun { result.report.snapshotPath = snapshot.path }
@@ -176,6 +183,22 @@ struct QueryPurge {
         case .failure(let problem):
             reporter.error("cannot write the snapshot of \(plan.description): \(problem.reason); nothing was deleted")
             return .failure(RunStatusError(.usage))
+        }
+    }
+
+    /// `set keep-snapshots`: the snapshots older than it in the directory of `path` (this
+    /// purge's own, just created), removed off the pool; how many is said on stderr.
+    private func pruneSnapshots(besides path: String) async {
+        let retention = settings.keepSnapshots
+        guard case .age = retention else { return }
+        let directory = Directories.containing(path)
+        let pruned = await BlockingWorker().run { SnapshotPruning.prune(directory, retention: retention) }
+        if pruned.removed > 0 {
+            reporter.note(
+                "removed \(Reporter.grouped(pruned.removed)) snapshot\(pruned.removed == 1 ? "" : "s") older than \(retention.text) from \(directory) (set keep-snapshots)")
+        }
+        if let failure = pruned.failure {
+            reporter.warning("\(failure), a snapshot older than \(retention.text); remove it by hand, or set keep-snapshots off to keep every snapshot")
         }
     }
 
