@@ -12,7 +12,7 @@ extension Interpreter {
         var used: Set<String> = []
         var plans: [(plan: [PlannedStatement], input: Input)] = []
         for input in inputs {
-            guard let plan = checked(input.file, context: input.context, settings: settings, reporter: reporter, usedParameters: &used) else {
+            guard let plan = ScriptChecker.checked(input.file, context: input.context, settings: settings, reporter: reporter, usedParameters: &used) else {
                 clean = false
                 continue
             }
@@ -26,7 +26,7 @@ extension Interpreter {
         }
         // A parameter that no script uses is an error (said once the scripts parse: one with a
         // syntax error may use it past its error).
-        if clean, let unused = unusedParameters(inputs, used: used) {
+        if clean, let unused = ScriptChecker.unusedParameters(inputs, used: used) {
             reporter.error(unused.message)
             clean = false
         }

@@ -16,7 +16,7 @@ extension Interpreter {
         }
         let source = SourceFile(name: path, bytes: bytes)
         let context = ScriptContext(origin: .shellScript, directory: Directories.containing(path), parameters: environment.parameters)
-        guard let plan = Self.checked(source, context: context, settings: settings, reporter: reporter) else {
+        guard let plan = ScriptChecker.checked(source, context: context, settings: settings, reporter: reporter) else {
             return Flow(status: .usage)
         }
         if let refusal = await safetyGate([(plan, context)], startingFrom: settings, nested: true) {

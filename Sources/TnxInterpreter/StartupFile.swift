@@ -20,7 +20,7 @@ public enum StartupFile {
     /// The file's assignments in order, or its problems.
     public static func read(_ source: SourceFile) -> Result<[Assignment], Problems> {
         let context = ScriptContext(origin: .startup, directory: Directories.containing(source.name))
-        let (script, diagnostics) = Interpreter.diagnose(source, context: context, settings: Settings())
+        let (script, diagnostics) = ScriptChecker.diagnose(source, context: context, settings: Settings())
         if diagnostics.contains(where: { $0.severity == .error }) { return .failure(Problems(diagnostics: diagnostics)) }
         return .success(
             script.statements.compactMap { statement -> Assignment? in

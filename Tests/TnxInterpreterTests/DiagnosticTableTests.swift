@@ -457,7 +457,7 @@ struct DiagnosticTableTests {
         var settings = Settings()
         settings.dryRunLocked = bad.dryRunLocked
         let parameters = try! ScriptParameters(definitions: bad.parameters, directory: nowhere)
-        return Interpreter.diagnose(
+        return ScriptChecker.diagnose(
             SourceFile(name: "t.tnx", bytes: bad.bytes), context: ScriptContext(origin: bad.origin, directory: bad.directory, parameters: parameters),
             settings: settings
         ).1
