@@ -61,13 +61,11 @@ struct Progress {
     mutating func beforeOutput() {
         guard sharesTerminal, let sink, line != nil, !erased else { return }
         sink.write("\r\u{1B}[K")
+        // Drawn again by the next `update`, with what it says then: not the text of before
+        // the outcome, which a burst of outcomes would reprint unchanged (`1/37 2%` while 37
+        // deletes finish).
         erased = true
     }
-
-    /// After an outcome line: the line is drawn again by the next `update`, with what it says
-    /// now (not the text of before the outcome, which a burst of outcomes would reprint
-    /// unchanged: `1/37 2%` while 37 deletes finish).
-    mutating func afterOutput() {}
 
     /// Erases the line before the summary is printed.
     mutating func clear() {

@@ -55,7 +55,6 @@ struct RunLedger {
         }
         progress.beforeOutput()
         reporter.outcome(outcome, format: format)
-        progress.afterOutput()
         updateProgress()
         return keepGoing
     }
@@ -99,7 +98,6 @@ struct RunLedger {
         case .text:
             reporter.info(Reporter.table(RecordingJSON.rows(recording, links: .asSent)) + "\n")
         }
-        progress.afterOutput()
         updateProgress()
     }
 
